@@ -1,0 +1,34 @@
+# make test is the whole suite: what CI runs (.ci/run) and what a developer
+# runs before pushing. It installs what it needs and skips nothing.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+FUZZTIME    ?= 5s
+
+.PHONY: test check vet lint race fuzz-smoke serve echo
+
+test: check race fuzz-smoke
+
+# Formatting, vet and staticcheck, on the library and on the bench module.
+check: vet lint
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+race:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Every fuzz target, for a few seconds each: a smoke run that also replays
+# the committed seed corpora under testdata/fuzz.
+fuzz-smoke:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz-smoke.sh
+
+serve:
+	$(GO) run ./cmd/fastws serve
+
+echo:
+	$(GO) run ./cmd/fastws echo

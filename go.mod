@@ -1,0 +1,3 @@
+module github.com/fastws/fastws
+
+go 1.26

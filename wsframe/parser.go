@@ -1,0 +1,391 @@
+package wsframe
+
+// Role says which end of a connection a Parser or Sender works for.
+type Role uint8
+
+// The two roles. A server receives masked frames and sends unmasked ones; a
+// client does the opposite.
+const (
+	ServerSide Role = iota
+	ClientSide
+)
+
+// DefaultMaxMessageSize is the message size limit used when a Config leaves
+// it zero: 64 MiB, large enough for the 16 MiB messages conformance suites
+// send and small enough that a hostile peer cannot exhaust memory with one
+// connection. Memory is only ever committed as payload actually arrives.
+const DefaultMaxMessageSize = 64 << 20
+
+// Config configures a Parser or a Sender.
+type Config struct {
+	Role Role
+
+	// MaxMessageSize bounds the payload of a message (all its frames).
+	// 0 means DefaultMaxMessageSize; a negative value means no limit.
+	MaxMessageSize int64
+
+	// MaxFrameSize bounds the payload of one frame. 0 means the same as
+	// MaxMessageSize; a negative value means no limit.
+	MaxFrameSize int64
+
+	// Rsv is the set of reserved bits (Rsv1|Rsv2|Rsv3) that negotiated
+	// extensions define. Frames with any other reserved bit set fail the
+	// connection with 1002.
+	Rsv byte
+
+	// Deflate says permessage-deflate (RFC 7692) was negotiated. RSV1 is then
+	// allowed on the first frame of a data message only, where it marks the
+	// message compressed. The Parser counts a compressed message's wire
+	// bytes against MaxFrameSize only and leaves its UTF-8 check to
+	// CheckInflated, since the wire carries compressed bytes.
+	Deflate bool
+}
+
+func (c *Config) limits() (frame, msg int64) {
+	msg = c.MaxMessageSize
+	if msg == 0 {
+		msg = DefaultMaxMessageSize
+	}
+	frame = c.MaxFrameSize
+	if frame == 0 {
+		frame = msg
+	}
+	return frame, msg
+}
+
+// EventKind says what a Parser event carries.
+type EventKind uint8
+
+// The kinds of events.
+const (
+	// NoEvent: the bytes consumed completed nothing reportable yet (part
+	// of a header or of a control frame, or input discarded after a close).
+	NoEvent EventKind = iota
+	// DataEvent: part of the payload of a text, binary or continuation frame.
+	DataEvent
+	// ControlEvent: a whole close, ping or pong frame.
+	ControlEvent
+)
+
+// Event is what one call to Parser.Parse found.
+type Event struct {
+	Kind   EventKind
+	Header Header // the frame the event belongs to
+
+	// Payload is unmasked, in place. For a DataEvent it is the next part of
+	// the frame's payload (possibly empty) and aliases the input; for a
+	// ControlEvent it is the whole payload and aliases either the input or
+	// the Parser's own 125-byte buffer. Either way it is valid until the
+	// next call to Parse and as long as the input is.
+	Payload []byte
+
+	First bool // a DataEvent: Payload begins the frame (the header was just read)
+	Last  bool // a DataEvent: Payload ends the frame
+
+	// Message is OpText or OpBinary for a DataEvent: the type of the
+	// message the frame belongs to, continuation frames included.
+	Message Opcode
+	// Compressed is set on each DataEvent of a message whose first frame had
+	// RSV1 set on a connection with Deflate.
+	Compressed bool
+}
+
+// EndOfMessage reports whether the event completes a data message.
+func (e *Event) EndOfMessage() bool {
+	return e.Kind == DataEvent && e.Last && e.Header.Fin
+}
+
+// Parser is the receive half of the protocol. It is fed the bytes a peer
+// sent, in any chunking, and reports frames as events. It checks every rule
+// of RFC 6455: masking direction, reserved bits and opcodes, control frame
+// size and fragmentation, message sequencing, close payloads, UTF-8 in text
+// messages (failing at the first invalid byte) and the size limits, decided
+// from each header before its payload is read.
+//
+// It buffers only what it must: up to 14 bytes of a header split across
+// inputs, and up to 125 bytes of a control frame split across inputs. Data
+// payload is never copied; it is unmasked in place in the caller's input.
+// A Parser is about 300 bytes and needs no other memory.
+//
+// After a close frame, further input is consumed and ignored. After an
+// error, every call returns the same error.
+type Parser struct {
+	cfg        Config
+	maxFrame   int64
+	maxMsg     int64
+	err        error
+	h          Header // frame in progress
+	remain     int64  // payload bytes of h not yet parsed
+	msgLen     int64  // payload bytes of the message so far, this frame included
+	msgOp      Opcode // OpText or OpBinary while a message is in progress, else 0
+	compressed bool
+	inPayload  bool // a data frame's payload is in progress
+	inControl  bool // a control frame's payload is being gathered in cbuf
+	closed     bool
+	maskPos    uint8
+	hn         uint8
+	cn         uint8
+	utf8       UTF8
+	hbuf       [MaxHeaderSize]byte
+	cbuf       [MaxControlPayload]byte
+}
+
+// NewParser returns a Parser for cfg.
+func NewParser(cfg Config) *Parser {
+	p := new(Parser)
+	p.Reset(cfg)
+	return p
+}
+
+// Reset readies p for a new connection configured by cfg.
+func (p *Parser) Reset(cfg Config) {
+	*p = Parser{cfg: cfg}
+	p.maxFrame, p.maxMsg = cfg.limits()
+}
+
+// Err returns the error that stopped the parser, if any.
+func (p *Parser) Err() error { return p.err }
+
+// Closed reports whether a close frame has been parsed.
+func (p *Parser) Closed() bool { return p.closed }
+
+// InMessage reports whether a data message has begun and not ended.
+func (p *Parser) InMessage() bool { return p.msgOp != 0 }
+
+// Remaining returns how many payload bytes of the current data frame are
+// still to come; 0 between frames. A driver may read that many bytes
+// straight into their destination and pass them to Parse, which then
+// reports them as one DataEvent without any copy.
+func (p *Parser) Remaining() int64 {
+	if !p.inPayload {
+		return 0
+	}
+	return p.remain
+}
+
+func (p *Parser) fail(err error) (int, Event, error) {
+	p.err = err
+	return 0, Event{}, err
+}
+
+// Parse consumes a prefix of b and reports at most one event. It returns
+// how many bytes it consumed; call it again with the rest. When it returns
+// NoEvent having consumed all of b, it needs more input.
+func (p *Parser) Parse(b []byte) (n int, ev Event, err error) {
+	switch {
+	case p.err != nil:
+		return 0, ev, p.err
+	case p.closed:
+		return len(b), ev, nil
+	case p.inPayload:
+		return p.dataPart(b, 0, false)
+	case p.inControl:
+		return p.controlPart(b, 0)
+	}
+	h, n, complete, err := p.header(b)
+	if err != nil {
+		return p.fail(err)
+	}
+	if !complete {
+		return n, ev, nil
+	}
+	if err := p.check(h); err != nil {
+		return p.fail(err)
+	}
+	p.h = h
+	p.remain = h.Length
+	p.maskPos = 0
+	if h.Opcode.IsControl() {
+		return p.controlPart(b[n:], n)
+	}
+	if h.Opcode != OpContinuation {
+		p.msgOp = h.Opcode
+		p.msgLen = 0
+		p.compressed = p.cfg.Deflate && h.Rsv&Rsv1 != 0
+		p.utf8.Reset()
+	}
+	p.msgLen += h.Length
+	p.inPayload = true
+	return p.dataPart(b[n:], n, true)
+}
+
+// header returns the next frame header, gathering it in hbuf when it is
+// split across inputs. n is the number of bytes of b consumed.
+func (p *Parser) header(b []byte) (h Header, n int, complete bool, err error) {
+	if p.hn == 0 {
+		h, n, err = ParseHeader(b)
+		if err != nil || n > 0 {
+			return h, n, err == nil, err
+		}
+		// A header is at most 14 bytes, so all of b fits.
+		p.hn = uint8(copy(p.hbuf[:], b))
+		return h, len(b), false, nil
+	}
+	if p.hn < 2 {
+		n = copy(p.hbuf[p.hn:2], b)
+		p.hn += uint8(n)
+	}
+	if p.hn >= 2 {
+		size := headerSizeFromPrefix(p.hbuf[1])
+		k := copy(p.hbuf[p.hn:size], b[n:])
+		p.hn += uint8(k)
+		n += k
+	}
+	// Parsing what has been gathered so far reports a bad length as soon
+	// as its bytes are in, whatever the chunking.
+	h, size, err := ParseHeader(p.hbuf[:p.hn])
+	if err != nil || size == 0 {
+		return h, n, false, err
+	}
+	p.hn = 0
+	return h, n, true, nil
+}
+
+// check applies every rule that can be decided from a header alone.
+func (p *Parser) check(h Header) error {
+	if h.Opcode.IsReserved() {
+		return ErrReservedOpcode
+	}
+	if h.Rsv&^p.cfg.Rsv != 0 {
+		return ErrReservedBits
+	}
+	if p.cfg.Deflate && h.Rsv&Rsv1 != 0 && (h.Opcode.IsControl() || h.Opcode == OpContinuation) {
+		return ErrMisplacedRsv1
+	}
+	if p.cfg.Role == ServerSide {
+		if !h.Masked {
+			return ErrUnmaskedFrame
+		}
+	} else if h.Masked {
+		return ErrMaskedFrame
+	}
+	if h.Opcode.IsControl() {
+		if h.Length > MaxControlPayload {
+			return ErrControlTooLong
+		}
+		if !h.Fin {
+			return ErrControlFragmented
+		}
+		return nil
+	}
+	if h.Opcode == OpContinuation {
+		if p.msgOp == 0 {
+			return ErrUnexpectedContinuation
+		}
+	} else if p.msgOp != 0 {
+		return ErrExpectedContinuation
+	}
+	if p.maxFrame > 0 && h.Length > p.maxFrame {
+		return &LimitError{Err: ErrFrameTooBig, Size: h.Length, Limit: p.maxFrame}
+	}
+	compressed := p.compressed
+	if h.Opcode != OpContinuation {
+		compressed = p.cfg.Deflate && h.Rsv&Rsv1 != 0
+	}
+	if p.maxMsg > 0 && !compressed {
+		soFar := p.msgLen
+		if h.Opcode != OpContinuation {
+			soFar = 0
+		}
+		if h.Length > p.maxMsg-soFar {
+			return &LimitError{Err: ErrMessageTooBig, Size: soFar + h.Length, Limit: p.maxMsg}
+		}
+	}
+	return nil
+}
+
+// dataPart reports the next part of a data frame's payload from b; n is the
+// number of bytes already consumed for this event.
+func (p *Parser) dataPart(b []byte, n int, first bool) (int, Event, error) {
+	take := len(b)
+	if int64(take) > p.remain {
+		take = int(p.remain)
+	}
+	part := b[:take:take]
+	if p.h.Masked {
+		p.maskPos = uint8(Mask(p.h.Mask, int(p.maskPos), part))
+	}
+	p.remain -= int64(take)
+	text := p.msgOp == OpText && !p.compressed
+	if text && !p.utf8.Feed(part) {
+		return p.fail(ErrInvalidUTF8)
+	}
+	ev := Event{
+		Kind:       DataEvent,
+		Header:     p.h,
+		Payload:    part,
+		First:      first,
+		Last:       p.remain == 0,
+		Message:    p.msgOp,
+		Compressed: p.compressed,
+	}
+	if ev.Last {
+		p.inPayload = false
+		if p.h.Fin {
+			if text && !p.utf8.Complete() {
+				return p.fail(ErrInvalidUTF8)
+			}
+			p.msgOp = 0
+			p.msgLen = 0
+			p.compressed = false
+		}
+	}
+	return n + take, ev, nil
+}
+
+// controlPart gathers a control frame's payload and reports the frame once
+// it is whole. The payload is unmasked where it lies when the input holds
+// it all, and copied to cbuf only when it is split across inputs.
+func (p *Parser) controlPart(b []byte, n int) (int, Event, error) {
+	length := int(p.h.Length)
+	if !p.inControl && len(b) >= length {
+		return p.finishControl(b[:length:length], n+length)
+	}
+	take := min(length-int(p.cn), len(b))
+	copy(p.cbuf[p.cn:], b[:take])
+	p.cn += uint8(take)
+	p.inControl = true
+	if int(p.cn) < length {
+		return n + take, Event{}, nil
+	}
+	p.inControl = false
+	p.cn = 0
+	return p.finishControl(p.cbuf[:length:length], n+take)
+}
+
+func (p *Parser) finishControl(payload []byte, n int) (int, Event, error) {
+	if p.h.Masked {
+		Mask(p.h.Mask, 0, payload)
+	}
+	if p.h.Opcode == OpClose {
+		if _, _, err := ParseClosePayload(payload); err != nil {
+			return p.fail(err)
+		}
+		p.closed = true
+	}
+	return n, Event{Kind: ControlEvent, Header: p.h, Payload: payload, First: true, Last: true}, nil
+}
+
+// CheckInflated checks the decompressed payload of a compressed data
+// message, part by part, against the rules the Parser cannot apply to the
+// wire bytes: the maximum message size and, for text, UTF-8 (failing at the
+// first invalid byte). total is the inflated size of the message so far,
+// this part included; end says this part ends the message. An error stops
+// the Parser.
+func (p *Parser) CheckInflated(part []byte, total int64, text, end bool) error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.maxMsg > 0 && total > p.maxMsg {
+		p.err = &LimitError{Err: ErrMessageTooBig, Size: total, Limit: p.maxMsg}
+		return p.err
+	}
+	if text && (!p.utf8.Feed(part) || end && !p.utf8.Complete()) {
+		p.err = ErrInvalidUTF8
+		return p.err
+	}
+	if end {
+		p.utf8.Reset()
+	}
+	return nil
+}
