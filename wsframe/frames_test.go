@@ -187,7 +187,7 @@ func TestRules(t *testing.T) {
 		{"frame over the frame limit", Config{MaxFrameSize: 10, MaxMessageSize: 100}, maskedFrame(Header{Fin: true, Opcode: OpBinary}, make([]byte, 11)), ErrFrameTooBig, 1009},
 		{"message over the message limit", Config{MaxMessageSize: 10},
 			cat(maskedFrame(Header{Opcode: OpBinary}, make([]byte, 6)), maskedFrame(Header{Fin: true, Opcode: OpContinuation}, make([]byte, 6))), ErrMessageTooBig, 1009},
-		{"header announcing 2^62 bytes", server, []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, ErrFrameTooBig, 1009},
+		{"header announcing 2^62 bytes", server, []byte{0x82, 0xFF, 0x40, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}, ErrMessageTooBig, 1009},
 	}
 	for _, tc := range cases {
 		for _, chunk := range []int{1, 5, 1 << 20} {

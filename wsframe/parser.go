@@ -275,21 +275,27 @@ func (p *Parser) check(h Header) error {
 	} else if p.msgOp != 0 {
 		return ErrExpectedContinuation
 	}
+	if err := p.checkMessageSize(h); err != nil {
+		return err
+	}
 	if p.maxFrame > 0 && h.Length > p.maxFrame {
 		return &LimitError{Err: ErrFrameTooBig, Size: h.Length, Limit: p.maxFrame}
 	}
+	return nil
+}
+
+// checkMessageSize applies the message size limit to a data frame header,
+// before the frame limit, so that a one-frame message over the message
+// limit is reported as what it is.
+func (p *Parser) checkMessageSize(h Header) error {
 	compressed := p.compressed
+	soFar := p.msgLen
 	if h.Opcode != OpContinuation {
 		compressed = p.cfg.Deflate && h.Rsv&Rsv1 != 0
+		soFar = 0
 	}
-	if p.maxMsg > 0 && !compressed {
-		soFar := p.msgLen
-		if h.Opcode != OpContinuation {
-			soFar = 0
-		}
-		if h.Length > p.maxMsg-soFar {
-			return &LimitError{Err: ErrMessageTooBig, Size: soFar + h.Length, Limit: p.maxMsg}
-		}
+	if p.maxMsg > 0 && !compressed && h.Length > p.maxMsg-soFar {
+		return &LimitError{Err: ErrMessageTooBig, Size: soFar + h.Length, Limit: p.maxMsg}
 	}
 	return nil
 }

@@ -1,0 +1,222 @@
+package fastws
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fastws/fastws/internal/bufpool"
+)
+
+// handshakeResult is what a finished handshake hands to the Conn: the
+// negotiated settings and bytes already read past the handshake, which
+// begin the WebSocket stream.
+type handshakeResult struct {
+	negotiated
+	rbuf *[]byte // pooled buffer holding rbuf[rpos:rend] of stream bytes, or nil
+	rpos int
+	rend int
+}
+
+// Upgrade answers a WebSocket opening handshake received by a net/http
+// server and takes over the connection (through http.ResponseController,
+// so wrapped ResponseWriters work). It checks everything RFC 6455 section
+// 4.2.1 asks (GET, HTTP/1.1, Upgrade and Connection tokens, a 16-byte key,
+// version 13, which is otherwise answered with 426) and the origin policy
+// of opts, which may be nil. A refused request gets a proper status and a
+// short body, and the error is a *HandshakeError. Bytes the client sent
+// after its request are kept as the start of the stream.
+//
+// Bounding request headers and slow handshakes is the http.Server's job
+// here: set its MaxHeaderBytes and ReadHeaderTimeout.
+func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &defaultAcceptOptions
+	}
+	u := upgradeRequest{
+		methodGET: r.Method == http.MethodGet,
+		http11:    r.ProtoAtLeast(1, 1),
+		protocol:  len(opts.Subprotocols),
+	}
+	if r.Host != "" {
+		u.host, u.hosts = []byte(r.Host), 1
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			u.header([]byte(name), []byte(v), opts)
+		}
+	}
+	rej := u.check(opts)
+	var neg negotiated
+	if rej == nil {
+		neg, rej = u.negotiate(opts)
+	}
+	if rej != nil {
+		for _, h := range rej.header {
+			w.Header().Set(h[0], h[1])
+		}
+		http.Error(w, rej.reason, rej.status)
+		return nil, rej.err()
+	}
+	netConn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, "websocket: cannot take over this connection", http.StatusInternalServerError)
+		return nil, fmt.Errorf("fastws: Upgrade: %w", err)
+	}
+	// The http.Server may have set deadlines for the request; the
+	// WebSocket connection starts without any.
+	_ = netConn.SetDeadline(time.Time{})
+	hs := handshakeResult{negotiated: neg}
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ := brw.Reader.Peek(n)
+		hs.rbuf = bufpool.Get(max(n, opts.readBufferSize()))
+		hs.rend = copy(*hs.rbuf, early)
+	}
+	resp := bufpool.Get(512)
+	*resp = appendSwitching((*resp)[:0], u.key, &neg, opts.ResponseHeader)
+	_, err = netConn.Write(*resp)
+	bufpool.Put(resp)
+	if err != nil {
+		netConn.Close()
+		bufpool.Put(hs.rbuf)
+		return nil, fmt.Errorf("fastws: Upgrade: writing the response: %w", err)
+	}
+	return newConn(netConn, ServerSide, &opts.ConnOptions, hs), nil
+}
+
+// Accept performs the server side of the opening handshake on a raw
+// connection, with fastws's own request parser, which allocates nothing
+// when the handshake succeeds. The request head may be at most
+// MaxHeaderBytes (else 431) and must arrive, and the response leave, within
+// HandshakeTimeout; checks and answers are those of Upgrade. opts may be
+// nil.
+//
+// On failure Accept answers the client when it can, closes conn and
+// returns the error (a *HandshakeError for a refused request). Bytes the
+// client sent after its request are kept as the start of the stream.
+func Accept(conn net.Conn, opts *AcceptOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &defaultAcceptOptions
+	}
+	hs, err := acceptHandshake(conn, opts)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return newConn(conn, ServerSide, &opts.ConnOptions, hs), nil
+}
+
+// acceptHandshake reads, checks and answers the request. It allocates
+// nothing on success: the request is parsed in a pooled buffer, which then
+// becomes the connection's read buffer with any bytes that followed it.
+func acceptHandshake(conn net.Conn, opts *AcceptOptions) (handshakeResult, error) {
+	_ = conn.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
+	buf := bufpool.Get(opts.maxHeaderBytes())
+	b := *buf
+	var u upgradeRequest
+	end, n, err := readHead(conn, b)
+	if err == errHeadTooBig {
+		u.headerTooBig = true
+	} else if err != nil {
+		bufpool.Put(buf)
+		return handshakeResult{}, fmt.Errorf("fastws: reading the handshake request: %w", err)
+	}
+	var rej *rejection
+	if !u.headerTooBig {
+		u.protocol = len(opts.Subprotocols)
+		rej = parseRequestHead(b[:end], &u, opts)
+	}
+	if rej == nil {
+		rej = u.check(opts)
+	}
+	var neg negotiated
+	if rej == nil {
+		neg, rej = u.negotiate(opts)
+	}
+	out := bufpool.Get(512)
+	defer bufpool.Put(out)
+	if rej != nil {
+		*out = appendRejection((*out)[:0], rej)
+		_, _ = conn.Write(*out)
+		bufpool.Put(buf)
+		return handshakeResult{}, rej.err()
+	}
+	*out = appendSwitching((*out)[:0], u.key, &neg, opts.ResponseHeader)
+	if _, err := conn.Write(*out); err != nil {
+		bufpool.Put(buf)
+		return handshakeResult{}, fmt.Errorf("fastws: writing the handshake response: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return handshakeResult{negotiated: neg, rbuf: buf, rpos: end, rend: n}, nil
+}
+
+// parseRequestHead parses a request head (request line, header lines and
+// the blank line) into u, calling the Accept callbacks.
+func parseRequestHead(head []byte, u *upgradeRequest, opts *AcceptOptions) *rejection {
+	line, rest, ok := nextLine(head)
+	if !ok {
+		return rejectMalformed
+	}
+	method, line, ok1 := bytes.Cut(line, []byte(" "))
+	target, version, ok2 := bytes.Cut(line, []byte(" "))
+	if !ok1 || !ok2 || len(method) == 0 || len(target) == 0 {
+		return rejectMalformed
+	}
+	major, minor, ok := parseHTTPVersion(version)
+	if !ok {
+		return rejectMalformed
+	}
+	u.methodGET = string(method) == "GET"
+	u.http11 = major > 1 || major == 1 && minor >= 1
+	if opts.OnRequest != nil {
+		if err := opts.OnRequest(target); err != nil {
+			return callbackRejection(err)
+		}
+	}
+	for {
+		line, rest, ok = nextLine(rest)
+		if !ok {
+			return rejectMalformed
+		}
+		if len(line) == 0 {
+			return nil
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			return rejectMalformed // obsolete line folding
+		}
+		name, value, ok := headerLine(line)
+		if !ok {
+			return rejectMalformed
+		}
+		u.header(name, value, opts)
+		if opts.OnHeader != nil {
+			if err := opts.OnHeader(name, value); err != nil {
+				return callbackRejection(err)
+			}
+		}
+	}
+}
+
+// callbackRejection turns an error from OnRequest or OnHeader into the
+// answer: the status of a *HandshakeError, else 403.
+func callbackRejection(err error) *rejection {
+	var he *HandshakeError
+	if errors.As(err, &he) && he.StatusCode >= 400 && he.StatusCode < 600 {
+		return &rejection{status: he.StatusCode, reason: he.Reason}
+	}
+	return &rejection{status: http.StatusForbidden, reason: err.Error()}
+}
+
+// parseHTTPVersion parses "HTTP/x.y".
+func parseHTTPVersion(v []byte) (major, minor int, ok bool) {
+	if len(v) != 8 || string(v[:5]) != "HTTP/" || v[6] != '.' {
+		return 0, 0, false
+	}
+	if v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9' {
+		return 0, 0, false
+	}
+	return int(v[5] - '0'), int(v[7] - '0'), true
+}

@@ -1,0 +1,184 @@
+package fastws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fastws/fastws/wsframe"
+)
+
+// Close performs the closing handshake with code and reason, then closes
+// the connection, giving up after ConnOptions.CloseTimeout. It is
+// CloseContext with a background context.
+func (c *Conn) Close(code CloseCode, reason string) error {
+	return c.CloseContext(context.Background(), code, reason)
+}
+
+// CloseContext performs the closing handshake: it sends a close frame with
+// code and reason (CloseNoStatus sends an empty one; the reason must be
+// UTF-8 of at most 123 bytes), waits for the peer's close frame, and closes
+// the transport: a server at once, a client once the server has closed
+// its end (RFC 6455 section 7.1.1). If ctx ends or CloseTimeout passes
+// first, the transport is closed anyway and the error says so.
+//
+// If another goroutine is reading, it receives the peer's close frame (as
+// *CloseError) and Close waits for it; otherwise Close reads, discarding
+// data messages that arrive meanwhile. It returns nil when the handshake
+// completed, whichever side began it, so calling it again, or after the
+// peer closed, is harmless.
+func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) error {
+	if err := wsframe.CheckClose(code, reason); err != nil {
+		return fmt.Errorf("fastws: Close: %w", err)
+	}
+	if _, err := c.sendClose(ctx, code, reason); err != nil {
+		c.closeTransport()
+		return c.closeResult(err)
+	}
+	for {
+		select {
+		case <-c.closed:
+			return c.closeResult(nil)
+		case c.readMu <- struct{}{}:
+			stop := c.rdl.watch(ctx, c.closeTransport)
+			c.awaitClose()
+			c.endRead(stop)
+		case <-ctx.Done():
+			c.closeTransport()
+			return c.closeResult(ctx.Err())
+		}
+	}
+}
+
+// closeResult says how the closing handshake ended: nil if the peer's close
+// frame arrived, else what stopped it.
+func (c *Conn) closeResult(err error) error {
+	c.stateMu.Lock()
+	peer := c.peerClose
+	c.stateMu.Unlock()
+	if peer != nil {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("no close frame from the peer before the connection ended")
+	}
+	return fmt.Errorf("fastws: closing handshake did not complete: %w", err)
+}
+
+// sendClose sends a close frame unless one was sent already, and arms the
+// timer that closes the transport if the handshake does not finish in
+// time.
+func (c *Conn) sendClose(ctx context.Context, code CloseCode, reason string) (sent bool, err error) {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.endWrite(stop)
+	if c.sender.CloseSent() {
+		return false, nil
+	}
+	var buf [wsframe.MaxControlPayload]byte
+	payload := wsframe.AppendClosePayload(buf[:0], code, reason)
+	err = c.writeFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, payload)
+	c.stateMu.Lock()
+	c.closeSent = true
+	if c.killTimer == nil {
+		c.killTimer = time.AfterFunc(c.opts.closeTimeout(), c.closeTransport)
+	}
+	c.stateMu.Unlock()
+	return err == nil, ctxErr(ctx, err)
+}
+
+// answerClose replies to the peer's close frame, echoing its code, and
+// finishes the handshake. The caller holds the read side.
+func (c *Conn) answerClose(code CloseCode) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.closeTimeout())
+	defer cancel()
+	if code == CloseAbnormal || !code.ValidOnWire() {
+		code = CloseNoStatus
+	}
+	if _, err := c.sendClose(ctx, code, ""); err != nil {
+		c.closeTransport()
+		return
+	}
+	c.awaitClose()
+}
+
+// awaitClose runs on the read side once this end has sent its close frame:
+// it reads until the peer's close frame, then closes the transport, a
+// client only after the server closed its end. The close timer bounds it.
+func (c *Conn) awaitClose() {
+	for !c.isClosed() {
+		c.stateMu.Lock()
+		done := c.peerClose != nil && c.closeSent
+		c.stateMu.Unlock()
+		if done {
+			if c.role == ClientSide {
+				c.drain()
+			}
+			c.closeTransport()
+			return
+		}
+		if c.readErr != nil {
+			c.closeTransport()
+			return
+		}
+		if _, err := c.nextEvent(); err != nil && c.peerClose == nil {
+			c.closeTransport()
+			return
+		}
+	}
+}
+
+// drain reads and discards until the peer ends the connection or the close
+// timer does, without touching the read buffer (a returned frame may still
+// point into it).
+func (c *Conn) drain() {
+	var scratch [512]byte
+	for {
+		if _, err := c.t.Read(scratch[:]); err != nil {
+			return
+		}
+	}
+}
+
+// failWith sends a close frame with code and reason because this end can
+// no longer go on. The transport is closed by the read side once the peer
+// answers, or by the close timer.
+func (c *Conn) failWith(code CloseCode, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.closeTimeout())
+	defer cancel()
+	if _, err := c.sendClose(ctx, code, reason); err != nil {
+		c.closeTransport()
+	}
+}
+
+// linger ends the connection after a failure found on the read side: the
+// parser can no longer make sense of the input, so instead of waiting for
+// the peer's close frame it half-closes (so the peer sees our close frame
+// and then the end of the stream, and answers promptly), reads until the
+// peer closes too, then closes. Closing at once could reset the connection
+// and destroy the close frame before the peer reads it. It runs on its own
+// goroutine, which the close timer ends at the latest.
+func (c *Conn) linger() {
+	if cw, ok := c.t.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
+	c.drain()
+	c.closeTransport()
+}
+
+// closeTransport closes the transport once; blocked reads and writes
+// return.
+func (c *Conn) closeTransport() {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		_ = c.t.Close()
+		c.stateMu.Lock()
+		if c.killTimer != nil {
+			c.killTimer.Stop()
+		}
+		c.stateMu.Unlock()
+	})
+}

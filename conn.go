@@ -1,0 +1,188 @@
+package fastws
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fastws/fastws/wsframe"
+)
+
+// Role is which end of a connection a Conn is: ServerSide reads masked
+// frames and writes unmasked ones, ClientSide the opposite.
+type Role = wsframe.Role
+
+// The two roles.
+const (
+	ServerSide = wsframe.ServerSide
+	ClientSide = wsframe.ClientSide
+)
+
+// Conn is a WebSocket connection after its opening handshake.
+//
+// One goroutine may read (ReadFrame, AppendMessage, ReadMessage,
+// NextReader and its reader) while any number of goroutines write
+// (WriteFrame, WriteMessage, NextWriter, Ping, Close); frames of two writers
+// never interleave, and a message streamed with NextWriter is never
+// interleaved with another data message. Two readers at once wait for each
+// other rather than corrupt anything.
+//
+// A Conn holds no buffer of its own while idle between messages except
+// its read buffer; write buffers are borrowed from shared pools for the
+// duration of a frame.
+type Conn struct {
+	t        io.ReadWriteCloser
+	nc       net.Conn // t, when it is a net.Conn
+	writev   bool     // t takes net.Buffers in one system call
+	role     Role
+	opts     ConnOptions
+	protocol string
+	exts     string
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed once the transport is closed
+
+	// Read side, owned by whoever holds readMu.
+	readMu  lock
+	rdl     deadline
+	parser  wsframe.Parser
+	rbuf    *[]byte
+	rpos    int
+	rend    int
+	readErr error
+	frame   frameAssembly
+	msg     messageReadState
+
+	// Write side.
+	msgMu    lock // held from a data message's first frame to its last
+	wireMu   lock // held while one frame goes out; guards what follows
+	wdl      deadline
+	sender   wsframe.Sender
+	writeErr error
+	rawMsg   bool // a fragmented message sent with WriteFrame holds msgMu
+	hdr      [wsframe.MaxHeaderSize]byte
+	vec      [2][]byte
+	wv       net.Buffers
+	wmsg     messageWriteState
+
+	// Closing handshake.
+	stateMu   sync.Mutex
+	peerClose *CloseError // the peer's close frame, once read
+	closeSent bool        // this end sent its close frame
+	killTimer *time.Timer // closes the transport if the handshake stalls
+
+	pings pingWaiters
+}
+
+// NewConn returns a Conn over t, a stream on which the opening handshake
+// is already done (by your own code, or by another library). Deadlines,
+// half-close and vectored writes are used when t has them, as a
+// *net.TCPConn does. opts may be nil.
+func NewConn(t io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
+	return newConn(t, role, opts, handshakeResult{})
+}
+
+// newConn builds a Conn from what the handshake left: its negotiated
+// settings, and a buffer with any bytes read past its end.
+func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeResult) *Conn {
+	c := &Conn{
+		t:        t,
+		role:     role,
+		protocol: hs.protocol,
+		exts:     hs.extensions,
+		closed:   make(chan struct{}),
+		readMu:   newLock(),
+		msgMu:    newLock(),
+		wireMu:   newLock(),
+	}
+	if opts != nil {
+		c.opts = *opts
+	}
+	cfg := wsframe.Config{
+		Role:           role,
+		MaxMessageSize: c.opts.MaxMessageSize,
+		MaxFrameSize:   c.opts.MaxFrameSize,
+		Rsv:            hs.rsv,
+	}
+	c.parser.Reset(cfg)
+	c.sender.Reset(cfg)
+	if nc, ok := t.(net.Conn); ok {
+		c.nc = nc
+	}
+	switch t.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		c.writev = true
+	}
+	if d, ok := t.(interface{ SetReadDeadline(time.Time) error }); ok {
+		c.rdl.set = d.SetReadDeadline
+	}
+	if d, ok := t.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		c.wdl.set = d.SetWriteDeadline
+	}
+	c.rbuf, c.rpos, c.rend = hs.rbuf, hs.rpos, hs.rend
+	return c
+}
+
+// Subprotocol returns the subprotocol the handshake selected, or "".
+func (c *Conn) Subprotocol() string { return c.protocol }
+
+// Extensions returns the Sec-WebSocket-Extensions value the handshake
+// settled on, or "".
+func (c *Conn) Extensions() string { return c.exts }
+
+// LocalAddr returns the local network address, or nil if the transport is
+// not a net.Conn.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.nc == nil {
+		return nil
+	}
+	return c.nc.LocalAddr()
+}
+
+// RemoteAddr returns the remote network address, or nil if the transport
+// is not a net.Conn.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.nc == nil {
+		return nil
+	}
+	return c.nc.RemoteAddr()
+}
+
+var errNoDeadlines = errors.New("fastws: the transport does not support deadlines")
+
+// SetReadDeadline sets the deadline for reads, as net.Conn does; a read
+// that times out returns an error for which os.IsTimeout holds, and the
+// connection stays usable: the next read continues where it stopped.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.rdl.setUser(t) }
+
+// SetWriteDeadline sets the deadline for writes. A write that times out
+// after it began leaves the stream in an unknown state, so the connection
+// is closed.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.wdl.setUser(t) }
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	return errors.Join(c.rdl.setUser(t), c.wdl.setUser(t))
+}
+
+// CloseNow closes the transport at once, without a closing handshake.
+// Blocked reads and writes return ErrClosed.
+func (c *Conn) CloseNow() error {
+	if c.isClosed() {
+		return ErrClosed
+	}
+	c.closeTransport()
+	return nil
+}
+
+// isClosed reports whether the transport has been closed.
+func (c *Conn) isClosed() bool {
+	select {
+	case <-c.closed:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,92 @@
+package fastws
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// DefaultMaxResponseHeaderBytes bounds the response head Dial reads.
+const DefaultMaxResponseHeaderBytes = 16 << 10
+
+// maxErrorBody bounds how much of a refusing server's body Dial keeps.
+const maxErrorBody = 4 << 10
+
+// maxRedirects bounds FollowRedirects.
+const maxRedirects = 10
+
+// DialOptions configures the client side of the opening handshake. The
+// zero value dials directly or through the proxy the environment names,
+// with no subprotocol and no extension.
+type DialOptions struct {
+	ConnOptions
+
+	// Header is sent with the request (Origin, Cookie, Authorization, or
+	// Host to override the URL's). The handshake's own headers (Upgrade,
+	// Connection, Sec-WebSocket-*) may not be set here.
+	Header http.Header
+
+	// Subprotocols to offer, most preferred first. The server may pick
+	// one (Conn.Subprotocol); an answer naming one not offered fails the
+	// handshake.
+	Subprotocols []string
+
+	// Extensions to offer. The server's answer may name only these (by
+	// name); their Rsv bits are then let through to ReadFrame.
+	Extensions []Extension
+
+	// TLSConfig is used for wss:// URLs (and https:// proxies). It is
+	// cloned; ServerName defaults to the URL's host and NextProtos to
+	// http/1.1. nil means a zero tls.Config.
+	TLSConfig *tls.Config
+
+	// Proxy returns the HTTP proxy for a request, as http.Transport.Proxy
+	// does; the connection is tunnelled with CONNECT. The request's URL
+	// uses http:// for ws:// and https:// for wss://. nil means
+	// http.ProxyFromEnvironment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); return
+	// nil to connect directly.
+	Proxy func(*http.Request) (*url.URL, error)
+
+	// NetDial opens the TCP connection (to the server or to the proxy).
+	// nil means a net.Dialer.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// HandshakeTimeout bounds the whole handshake: proxy, TLS, request and
+	// response. 0 means DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+
+	// FollowRedirects makes Dial follow 3xx answers with a Location (up to
+	// 10). Off by default: a redirect is returned as a *HandshakeError.
+	FollowRedirects bool
+
+	// MaxResponseHeaderBytes bounds the response head. 0 means
+	// DefaultMaxResponseHeaderBytes (16 KiB).
+	MaxResponseHeaderBytes int
+}
+
+var defaultDialOptions DialOptions
+
+func (o *DialOptions) handshakeTimeout() time.Duration {
+	if o.HandshakeTimeout > 0 {
+		return o.HandshakeTimeout
+	}
+	return DefaultHandshakeTimeout
+}
+
+func (o *DialOptions) maxResponseHeaderBytes() int {
+	if o.MaxResponseHeaderBytes > 0 {
+		return o.MaxResponseHeaderBytes
+	}
+	return DefaultMaxResponseHeaderBytes
+}
+
+func (o *DialOptions) netDial(ctx context.Context, addr string) (net.Conn, error) {
+	if o.NetDial != nil {
+		return o.NetDial(ctx, "tcp", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
