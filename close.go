@@ -23,11 +23,13 @@ func (c *Conn) Close(code CloseCode, reason string) error {
 // its end (RFC 6455 section 7.1.1). If ctx ends or CloseTimeout passes
 // first, the transport is closed anyway and the error says so.
 //
-// If another goroutine is reading, it receives the peer's close frame (as
-// *CloseError) and Close waits for it; otherwise Close reads, discarding
-// data messages that arrive meanwhile. It returns nil when the handshake
-// completed, whichever side began it, so calling it again, or after the
-// peer closed, is harmless.
+// If another goroutine is in a read call, it receives the peer's close
+// frame (as *CloseError) and Close waits for it. Otherwise Close reads by
+// itself and discards data messages that arrive meanwhile: by calling
+// Close the application said it wants no more. To receive every message
+// up to the peer's close frame, call WriteClose and keep reading instead.
+// Close returns nil when the handshake completed, whichever side began it,
+// so calling it again, or after the peer closed, is harmless.
 func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) error {
 	if err := wsframe.CheckClose(code, reason); err != nil {
 		return fmt.Errorf("fastws: Close: %w", err)
@@ -81,12 +83,6 @@ func (c *Conn) sendClose(ctx context.Context, code CloseCode, reason string) (se
 	var buf [wsframe.MaxControlPayload]byte
 	payload := wsframe.AppendClosePayload(buf[:0], code, reason)
 	err = c.writeFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, payload)
-	c.stateMu.Lock()
-	c.closeSent = true
-	if c.killTimer == nil {
-		c.killTimer = time.AfterFunc(c.opts.closeTimeout(), c.closeTransport)
-	}
-	c.stateMu.Unlock()
 	return err == nil, ctxErr(ctx, err)
 }
 
@@ -167,6 +163,32 @@ func (c *Conn) linger() {
 	}
 	c.drain()
 	c.closeTransport()
+}
+
+// closeFrameSent records that this end sent its close frame, by whatever
+// API, and arms the timer that closes the transport if the handshake does
+// not finish in time.
+func (c *Conn) closeFrameSent() {
+	c.stateMu.Lock()
+	c.closeSent = true
+	if c.killTimer == nil {
+		c.killTimer = time.AfterFunc(c.opts.closeTimeout(), c.closeTransport)
+	}
+	c.stateMu.Unlock()
+}
+
+// WriteClose sends a close frame with code and reason and returns without
+// waiting: the other half of the closing handshake is for the reader,
+// which keeps receiving the peer's messages until its close frame arrives
+// (as *CloseError), after which the connection closes. Use it instead of
+// Close to be sure of receiving every message the peer sent before it
+// closed. ConnOptions.CloseTimeout still bounds the handshake.
+func (c *Conn) WriteClose(ctx context.Context, code CloseCode, reason string) error {
+	if err := wsframe.CheckClose(code, reason); err != nil {
+		return fmt.Errorf("fastws: WriteClose: %w", err)
+	}
+	_, err := c.sendClose(ctx, code, reason)
+	return err
 }
 
 // closeTransport closes the transport once; blocked reads and writes

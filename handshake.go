@@ -46,13 +46,7 @@ type HandshakeError struct {
 	Body       []byte      // the start of the server's response body (client side)
 }
 
-func (e *HandshakeError) Error() string {
-	s := "fastws: handshake failed: " + e.Reason
-	if e.StatusCode != 0 {
-		s += " (status " + itoa(e.StatusCode) + ")"
-	}
-	return s
-}
+func (e *HandshakeError) Error() string { return "fastws: handshake failed: " + e.Reason }
 
 func itoa(n int) string {
 	var b [20]byte

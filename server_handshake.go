@@ -49,7 +49,7 @@ var (
 )
 
 func (r *rejection) err() *HandshakeError {
-	return &HandshakeError{StatusCode: r.status, Reason: r.reason}
+	return &HandshakeError{StatusCode: r.status, Reason: r.reason + " (answered " + itoa(r.status) + ")"}
 }
 
 // header records one request header line.

@@ -86,6 +86,9 @@ func (c *Conn) writeFrameLocked(h wsframe.Header, payload []byte) error {
 			_, err = c.t.Write(payload)
 		}
 	}
+	if h.Opcode == wsframe.OpClose {
+		c.closeFrameSent()
+	}
 	if err != nil {
 		c.writeErr = fmt.Errorf("fastws: write failed, connection closed: %w", err)
 		c.closeTransport()

@@ -1,0 +1,55 @@
+// Command fastws is the fastws command-line tool: an echo server for
+// conformance testing, a conformance-testee client, a websocat-like client,
+// and a demo server.
+//
+//	fastws echo          -addr 127.0.0.1:9001      echo every message back
+//	fastws testee-client -url ws://127.0.0.1:9001  run a conformance server's cases
+//	fastws connect       ws://host:port/path        stdin lines out, messages to stdout
+//	fastws serve         -addr 127.0.0.1:8080      demo page and echo endpoint
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+var commands = []command{
+	{"echo", "echo server for conformance testing", runEcho},
+	{"testee-client", "conformance-testee client (getCaseCount / runCase / updateReports)", runTesteeClient},
+	{"connect", "connect to a WebSocket server: stdin lines out, messages to stdout", runConnect},
+	{"serve", "demo server: a page at / and an echo endpoint at /echo", runServe},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "help" {
+		usage(stderr)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdin, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "fastws: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: fastws <command> [flags]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun fastws <command> -h for the command's flags.")
+}
