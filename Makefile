@@ -5,9 +5,9 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test check vet lint race fuzz-smoke serve echo
+.PHONY: test check vet lint race allocs fuzz-smoke serve echo
 
-test: check race fuzz-smoke
+test: check race allocs fuzz-smoke
 
 # Formatting, vet and staticcheck, on the library and on the bench module.
 check: vet lint
@@ -21,6 +21,11 @@ lint:
 
 race:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Allocation counts: sync.Pool drops items at random under -race, so these
+# tests run again without it (under -race they skip and say why).
+allocs:
+	$(GO) test -count=1 -run 'Allocates' ./...
 
 # Every fuzz target, for a few seconds each: a smoke run that also replays
 # the committed seed corpora under testdata/fuzz.

@@ -162,7 +162,7 @@ func parseRequestHead(head []byte, u *upgradeRequest, opts *AcceptOptions) *reje
 	}
 	method, line, ok1 := bytes.Cut(line, []byte(" "))
 	target, version, ok2 := bytes.Cut(line, []byte(" "))
-	if !ok1 || !ok2 || len(method) == 0 || len(target) == 0 {
+	if !ok1 || !ok2 || len(method) == 0 || !validTarget(target) {
 		return rejectMalformed
 	}
 	major, minor, ok := parseHTTPVersion(version)
@@ -198,6 +198,23 @@ func parseRequestHead(head []byte, u *upgradeRequest, opts *AcceptOptions) *reje
 			}
 		}
 	}
+}
+
+// validTarget accepts the request-target forms a WebSocket request can
+// take: origin-form ("/path?query") or absolute-form ("ws://host/path").
+func validTarget(t []byte) bool {
+	if len(t) == 0 || bytes.IndexByte(t, '#') >= 0 {
+		return false
+	}
+	if t[0] == '/' {
+		return true
+	}
+	for _, scheme := range []string{"http://", "https://", "ws://", "wss://"} {
+		if len(t) > len(scheme) && equalFold(t[:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // callbackRejection turns an error from OnRequest or OnHeader into the

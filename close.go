@@ -43,7 +43,7 @@ func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) 
 		case <-c.closed:
 			return c.closeResult(nil)
 		case c.readMu <- struct{}{}:
-			stop := c.rdl.watch(ctx, c.closeTransport)
+			stop := c.rdl.watch(ctx, c.closeFn)
 			c.awaitClose()
 			c.endRead(stop)
 		case <-ctx.Done():

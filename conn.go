@@ -43,6 +43,7 @@ type Conn struct {
 
 	closeOnce sync.Once
 	closed    chan struct{} // closed once the transport is closed
+	closeFn   func()        // closeTransport as a func value, made once: a method value per call would allocate
 
 	// Read side, owned by whoever holds readMu.
 	readMu  lock
@@ -97,6 +98,7 @@ func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeRes
 		msgMu:    newLock(),
 		wireMu:   newLock(),
 	}
+	c.closeFn = c.closeTransport
 	if opts != nil {
 		c.opts = *opts
 	}

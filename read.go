@@ -33,7 +33,7 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 		c.readMu.unlock()
 		return nil, err
 	}
-	return c.rdl.watch(ctx, c.closeTransport), nil
+	return c.rdl.watch(ctx, c.closeFn), nil
 }
 
 func (c *Conn) endRead(stop func() bool) {

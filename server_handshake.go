@@ -37,7 +37,7 @@ type rejection struct {
 var (
 	rejectMethod     = &rejection{http.StatusMethodNotAllowed, "method must be GET", [][2]string{{"Allow", "GET"}}}
 	rejectProto      = &rejection{http.StatusHTTPVersionNotSupported, "HTTP/1.1 or later required", nil}
-	rejectHost       = &rejection{http.StatusBadRequest, "exactly one Host header required", nil}
+	rejectHost       = &rejection{http.StatusBadRequest, "exactly one non-empty Host header required", nil}
 	rejectUpgrade    = &rejection{http.StatusUpgradeRequired, "Upgrade header must list websocket", [][2]string{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}}}
 	rejectConnection = &rejection{http.StatusBadRequest, "Connection header must list upgrade", nil}
 	rejectKey        = &rejection{http.StatusBadRequest, "Sec-WebSocket-Key must be base64 of 16 bytes, sent once", nil}
@@ -90,7 +90,7 @@ func (u *upgradeRequest) check(opts *AcceptOptions) *rejection {
 		return rejectMethod
 	case !u.http11:
 		return rejectProto
-	case u.hosts != 1:
+	case u.hosts != 1 || len(u.host) == 0:
 		return rejectHost
 	case !u.upgrade:
 		return rejectUpgrade

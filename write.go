@@ -25,7 +25,7 @@ func (c *Conn) beginWrite(ctx context.Context) (stop func() bool, err error) {
 	if err := c.wireMu.lock(ctx, c.closed); err != nil {
 		return nil, err
 	}
-	return c.wdl.watch(ctx, c.closeTransport), nil
+	return c.wdl.watch(ctx, c.closeFn), nil
 }
 
 func (c *Conn) endWrite(stop func() bool) {

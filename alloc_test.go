@@ -1,0 +1,71 @@
+package fastws
+
+import (
+	"bytes"
+	"context"
+	"testing"
+)
+
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race; `make test` runs this test without it")
+	}
+}
+
+// Reading and writing messages up to 16 KiB allocates nothing in steady
+// state, on either side: the client writes and reads, the server echoes.
+func TestEchoAllocatesNothing(t *testing.T) {
+	skipUnderRace(t)
+	for _, size := range []int{20, 1024, 16 << 10} {
+		server, client := pair(t, false, nil, nil)
+		done := echo(server)
+		ctx := context.Background()
+		msg := bytes.Repeat([]byte("a"), size)
+		buf := make([]byte, 0, size)
+		roundTrip := func() {
+			if err := client.WriteMessage(ctx, Binary, msg); err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := client.AppendMessage(ctx, buf[:0])
+			if err != nil || len(got) != size {
+				t.Fatalf("echo: %d bytes, %v", len(got), err)
+			}
+		}
+		for range 100 {
+			roundTrip() // warm the pools and the echo buffer
+		}
+		if n := testing.AllocsPerRun(500, roundTrip); n != 0 {
+			t.Errorf("%d-byte echo: %v allocations per round trip, want 0", size, n)
+		}
+		client.Close(CloseNormal, "")
+		<-done
+	}
+}
+
+// The raw server handshake allocates nothing once its pools are warm.
+func TestAcceptHandshakeAllocatesNothing(t *testing.T) {
+	skipUnderRace(t)
+	request := []byte(rawUpgrade("/chat", "Sec-WebSocket-Protocol: x, chat", "Origin: http://example.com", "User-Agent: test"))
+	opts := &AcceptOptions{Subprotocols: []string{"chat"}}
+	conn := &fakeConn{}
+	r := bytes.NewReader(nil)
+	run := func() {
+		r.Reset(request)
+		conn.in = r
+		conn.out.Reset()
+		hs, err := acceptHandshake(conn, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hs.protocol != "chat" {
+			t.Fatalf("protocol %q", hs.protocol)
+		}
+		putBuffer(hs.rbuf)
+	}
+	for range 10 {
+		run()
+	}
+	if n := testing.AllocsPerRun(200, run); n != 0 {
+		t.Fatalf("%v allocations per handshake, want 0", n)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package fastws
+
+const raceEnabled = false
