@@ -20,7 +20,7 @@ func TestGetPut(t *testing.T) {
 	Put(&odd) // not a power of two: ignored
 }
 
-func TestSteadyStateAllocs(t *testing.T) {
+func TestGetPutAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items at random under the race detector; this runs without -race")
 	}
