@@ -1,0 +1,150 @@
+package fastws_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/wsframe"
+)
+
+// An echo server on net/http, and a client talking to it.
+func Example() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := fastws.Upgrade(w, r, nil)
+		if err != nil {
+			return // Upgrade has answered the client
+		}
+		ctx := r.Context()
+		var buf []byte
+		for {
+			typ, msg, err := c.AppendMessage(ctx, buf[:0])
+			if err != nil {
+				return // the peer closed (a *fastws.CloseError) or broke the protocol
+			}
+			if err := c.WriteMessage(ctx, typ, msg); err != nil {
+				return
+			}
+			buf = msg
+		}
+	}))
+	defer srv.Close()
+
+	ctx := context.Background()
+	c, _, err := fastws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c.WriteMessage(ctx, fastws.Text, []byte("hello"))
+	_, msg, err := c.ReadMessage(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(msg))
+	fmt.Println(c.Close(fastws.CloseNormal, "bye"))
+	// Output:
+	// hello
+	// <nil>
+}
+
+// Accept serves WebSocket on a raw listener, with fastws's own
+// allocation-free request parser instead of net/http.
+func ExampleAccept() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				c, err := fastws.Accept(nc, &fastws.AcceptOptions{Subprotocols: []string{"greeting.v1"}})
+				if err != nil {
+					return
+				}
+				c.WriteMessage(context.Background(), fastws.Text, []byte("hello, "+c.Subprotocol()))
+				c.Close(fastws.CloseNormal, "")
+			}()
+		}
+	}()
+
+	c, _, err := fastws.Dial(context.Background(), "ws://"+ln.Addr().String(), &fastws.DialOptions{Subprotocols: []string{"greeting.v1"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, msg, _ := c.ReadMessage(context.Background())
+	fmt.Println(string(msg))
+	_, _, err = c.ReadMessage(context.Background())
+	fmt.Println(fastws.CloseStatus(err))
+	// Output:
+	// hello, greeting.v1
+	// 1000 (normal closure)
+}
+
+// The raw frame API shows frames as they are on the wire, FIN included.
+func ExampleConn_ReadFrame() {
+	server, client := connectedPair()
+	ctx := context.Background()
+	go func() {
+		client.WriteFrame(ctx, fastws.Frame{Opcode: wsframe.OpText, Payload: []byte("Hel")})
+		client.WriteFrame(ctx, fastws.Frame{Fin: true, Opcode: wsframe.OpContinuation, Payload: []byte("lo")})
+	}()
+	for i := 0; i < 2; i++ {
+		f, err := server.ReadFrame(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%v fin=%v %q\n", f.Opcode, f.Fin, f.Payload)
+	}
+	// Output:
+	// text fin=false "Hel"
+	// continuation fin=true "lo"
+}
+
+// NextWriter and NextReader stream a message of any size in constant memory.
+func ExampleConn_NextWriter() {
+	server, client := connectedPair()
+	ctx := context.Background()
+	go func() {
+		w, _ := client.NextWriter(ctx, fastws.Binary)
+		io.Copy(w, strings.NewReader(strings.Repeat("x", 1<<20)))
+		w.Close()
+	}()
+	_, r, err := server.NextReader(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, r)
+	fmt.Println(n)
+	// Output: 1048576
+}
+
+// connectedPair returns a server and a client connected over loopback.
+func connectedPair() (server, client *fastws.Conn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan *fastws.Conn)
+	go func() {
+		nc, _ := ln.Accept()
+		c, _ := fastws.Accept(nc, nil)
+		accepted <- c
+	}()
+	client, _, err = fastws.Dial(context.Background(), "ws://"+ln.Addr().String(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return <-accepted, client
+}
