@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/fastws/fastws/wsframe"
 )
 
 // BenchmarkEcho is a round trip over loopback TCP: the client writes a
@@ -57,4 +59,39 @@ func sizeLabel(n int) string {
 		return itoa(n>>10) + "KiB"
 	}
 	return itoa(n) + "B"
+}
+
+// BenchmarkFrameEcho is BenchmarkEcho through the raw frame API: the server
+// answers each frame with WriteFrame of the payload ReadFrame returned.
+func BenchmarkFrameEcho(b *testing.B) {
+	for _, size := range []int{20, 1024} {
+		b.Run(sizeLabel(size), func(b *testing.B) {
+			server, client := pair(b, false, nil, nil)
+			ctx := context.Background()
+			go func() {
+				for {
+					f, err := server.ReadFrame(ctx)
+					if err != nil || f.Opcode.IsControl() {
+						return
+					}
+					if err := server.WriteFrame(ctx, f); err != nil {
+						return
+					}
+				}
+			}()
+			f := Frame{Fin: true, Opcode: wsframe.OpBinary, Payload: bytes.Repeat([]byte("a"), size)}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := client.WriteFrame(ctx, f); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := client.ReadFrame(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			client.Close(CloseNormal, "")
+		})
+	}
 }
