@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test check vet lint race allocs fuzz-smoke serve echo
+.PHONY: test check vet lint race allocs fuzz-smoke bench serve echo
 
 test: check race allocs fuzz-smoke
 
@@ -15,12 +15,15 @@ check: vet lint
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 lint:
 	$(GO) run $(STATICCHECK) ./...
+	cd bench && $(GO) run $(STATICCHECK) ./...
 
 race:
 	$(GO) test -race -count=1 -timeout 20m ./...
+	cd bench && $(GO) test -count=1 ./...
 
 # Allocation counts: sync.Pool drops items at random under -race, so these
 # tests run again without it (under -race they skip and say why).
@@ -31,6 +34,11 @@ allocs:
 # the committed seed corpora under testdata/fuzz.
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz-smoke.sh
+
+# The side-by-side comparison with peer libraries (about 5 s per cell and
+# library); writes bench/results/echo-<date>.md.
+bench:
+	cd bench && $(GO) run ./cmd/echobench
 
 serve:
 	$(GO) run ./cmd/fastws serve

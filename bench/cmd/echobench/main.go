@@ -1,0 +1,112 @@
+// Command echobench benchmarks fastws against peer Go WebSocket libraries
+// with one echo server per library, run one after another as child
+// processes and driven by one load generator. See bench/README.md.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fastws/fastws/bench/harness"
+	"github.com/fastws/fastws/bench/servers"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		serve       = flag.String("serve", "", "run as the echo server `NAME` (the harness starts these itself)")
+		addr        = flag.String("addr", "127.0.0.1:0", "listen address for -serve")
+		serverList  = flag.String("servers", strings.Join(servers.Names, ","), "comma-separated servers to measure, in order")
+		cellList    = flag.String("cells", defaultCells(), "comma-separated cells CONNSxSIZE (SIZE in B, KiB or MiB)")
+		duration    = flag.Duration("duration", 5*time.Second, "measured window per cell and server")
+		warmup      = flag.Duration("warmup", time.Second, "load before the measured window")
+		quick       = flag.Bool("quick", false, "short cells: -duration 1s -warmup 300ms")
+		loops       = flag.Int("loops", 1, "load-generator event loops (goroutines, each with its own epoll)")
+		text        = flag.Bool("text", false, "send text messages instead of binary")
+		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
+		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
+	)
+	flag.Parse()
+
+	if *serve != "" {
+		if err := harness.ServeChild(*serve, *addr, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "echobench -serve:", err)
+		}
+		return 1
+	}
+
+	opts, err := options(*serverList, *cellList)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echobench:", err)
+		return 2
+	}
+	opts.Timing = harness.Timing{Warmup: *warmup, Duration: *duration}
+	if *quick {
+		opts.Timing = harness.Timing{Warmup: 300 * time.Millisecond, Duration: time.Second}
+	}
+	opts.Load = harness.Load{Text: *text, Loops: *loops}
+	opts.MemoryConns = *memoryConns
+	opts.Progress = os.Stderr
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echobench:", err)
+		return 1
+	}
+	opts.Command = func(name string) *exec.Cmd {
+		return exec.Command(self, "-serve", name, "-addr", "127.0.0.1:0")
+	}
+
+	md := harness.Run(opts).Markdown()
+	fmt.Print(md)
+	if *out != "" {
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "echobench:", err)
+			return 1
+		}
+		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "echobench:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "echobench: wrote", *out)
+	}
+	return 0
+}
+
+func defaultCells() string {
+	var s []string
+	for _, c := range harness.DefaultCells {
+		s = append(s, c.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func options(serverList, cellList string) (harness.Options, error) {
+	var opts harness.Options
+	for name := range strings.SplitSeq(serverList, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		if !servers.Known(name) {
+			return opts, fmt.Errorf("unknown server %q (have %s)", name, strings.Join(servers.Names, ", "))
+		}
+		opts.Servers = append(opts.Servers, name)
+	}
+	if len(opts.Servers) == 0 {
+		return opts, fmt.Errorf("no servers in %q", serverList)
+	}
+	cells, err := harness.ParseCells(cellList)
+	if err != nil {
+		return opts, err
+	}
+	opts.Cells = cells
+	return opts, nil
+}

@@ -1,0 +1,95 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serveEnv makes the test binary, re-executed, run as an echo server.
+const serveEnv = "ECHOBENCH_TEST_SERVE"
+
+func TestMain(m *testing.M) {
+	if name := os.Getenv(serveEnv); name != "" {
+		err := ServeChild(name, "127.0.0.1:0", os.Stdout)
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+func testCommand(t *testing.T) ServerCommand {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(name string) *exec.Cmd {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), serveEnv+"="+name)
+		return cmd
+	}
+}
+
+// TestQuickRun runs the whole harness on a tiny matrix: one short cell and
+// a small memory section, for fastws and gorilla.
+func TestQuickRun(t *testing.T) {
+	rep := Run(Options{
+		Servers:     []string{"fastws", "gorilla"},
+		Cells:       []Cell{{Conns: 2, Size: 20}},
+		Timing:      Timing{Warmup: 100 * time.Millisecond, Duration: 300 * time.Millisecond},
+		Load:        Load{Loops: 1},
+		MemoryConns: 20,
+		Command:     testCommand(t),
+	})
+	for _, row := range rep.Cells[0].Rows {
+		if row.Err != nil {
+			t.Fatalf("%s: %v", row.Server, row.Err)
+		}
+		if row.MsgsPerSec <= 0 || row.P50 <= 0 || row.P99 < row.P50 || row.LoadgenCPU <= 0 {
+			t.Errorf("%s: implausible row %+v", row.Server, row)
+		}
+	}
+	for _, m := range rep.Memory {
+		if m.Err != nil {
+			t.Fatalf("memory %s: %v", m.Server, m.Err)
+		}
+		if m.Baseline <= 0 {
+			t.Errorf("memory %s: baseline RSS %d", m.Server, m.Baseline)
+		}
+	}
+	md := rep.Markdown()
+	for _, want := range []string{
+		"## 2 connections × 20B messages", "| fastws | ", "| gorilla | ",
+		"fastws: ", "the fastest peer (gorilla)", "## Memory", "CPU: ",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestParseCells(t *testing.T) {
+	cells, err := ParseCells("100x20B, 10x64KiB,1x2MiB,3x7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Cell{{100, 20}, {10, 64 << 10}, {1, 2 << 20}, {3, 7}}
+	if fmt.Sprint(cells) != fmt.Sprint(want) {
+		t.Errorf("got %v, want %v", cells, want)
+	}
+	for _, bad := range []string{"", "x20", "10", "10x", "0x20", "10xKiB", "10x-1"} {
+		if _, err := ParseCells(bad); err == nil {
+			t.Errorf("ParseCells(%q) accepted", bad)
+		}
+	}
+	var all []string
+	for _, c := range DefaultCells {
+		all = append(all, c.String())
+	}
+	if back, err := ParseCells(strings.Join(all, ",")); err != nil || fmt.Sprint(back) != fmt.Sprint(DefaultCells) {
+		t.Errorf("default cells do not round-trip: %v, %v", back, err)
+	}
+}

@@ -1,0 +1,128 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fastws/fastws/bench/loadgen"
+	"github.com/fastws/fastws/bench/procstat"
+)
+
+// Timing is how long each cell runs.
+type Timing struct {
+	Warmup   time.Duration // load before the measured window
+	Duration time.Duration // the measured window
+}
+
+// Load is what the load generator sends, the same for every cell.
+type Load struct {
+	Text  bool // text messages instead of binary
+	Loops int  // load-generator event loops
+}
+
+// Row is one server's result in one cell.
+type Row struct {
+	Server      string
+	MsgsPerSec  float64
+	P50, P99    time.Duration
+	ServerCPU   time.Duration // server CPU time per message
+	LoadgenCPU  time.Duration // load-generator CPU time per message
+	ServerCores float64       // server CPU time / window: cores busy
+	Err         error
+}
+
+// loadSlack is how long the load may outlast its planned time before the
+// load generator gives up on being stopped.
+const loadSlack = 30 * time.Second
+
+// runCell measures one server under one cell's load, in a fresh server
+// process.
+func runCell(command ServerCommand, name string, cell Cell, timing Timing, load Load) Row {
+	row := Row{Server: name}
+	srv, err := startServer(command, name)
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	defer srv.stop()
+	client, err := loadgen.Connect(loadgen.Config{
+		Addr: srv.addr, Conns: cell.Conns, Size: cell.Size, Text: load.Text, Loops: load.Loops,
+	})
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	defer client.Close()
+	if err := client.Start(0, timing.Warmup+timing.Duration+loadSlack); err != nil {
+		row.Err = err
+		return row
+	}
+	if err := measureWindow(client, srv, timing, &row); err != nil {
+		_ = client.Stop()
+		row.Err = err
+	}
+	return row
+}
+
+// measureWindow waits out the warm-up, then samples the server's and the
+// load generator's CPU time around a window in which the client counts
+// and times echoes.
+func measureWindow(client *loadgen.Client, srv *serverProcess, timing Timing, row *Row) error {
+	if err := sleepWhileRunning(client, srv, timing.Warmup); err != nil {
+		return err
+	}
+	srv0, err := procstat.CPUTime(srv.pid())
+	if err != nil {
+		return err
+	}
+	self0, err := procstat.SelfCPUTime()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	client.SetRecording(true)
+	if err := sleepWhileRunning(client, srv, timing.Duration); err != nil {
+		return err
+	}
+	client.SetRecording(false)
+	elapsed := time.Since(t0)
+	srv1, err := procstat.CPUTime(srv.pid())
+	if err != nil {
+		return err
+	}
+	self1, err := procstat.SelfCPUTime()
+	if err != nil {
+		return err
+	}
+	if err := client.Stop(); err != nil {
+		return err
+	}
+	msgs, hist := client.Result()
+	if msgs == 0 {
+		return fmt.Errorf("%s: no echo in %v", srv.name, elapsed)
+	}
+	row.MsgsPerSec = float64(msgs) / elapsed.Seconds()
+	row.P50, row.P99 = hist.Quantile(0.50), hist.Quantile(0.99)
+	row.ServerCPU = (srv1 - srv0) / time.Duration(msgs)
+	row.LoadgenCPU = (self1 - self0) / time.Duration(msgs)
+	row.ServerCores = (srv1 - srv0).Seconds() / elapsed.Seconds()
+	return nil
+}
+
+// sleepWhileRunning sleeps for d, returning early with an error if the
+// load generator fails or the server exits.
+func sleepWhileRunning(client *loadgen.Client, srv *serverProcess, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return srv.alive()
+	case <-client.Done():
+		if err := client.Stop(); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: load generator stopped early", srv.name)
+	case <-srv.exited:
+		return srv.alive()
+	}
+}

@@ -1,0 +1,98 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fastws/fastws/bench/loadgen"
+	"github.com/fastws/fastws/bench/procstat"
+)
+
+// memorySettle is how long a server is left alone before its RSS is read,
+// so that goroutines started by accepts and echoes have run.
+const memorySettle = time.Second
+
+// memoryMessageSize is the message each connection echoes once.
+const memoryMessageSize = 1 << 10
+
+// MemoryRow is one server's resident memory per connection.
+type MemoryRow struct {
+	Server     string
+	Baseline   int64   // RSS before any connection, bytes
+	IdlePerCon float64 // (RSS with every connection open and idle - Baseline) / conns
+	EchoPerCon float64 // (RSS after each connection echoed once - Baseline) / conns
+	Err        error
+}
+
+// fileLimitHeadroom is what a process needs besides the connections.
+const fileLimitHeadroom = 64
+
+// checkFileLimit raises this process's file limit and reports whether it
+// allows conns connections.
+func checkFileLimit(conns int) error {
+	limit, err := procstat.RaiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("cannot raise RLIMIT_NOFILE: %w", err)
+	}
+	if limit < uint64(conns+fileLimitHeadroom) {
+		return fmt.Errorf("RLIMIT_NOFILE is %d, fewer than the %d needed for %d connections", limit, conns+fileLimitHeadroom, conns)
+	}
+	return nil
+}
+
+// measureMemory opens conns connections to a fresh server process and
+// reads its RSS before, with the connections idle, and after each has
+// echoed one message.
+func measureMemory(command ServerCommand, name string, conns int, load Load) MemoryRow {
+	row := MemoryRow{Server: name}
+	srv, err := startServer(command, name)
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	defer srv.stop()
+	if srv.nofile < uint64(conns+fileLimitHeadroom) {
+		row.Err = fmt.Errorf("server RLIMIT_NOFILE is %d, too low for %d connections", srv.nofile, conns)
+		return row
+	}
+	time.Sleep(memorySettle / 4)
+	if row.Baseline, err = procstat.RSS(srv.pid()); err != nil {
+		row.Err = err
+		return row
+	}
+	client, err := loadgen.Connect(loadgen.Config{
+		Addr: srv.addr, Conns: conns, Size: memoryMessageSize, Text: load.Text, Loops: load.Loops,
+	})
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	defer client.Close()
+	time.Sleep(memorySettle)
+	idle, err := procstat.RSS(srv.pid())
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	if err := client.Start(1, loadSlack); err != nil {
+		row.Err = err
+		return row
+	}
+	if err := client.Wait(loadSlack); err != nil {
+		row.Err = err
+		return row
+	}
+	time.Sleep(memorySettle)
+	echoed, err := procstat.RSS(srv.pid())
+	if err != nil {
+		row.Err = err
+		return row
+	}
+	if err := srv.alive(); err != nil {
+		row.Err = err
+		return row
+	}
+	row.IdlePerCon = float64(idle-row.Baseline) / float64(conns)
+	row.EchoPerCon = float64(echoed-row.Baseline) / float64(conns)
+	return row
+}

@@ -1,0 +1,197 @@
+package harness
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/bench/servers"
+)
+
+// modulePaths maps server names to the modules whose versions the report
+// header names.
+var modulePaths = map[string]string{
+	servers.Fastws: "github.com/fastws/fastws",
+	"gorilla":      "github.com/gorilla/websocket",
+	"coder":        "github.com/coder/websocket",
+	"gobwas":       "github.com/gobwas/ws",
+	"gws":          "github.com/lxzan/gws",
+	"nbio":         "github.com/lesismal/nbio",
+}
+
+// Markdown renders the report.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	r.writeHeader(&b)
+	for _, c := range r.Cells {
+		writeCell(&b, c, max(r.Opts.Load.Loops, 1))
+	}
+	r.writeMemory(&b)
+	return b.String()
+}
+
+func (r *Report) writeHeader(b *strings.Builder) {
+	o := r.Opts
+	msgType := "binary"
+	if o.Load.Text {
+		msgType = "text"
+	}
+	fmt.Fprintf(b, "# WebSocket echo benchmark\n\n")
+	fmt.Fprintf(b, "- date: %s\n", r.Start.Format(time.RFC3339))
+	fmt.Fprintf(b, "- go version: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(b, "- GOMAXPROCS: %d (NumCPU %d), the same for the servers\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(b, "- CPU: %s\n", procstat.CPUModel())
+	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions(o.Servers))
+	fmt.Fprintf(b, "- load: %s messages, one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",
+		msgType, o.Timing.Duration, o.Timing.Warmup, max(o.Load.Loops, 1))
+	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")
+}
+
+func libraryVersions(names []string) string {
+	versions := map[string]string{}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			v := m.Version
+			if m.Replace != nil {
+				v = "local tree (" + m.Replace.Path + ")"
+			}
+			versions[m.Path] = v
+		}
+	}
+	var parts []string
+	for _, n := range names {
+		v := versions[modulePaths[n]]
+		if v == "" {
+			v = "?"
+		}
+		parts = append(parts, n+" "+v)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// bestPeers returns the peer rows with the highest msgs/s and the lowest
+// server CPU per message, or nil where no peer succeeded.
+func bestPeers(rows []Row) (fastest, cheapest *Row) {
+	for i := range rows {
+		r := &rows[i]
+		if r.Err != nil || r.Server == servers.Fastws {
+			continue
+		}
+		if fastest == nil || r.MsgsPerSec > fastest.MsgsPerSec {
+			fastest = r
+		}
+		if cheapest == nil || r.ServerCPU < cheapest.ServerCPU {
+			cheapest = r
+		}
+	}
+	return fastest, cheapest
+}
+
+func writeCell(b *strings.Builder, c CellResult, loops int) {
+	fmt.Fprintf(b, "\n## %s\n\n", c.Cell.Title())
+	b.WriteString("| library | msgs/s | p50 | p99 | server CPU µs/msg | server cores | loadgen CPU µs/msg | msgs/s vs best peer | CPU vs best peer |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fastest, cheapest := bestPeers(c.Rows)
+	for _, r := range c.Rows {
+		if r.Err != nil {
+			fmt.Fprintf(b, "| %s | error: %s | | | | | | | |\n", r.Server, cellText(r.Err.Error()))
+			continue
+		}
+		speed, cpu := "—", "—"
+		if fastest != nil {
+			speed = formatRatio(r.MsgsPerSec / fastest.MsgsPerSec)
+			cpu = formatRatio(float64(r.ServerCPU) / float64(cheapest.ServerCPU))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s | %s |\n",
+			r.Server, formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
+			micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU), speed, cpu)
+	}
+	writeCellSummary(b, c.Rows, fastest, cheapest, loops)
+}
+
+// writeCellSummary states fastws's ratios in words, and how the load
+// generator's CPU per message compares with the servers': with the server
+// it drove in each run, and with the cheapest server of the cell.
+func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, loops int) {
+	b.WriteString("\n")
+	for _, r := range rows {
+		if r.Server == servers.Fastws && r.Err == nil && fastest != nil {
+			fmt.Fprintf(b, "fastws: %s the msgs/s of the fastest peer (%s), %s the server CPU per message of the cheapest peer (%s).\n",
+				formatRatio(r.MsgsPerSec/fastest.MsgsPerSec), fastest.Server,
+				formatRatio(float64(r.ServerCPU)/float64(cheapest.ServerCPU)), cheapest.Server)
+		}
+	}
+	var loadgenMax, serverMin time.Duration
+	var loadgenCores float64 // the busiest the load generator was
+	var cheapestServer string
+	var dearer []string // servers whose run cost the load generator more than them
+	for _, r := range rows {
+		if r.Err != nil {
+			continue
+		}
+		loadgenMax = max(loadgenMax, r.LoadgenCPU)
+		loadgenCores = max(loadgenCores, r.LoadgenCPU.Seconds()*r.MsgsPerSec)
+		if cheapestServer == "" || r.ServerCPU < serverMin {
+			serverMin, cheapestServer = r.ServerCPU, r.Server
+		}
+		if r.LoadgenCPU >= r.ServerCPU {
+			dearer = append(dearer, r.Server)
+		}
+	}
+	if cheapestServer == "" {
+		return
+	}
+	pairing := "less than the server it drove in every run"
+	if len(dearer) > 0 {
+		pairing = "NOT less than the server it drove with " + strings.Join(dearer, ", ")
+	}
+	overall := "below"
+	if loadgenMax >= serverMin {
+		overall = "NOT below"
+	}
+	fmt.Fprintf(b, "Load generator: %s; at most %.2f µs CPU per message, %s the cheapest server's %.2f µs (%s); at most %.2f cores busy, with %d event loop(s).\n",
+		pairing, micros(loadgenMax), overall, micros(serverMin), cheapestServer, loadgenCores, loops)
+}
+
+func (r *Report) writeMemory(b *strings.Builder) {
+	if r.Opts.MemoryConns <= 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n## Memory: server RSS per connection at %d connections\n\n", r.Opts.MemoryConns)
+	if r.MemorySkipped != "" {
+		fmt.Fprintf(b, "Skipped: %s.\n", cellText(r.MemorySkipped))
+		return
+	}
+	b.WriteString("RSS (VmRSS) of a fresh server process before any connection, then per connection with all of them open and idle, then after each echoed one 1 KiB message.\n\n")
+	b.WriteString("| library | RSS before | idle KiB/conn | after echo KiB/conn | idle vs best peer | after echo vs best peer |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	var bestIdle, bestEcho float64
+	found := false
+	for _, m := range r.Memory {
+		if m.Err != nil || m.Server == servers.Fastws {
+			continue
+		}
+		if !found || m.IdlePerCon < bestIdle {
+			bestIdle = m.IdlePerCon
+		}
+		if !found || m.EchoPerCon < bestEcho {
+			bestEcho = m.EchoPerCon
+		}
+		found = true
+	}
+	for _, m := range r.Memory {
+		if m.Err != nil {
+			fmt.Fprintf(b, "| %s | error: %s | | | | |\n", m.Server, cellText(m.Err.Error()))
+			continue
+		}
+		idleRatio, echoRatio := "—", "—"
+		if found && bestIdle > 0 && bestEcho > 0 {
+			idleRatio, echoRatio = formatRatio(m.IdlePerCon/bestIdle), formatRatio(m.EchoPerCon/bestEcho)
+		}
+		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %s | %s |\n",
+			m.Server, formatMiB(m.Baseline), m.IdlePerCon/1024, m.EchoPerCon/1024, idleRatio, echoRatio)
+	}
+}

@@ -1,0 +1,94 @@
+// Package harness runs the echo benchmark: it starts each server as a
+// child process, drives it with the load generator, samples the server's
+// CPU time and memory from /proc, and writes the results as markdown.
+package harness
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Options configures a benchmark run.
+type Options struct {
+	Servers []string // in order; servers.Names for all
+	Cells   []Cell
+	Timing  Timing
+	Load    Load
+	// MemoryConns is the connection count of the memory section; 0 skips
+	// the section.
+	MemoryConns int
+	// Command starts a server process.
+	Command ServerCommand
+	// Progress, if set, gets a line as each measurement ends.
+	Progress io.Writer
+}
+
+// CellResult is one cell's rows, in the order of Options.Servers.
+type CellResult struct {
+	Cell Cell
+	Rows []Row
+}
+
+// Report is everything a run measured.
+type Report struct {
+	Start  time.Time
+	Opts   Options
+	Cells  []CellResult
+	Memory []MemoryRow
+	// MemorySkipped says why the memory section was not run, if it was
+	// asked for and was not.
+	MemorySkipped string
+}
+
+// Run measures every server in every cell, servers one after another
+// within a cell so that they meet the machine in a similar state, then
+// the memory section.
+func Run(opts Options) *Report {
+	rep := &Report{Start: time.Now(), Opts: opts}
+	for _, cell := range opts.Cells {
+		res := CellResult{Cell: cell}
+		for _, name := range opts.Servers {
+			row := runCell(opts.Command, name, cell, opts.Timing, opts.Load)
+			res.Rows = append(res.Rows, row)
+			progress(opts.Progress, "%-10s %-8s %s", cell, name, rowSummary(row))
+		}
+		rep.Cells = append(rep.Cells, res)
+	}
+	if opts.MemoryConns > 0 {
+		if err := checkFileLimit(opts.MemoryConns); err != nil {
+			rep.MemorySkipped = err.Error()
+			progress(opts.Progress, "memory section skipped: %v", err)
+			return rep
+		}
+		for _, name := range opts.Servers {
+			row := measureMemory(opts.Command, name, opts.MemoryConns, opts.Load)
+			rep.Memory = append(rep.Memory, row)
+			progress(opts.Progress, "memory     %-8s %s", name, memorySummary(row))
+		}
+	}
+	return rep
+}
+
+func progress(w io.Writer, format string, args ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format+"\n", args...)
+	}
+}
+
+func rowSummary(r Row) string {
+	if r.Err != nil {
+		return "error: " + r.Err.Error()
+	}
+	return fmt.Sprintf("%s msgs/s  p50 %s  p99 %s  server %.2f µs/msg (%.2f cores)  loadgen %.2f µs/msg",
+		formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
+		micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU))
+}
+
+func memorySummary(r MemoryRow) string {
+	if r.Err != nil {
+		return "error: " + r.Err.Error()
+	}
+	return fmt.Sprintf("baseline %s  idle %.2f KiB/conn  after echo %.2f KiB/conn",
+		formatMiB(r.Baseline), r.IdlePerCon/1024, r.EchoPerCon/1024)
+}

@@ -1,0 +1,156 @@
+package harness
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/bench/servers"
+)
+
+// readyPrefix starts the line a server process prints once it listens:
+// "listening <addr> nofile <limit>".
+const readyPrefix = "listening "
+
+// startTimeout bounds how long a server process may take to listen.
+const startTimeout = 15 * time.Second
+
+// ServerCommand returns the command that runs the echo server called name
+// as a child process which calls ServeChild. The bench command re-executes
+// itself with -serve; the test re-executes the test binary.
+type ServerCommand func(name string) *exec.Cmd
+
+// ServeChild is the body of a server process: it raises the file limit,
+// listens on addr, prints the ready line to stdout and serves until the
+// process is killed. It returns only on failure.
+func ServeChild(name, addr string, stdout io.Writer) error {
+	if !servers.Known(name) {
+		return fmt.Errorf("unknown server %q (have %s)", name, strings.Join(servers.Names, ", "))
+	}
+	if host, _, err := net.SplitHostPort(addr); err != nil {
+		return err
+	} else if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		// The servers accept any origin and have no authentication:
+		// they are for this machine only.
+		return fmt.Errorf("address %q is not a loopback IP address", addr)
+	}
+	nofile, err := procstat.RaiseFileLimit()
+	if err != nil {
+		return fmt.Errorf("raising the file limit: %w", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s%s nofile %d\n", readyPrefix, ln.Addr(), nofile)
+	return servers.Serve(name, ln)
+}
+
+// serverProcess is a running echo server.
+type serverProcess struct {
+	name   string
+	cmd    *exec.Cmd
+	addr   string
+	nofile uint64
+	stderr *tailBuffer
+	exited chan struct{}
+}
+
+// startServer starts the server process and waits for its ready line.
+func startServer(command ServerCommand, name string) (*serverProcess, error) {
+	cmd := command(name)
+	// The server dies with the harness even if the harness is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	p := &serverProcess{name: name, cmd: cmd, stderr: &tailBuffer{max: 4 << 10}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(p.exited)
+	}()
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), readyPrefix); ok {
+				ready <- line
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout) // never let the pipe fill
+	}()
+	select {
+	case line := <-ready:
+		if _, err := fmt.Sscanf(line, "%s nofile %d", &p.addr, &p.nofile); err != nil {
+			p.stop()
+			return nil, fmt.Errorf("%s: bad ready line %q", name, line)
+		}
+		return p, nil
+	case <-p.exited:
+		return nil, fmt.Errorf("%s: server exited before listening: %s", name, p.stderr)
+	case <-time.After(startTimeout):
+		p.stop()
+		return nil, fmt.Errorf("%s: server not listening after %v", name, startTimeout)
+	}
+}
+
+func (p *serverProcess) pid() int { return p.cmd.Process.Pid }
+
+// alive returns an error if the process has exited.
+func (p *serverProcess) alive() error {
+	select {
+	case <-p.exited:
+		return fmt.Errorf("%s: server exited: %s", p.name, p.stderr)
+	default:
+		return nil
+	}
+}
+
+// stop kills the process and waits for it to go.
+func (p *serverProcess) stop() {
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := strings.TrimSpace(string(t.b))
+	if s == "" {
+		return "(no stderr)"
+	}
+	return s
+}

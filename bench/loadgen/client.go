@@ -1,0 +1,172 @@
+// Package loadgen is the load generator every echo server is measured
+// with: many WebSocket client connections, each with one message in flight
+// (send, wait for the whole echo, send again), driven by a few epoll event
+// loops so that the generator stays cheaper per message than the servers.
+// It is Linux-only.
+package loadgen
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config describes a load.
+type Config struct {
+	Addr  string // host:port of the echo server
+	Conns int    // connections
+	Size  int    // payload bytes per message
+	Text  bool   // text messages instead of binary
+	Loops int    // event loops, each on its own goroutine; 0 means 1
+	// VerifyAll compares every echo with the message sent; otherwise only
+	// each connection's first echo is compared, and later ones are
+	// checked for length and framing only.
+	VerifyAll bool
+	// DialTimeout bounds each connection's TCP connect and handshake; 0
+	// means 10 s.
+	DialTimeout time.Duration
+}
+
+// Client is an open set of connections to one server.
+type Client struct {
+	loops     []*loop
+	recording atomic.Bool
+	stop      atomic.Bool
+	done      chan struct{}
+	started   bool
+}
+
+// Connect opens cfg.Conns connections to cfg.Addr, one after another
+// (which keeps the servers' accept queues short), and spreads them over
+// the event loops.
+func Connect(cfg Config) (*Client, error) {
+	if cfg.Conns <= 0 || cfg.Size < 0 {
+		return nil, fmt.Errorf("loadgen: bad config %+v", cfg)
+	}
+	nloops := min(max(cfg.Loops, 1), cfg.Conns)
+	timeout := cfg.DialTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	payload := Payload(cfg.Size)
+	frame := buildFrame(payload, cfg.Text)
+	c := &Client{done: make(chan struct{})}
+	for range nloops {
+		l, err := newLoop(frame, payload, &c.recording, &c.stop)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		l.verify = cfg.VerifyAll
+		c.loops = append(c.loops, l)
+	}
+	for i := range cfg.Conns {
+		fd, err := dialWebSocket(cfg.Addr, timeout)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("loadgen: connection %d of %d: %w", i+1, cfg.Conns, err)
+		}
+		if err := c.loops[i%nloops].add(fd); err != nil {
+			closeFD(fd)
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Start sets the loops going. With limit > 0 each connection stops after
+// limit echoes; with 0 they go on until Stop. Either way the loops end
+// with an error once maxRun has passed, a bound for when nobody calls Stop.
+// A Client starts once.
+func (c *Client) Start(limit int, maxRun time.Duration) error {
+	if c.started {
+		return errors.New("loadgen: client already started")
+	}
+	c.started = true
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(maxRun)
+	for _, l := range c.loops {
+		l.limit = limit
+		l.deadline = deadline
+		wg.Go(l.run)
+	}
+	go func() {
+		wg.Wait()
+		close(c.done)
+	}()
+	return nil
+}
+
+// SetRecording turns counting and timing of echoes on or off; the
+// measured window is the time it is on.
+func (c *Client) SetRecording(on bool) { c.recording.Store(on) }
+
+// Wait waits up to timeout for the loops to end, which they do on their
+// own only under a limit or on an error, and returns the first error. On
+// timeout it stops them.
+func (c *Client) Wait(timeout time.Duration) error {
+	if !c.started {
+		return nil
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-c.done:
+		return c.err()
+	case <-t.C:
+		if err := c.Stop(); err != nil {
+			return err
+		}
+		return fmt.Errorf("loadgen: not done after %v", timeout)
+	}
+}
+
+// Stop ends the loops (each notices within one epoll_wait timeout) and
+// returns the first error any of them met.
+func (c *Client) Stop() error {
+	if !c.started {
+		return nil
+	}
+	c.stop.Store(true)
+	select {
+	case <-c.done:
+		return c.err()
+	case <-time.After(5 * time.Second):
+		return errors.New("loadgen: event loops did not stop")
+	}
+}
+
+func (c *Client) err() error {
+	var errs []error
+	for _, l := range c.loops {
+		if l.err != nil {
+			errs = append(errs, l.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Result returns the echoes completed while recording and their
+// round-trip times. Call it after Stop or Wait.
+func (c *Client) Result() (messages uint64, latency *Histogram) {
+	latency = new(Histogram)
+	for _, l := range c.loops {
+		messages += l.messages
+		latency.Merge(&l.hist)
+	}
+	return messages, latency
+}
+
+// Close closes every connection. Running loops must have been stopped.
+func (c *Client) Close() {
+	for _, l := range c.loops {
+		l.close()
+	}
+	c.loops = nil
+}
+
+// Done is closed when every loop has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }

@@ -1,0 +1,141 @@
+package loadgen
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// websocketGUID is the fixed string RFC 6455 appends to the key.
+const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// maxResponseHead bounds the 101 response the handshake reads.
+const maxResponseHead = 4 << 10
+
+// dialWebSocket connects to addr, performs the client handshake (no
+// subprotocol, no extension) and returns a non-blocking, close-on-exec
+// file descriptor for the connection, which from then on belongs to the
+// caller alone: the net.Conn used for the handshake is closed, so Go's
+// network poller no longer watches the socket.
+func dialWebSocket(addr string, timeout time.Duration) (int, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return -1, err
+	}
+	defer nc.Close()
+	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return -1, err
+	}
+	if err := clientHandshake(nc, addr); err != nil {
+		return -1, err
+	}
+	// Deadlines live in Go's poller, not in the socket; clear it anyway
+	// so nothing of the handshake lingers.
+	_ = nc.SetDeadline(time.Time{})
+	raw, err := nc.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var dupErr error
+	err = raw.Control(func(s uintptr) {
+		// The duplicate shares the socket, which Go made non-blocking
+		// and TCP_NODELAY; close-on-exec keeps it out of the servers
+		// the harness starts.
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, s, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			dupErr = e
+			return
+		}
+		fd = int(r)
+	})
+	if err == nil {
+		err = dupErr
+	}
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// clientHandshake sends the opening request and checks the 101 response.
+func clientHandshake(nc net.Conn, host string) error {
+	var nonce [16]byte
+	_, _ = rand.Read(nonce[:])
+	key := base64.StdEncoding.EncodeToString(nonce[:])
+	req := "GET / HTTP/1.1\r\n" +
+		"Host: " + host + "\r\n" +
+		"Upgrade: websocket\r\n" +
+		"Connection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: " + key + "\r\n" +
+		"Sec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := nc.Write([]byte(req)); err != nil {
+		return err
+	}
+	head, err := readResponseHead(nc)
+	if err != nil {
+		return err
+	}
+	return checkResponse(head, key)
+}
+
+// readResponseHead reads up to the blank line ending the response head.
+// The server sends nothing after it before the first message, so reading
+// past it would be a protocol error anyway.
+func readResponseHead(nc net.Conn) ([]byte, error) {
+	buf := make([]byte, 0, maxResponseHead)
+	for {
+		if len(buf) == cap(buf) {
+			return nil, errors.New("loadgen: handshake response too long")
+		}
+		n, err := nc.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			if i+4 != len(buf) {
+				return nil, errors.New("loadgen: data after the handshake response")
+			}
+			return buf[:i], nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("loadgen: reading handshake response: %w", err)
+		}
+	}
+}
+
+// checkResponse verifies the status, the accept key, and that no
+// extension (compression) was negotiated.
+func checkResponse(head []byte, key string) error {
+	lines := strings.Split(string(head), "\r\n")
+	if f := strings.Fields(lines[0]); len(f) < 2 || f[1] != "101" {
+		return fmt.Errorf("loadgen: handshake refused: %q", lines[0])
+	}
+	sum := sha1.Sum([]byte(key + websocketGUID))
+	wantAccept := base64.StdEncoding.EncodeToString(sum[:])
+	accepted := false
+	for _, line := range lines[1:] {
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return fmt.Errorf("loadgen: malformed response header %q", line)
+		}
+		value = strings.TrimSpace(value)
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "sec-websocket-accept":
+			accepted = value == wantAccept
+		case "sec-websocket-extensions":
+			if value != "" {
+				return fmt.Errorf("loadgen: server negotiated extensions %q", value)
+			}
+		}
+	}
+	if !accepted {
+		return errors.New("loadgen: missing or wrong Sec-WebSocket-Accept")
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package servers
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/fastws/fastws"
+)
+
+// serveFastws uses the raw Accept path (fastws's own handshake parser, no
+// net/http) with a goroutine per connection.
+func serveFastws(ln net.Listener) error {
+	opts := &fastws.AcceptOptions{
+		ConnOptions: fastws.ConnOptions{MaxMessageSize: MaxMessageSize},
+		CheckOrigin: func(string, string) bool { return true },
+	}
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			c, err := fastws.Accept(nc, opts)
+			if err != nil {
+				return // Accept has answered the client and closed nc
+			}
+			echoFastws(c)
+		}()
+	}
+}
+
+// echoFastws appends each message to one reused buffer, which makes the
+// read free of allocation, and writes it back with its type.
+func echoFastws(c *fastws.Conn) {
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := c.AppendMessage(ctx, buf[:0])
+		if err != nil {
+			return
+		}
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return
+		}
+		buf = keep(msg)
+	}
+}
