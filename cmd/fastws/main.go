@@ -6,6 +6,8 @@
 //	fastws testee-client -url ws://127.0.0.1:9001  run a conformance server's cases
 //	fastws connect       ws://host:port/path        stdin lines out, messages to stdout
 //	fastws serve         -addr 127.0.0.1:8080      demo page and echo endpoint
+//	fastws conformance   server -url ws://...      run the conformance suite against a server
+//	fastws conformance   client -addr host:port    ... or against a client
 package main
 
 import (
@@ -25,6 +27,7 @@ var commands = []command{
 	{"testee-client", "conformance-testee client (getCaseCount / runCase / updateReports)", runTesteeClient},
 	{"connect", "connect to a WebSocket server: stdin lines out, messages to stdout", runConnect},
 	{"serve", "demo server: a page at / and an echo endpoint at /echo", runServe},
+	{"conformance", "conformance suite: test a server (server -url) or a client (client -addr)", runConformance},
 }
 
 func main() {

@@ -1,0 +1,176 @@
+package conformance
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// DefaultCaseTimeout bounds a case when neither the case nor the runner
+// says otherwise.
+const DefaultCaseTimeout = 30 * time.Second
+
+// play runs case c on an open connection and judges it.
+func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Duration) *Result {
+	s := newSession(conn, br, client)
+	start := time.Now()
+	go s.readLoop()
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		c.Run(s)
+	}()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	timedOut := false
+	// Wait for the case to finish sending; a testee that stops reading
+	// cannot hold the suite past the deadline.
+	select {
+	case <-ran:
+	case <-deadline.C:
+		timedOut = true
+		s.drop()
+		<-ran
+	}
+	// Then for the connection to end: by the testee, by the closing
+	// handshake, by the case's kill time, or by the deadline.
+	if !timedOut {
+		s.mu.Lock()
+		killAt := s.killAt
+		s.mu.Unlock()
+		var kill <-chan time.Time
+		if !killAt.IsZero() {
+			t := time.NewTimer(time.Until(killAt))
+			defer t.Stop()
+			kill = t.C
+		}
+		select {
+		case <-s.done:
+		case <-kill:
+			s.drop()
+		case <-deadline.C:
+			timedOut = true
+			s.drop()
+		}
+	}
+	<-s.done
+	r := evaluate(c, s, time.Since(start))
+	if timedOut {
+		r.Observed.Notes = append(r.Observed.Notes, fmt.Sprintf("the case did not finish within %v", timeout))
+		r.Behavior = Failed
+	}
+	if c.Judge != nil {
+		c.Judge(s, r)
+	}
+	r.Result = overall(r.Behavior, r.BehaviorClose)
+	return r
+}
+
+// probe runs an opening-handshake case.
+func probe(c *Case, h *HandshakeProbe) *Result {
+	start := time.Now()
+	v, detail := c.Handshake(h)
+	r := &Result{
+		ID:            c.ID,
+		Behavior:      v,
+		BehaviorClose: OK,
+		Duration:      time.Since(start).Milliseconds(),
+		Description:   c.Description,
+		Expectation:   c.Expectation,
+	}
+	if detail != "" {
+		r.Observed.Notes = []string{detail}
+	}
+	r.Result = overall(r.Behavior, r.BehaviorClose)
+	return r
+}
+
+// ServerConfig configures a run against a testee server.
+type ServerConfig struct {
+	URL         string        // ws://host:port/path of the testee
+	Agent       string        // name the results are filed under
+	Cases       []*Case       // the cases to run, from Cases(ServerMode)
+	Parallel    int           // cases run at once (Serial cases always alone); 0 means 1
+	CaseTimeout time.Duration // 0 means DefaultCaseTimeout
+	// Progress, when set, is called after each case.
+	Progress func(*Result)
+}
+
+// RunServer runs cfg.Cases against a testee server and returns the report.
+func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
+	u, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "ws" {
+		return nil, fmt.Errorf("conformance: testee URL must be ws:// (got %q)", cfg.URL)
+	}
+	rep := newReport(cfg.Agent, "server")
+	var parallel, serial []*Case
+	for _, c := range cfg.Cases {
+		if c.Serial {
+			serial = append(serial, c)
+		} else {
+			parallel = append(parallel, c)
+		}
+	}
+	runOne := func(c *Case) {
+		if ctx.Err() != nil {
+			return
+		}
+		r := runServerCase(c, u, caseTimeout(c, cfg.CaseTimeout))
+		rep.add(r)
+		if cfg.Progress != nil {
+			cfg.Progress(r)
+		}
+	}
+	work := make(chan *Case)
+	var wg sync.WaitGroup
+	for range max(1, cfg.Parallel) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				runOne(c)
+			}
+		}()
+	}
+	for _, c := range parallel {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	for _, c := range serial {
+		runOne(c)
+	}
+	return rep, ctx.Err()
+}
+
+func caseTimeout(c *Case, runner time.Duration) time.Duration {
+	switch {
+	case c.Timeout > 0:
+		return c.Timeout
+	case runner > 0:
+		return runner
+	}
+	return DefaultCaseTimeout
+}
+
+func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
+	if c.Handshake != nil {
+		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: min(timeout, 10*time.Second)})
+	}
+	conn, br, err := dialTestee(u, min(timeout, 10*time.Second))
+	if err != nil {
+		return &Result{
+			ID: c.ID, Behavior: Failed, BehaviorClose: Failed, Result: Failed,
+			Description: c.Description, Expectation: c.Expectation,
+			Observed: Observed{Notes: []string{"could not open a WebSocket connection: " + err.Error()}},
+		}
+	}
+	return play(c, conn, br, true, timeout)
+}
