@@ -5,9 +5,9 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test check vet lint race allocs fuzz-smoke bench serve echo
+.PHONY: test peers check vet lint race allocs fuzz-smoke bench serve echo
 
-test: check race allocs fuzz-smoke
+test: peers check race allocs fuzz-smoke
 
 # Formatting, vet and staticcheck, on the library and on the bench module.
 check: vet lint
@@ -21,8 +21,15 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) run $(STATICCHECK) ./...
 
+# The independent peers the interop tests run against: Node's ws,
+# Debian's python3-websockets and chromium. Installed if missing.
+peers:
+	bash scripts/install-peers.sh
+
+# Every test under the race detector. FASTWS_REQUIRE_PEERS=1 turns a
+# missing interop peer from a skip into a failure.
 race:
-	$(GO) test -race -count=1 -timeout 20m ./...
+	FASTWS_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m ./...
 	cd bench && $(GO) test -count=1 ./...
 
 # Allocation counts: sync.Pool drops items at random under -race, so these

@@ -1,0 +1,77 @@
+'use strict';
+// Node ws as an echo SERVER speaking the interop echo protocol (see
+// interop/doc.go). It listens on 127.0.0.1, prints the port it got as the
+// first line of stdout, then one JSON line per finished connection:
+//   {"event": "close", "path": "/main", "code": 4001, "reason": "bye-from-client"}
+// with the close code and reason the client's close frame carried (1005
+// for none, 1006 if the connection ended without one), and
+//   {"event": "error", "path": ..., "error": ...}
+// for anything that went wrong on a connection.
+//
+// Usage: node echo-server.js [PORT]   (0 or nothing: any free port)
+
+const WebSocket = require('ws');
+
+const PING_TIMEOUT_MS = 10000;
+const port = Number(process.argv[2] || 0);
+
+function report(obj) {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+// thirds splits s into three parts at character boundaries, none empty
+// when s has at least three characters.
+function thirds(s) {
+  const chars = Array.from(s);
+  const a = Math.floor(chars.length / 3);
+  const b = Math.floor((2 * chars.length) / 3);
+  return [chars.slice(0, a).join(''), chars.slice(a, b).join(''), chars.slice(b).join('')];
+}
+
+function handle(ws, path, data, isBinary) {
+  if (!isBinary) {
+    const s = data.toString('utf8');
+    if (s.startsWith('close:')) {
+      const [, code, ...reason] = s.split(':');
+      ws.close(Number(code), reason.join(':'));
+      return;
+    }
+    if (s.startsWith('ping-me:')) {
+      const text = s.slice('ping-me:'.length);
+      const payload = Buffer.from(text);
+      const onPong = (got) => {
+        if (!Buffer.from(got).equals(payload)) return;
+        clearTimeout(timer);
+        ws.off('pong', onPong);
+        ws.send(`pong-received:${text}`);
+      };
+      const timer = setTimeout(() => {
+        ws.off('pong', onPong);
+        report({ event: 'error', path, error: `no pong for ping "${text}" within ${PING_TIMEOUT_MS} ms` });
+        ws.send(`pong-missing:${text}`);
+      }, PING_TIMEOUT_MS);
+      ws.on('pong', onPong);
+      ws.ping(payload);
+      return;
+    }
+    if (s.startsWith('fragment-me:')) {
+      const parts = thirds(s);
+      parts.forEach((part, i) => ws.send(part, { binary: false, fin: i === parts.length - 1 }));
+      return;
+    }
+  }
+  ws.send(data, { binary: isBinary });
+}
+
+const wss = new WebSocket.WebSocketServer({ host: '127.0.0.1', port, maxPayload: 64 << 20 });
+wss.on('listening', () => process.stdout.write(`${wss.address().port}\n`));
+wss.on('error', (err) => {
+  process.stderr.write(`server error: ${err.stack || err}\n`);
+  process.exit(1);
+});
+wss.on('connection', (ws, req) => {
+  const path = req.url;
+  ws.on('message', (data, isBinary) => handle(ws, path, data, isBinary));
+  ws.on('close', (code, reason) => report({ event: 'close', path, code, reason: reason.toString('utf8') }));
+  ws.on('error', (err) => report({ event: 'error', path, error: String(err.message || err) }));
+});
