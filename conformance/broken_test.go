@@ -17,10 +17,11 @@ import (
 
 // faults are the defects a naive testee server can be built with.
 type faults struct {
-	skipUTF8       bool // echo text without checking it
-	ignoreClose    bool // never answer a close frame
-	acceptUnmasked bool // take client frames without a mask
-	validateAtEnd  bool // check UTF-8 only when a message is complete (legal, but not fail-fast)
+	skipUTF8        bool // echo text without checking it
+	ignoreClose     bool // never answer a close frame
+	acceptUnmasked  bool // take client frames without a mask
+	validateAtEnd   bool // check UTF-8 only when a message is complete (legal, but not fail-fast)
+	ignoreBadFrames bool // skip frames that break a rule instead of failing the connection
 }
 
 // naiveServer is a small echo server written directly on wsframe's header
@@ -91,6 +92,9 @@ func naiveConn(conn net.Conn, f faults) {
 			wsframe.Mask(h.Mask, 0, p)
 		}
 		if h.Rsv != 0 || h.Opcode.IsReserved() || h.Opcode.IsControl() && (!h.Fin || len(p) > 125) {
+			if f.ignoreBadFrames {
+				continue
+			}
 			failWith(1002)
 			return
 		}
@@ -210,6 +214,8 @@ func TestSuiteCatchesFaults(t *testing.T) {
 			[]string{"7.1.1", "7.1.2", "7.3.1", "7.3.3", "7.7.1", "2.7", "2.12", "1.1.1"}, "3.1,4.1.1,5.1,5.9"},
 		{"accepts unmasked client frames", faults{acceptUnmasked: true},
 			[]string{"1.3.1"}, "1.1.*"},
+		{"ignores frames that break a rule", faults{ignoreBadFrames: true},
+			[]string{"3.1", "3.5", "4.1.1", "4.2.1", "4.2.2"}, "1.1.1,6.2.*"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

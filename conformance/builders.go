@@ -28,6 +28,11 @@ func failedWith(codes ...int) CloseExpectation {
 	return CloseExpectation{BySuite: false, Codes: codes, RequireClean: false}
 }
 
+// failedInvalidUTF8 is how a testee ends a case that sent it invalid UTF-8:
+// it fails the connection with 1007 (RFC 6455 section 7.4.1); 1002 also
+// fails it but names the wrong reason, which is NON-STRICT.
+var failedInvalidUTF8 = CloseExpectation{BySuite: false, Codes: []int{1007}, LaxCodes: []int{1002}}
+
 // echoCase is a case the testee passes by sending back what it received
 // (the expected events) and letting the suite close.
 func echoCase(id, desc, expectation string, send func(s *Session), expected ...Event) *Case {
@@ -46,6 +51,11 @@ func echoCase(id, desc, expectation string, send func(s *Session), expected ...E
 // of codes. before lists what it must answer first (OK); a testee that
 // fails before answering it is NON-STRICT.
 func failCase(id, desc, expectation string, codes []int, before []Event, send func(s *Session)) *Case {
+	return failCaseWith(id, desc, expectation, failedWith(codes...), before, send)
+}
+
+// failCaseWith is failCase with a full close expectation.
+func failCaseWith(id, desc, expectation string, ec CloseExpectation, before []Event, send func(s *Session)) *Case {
 	return &Case{
 		ID: id, Description: desc, Expectation: expectation, Modes: BothModes,
 		Run: func(s *Session) {
@@ -53,7 +63,7 @@ func failCase(id, desc, expectation string, codes []int, before []Event, send fu
 			if len(before) > 0 {
 				s.Expect(NonStrict)
 			}
-			s.ExpectClose(failedWith(codes...))
+			s.ExpectClose(ec)
 			send(s)
 			s.KillAfter(3 * time.Second)
 		},

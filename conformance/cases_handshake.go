@@ -15,24 +15,25 @@ func init() {
 	serverCase := func(id, desc, expectation string, judge func(h *HandshakeProbe) (Verdict, string)) *Case {
 		return &Case{ID: id, Description: desc, Expectation: expectation, Modes: ServerMode, Handshake: judge}
 	}
-	// refused judges a bad request: the wanted status is OK, another 4xx
-	// NON-STRICT, and accepting it FAILED.
-	refused := func(request func(h *HandshakeProbe) string, want int, header [2]string) func(h *HandshakeProbe) (Verdict, string) {
+	// refused judges a bad request: a status in want (with header, when
+	// given) is OK, another 4xx NON-STRICT, and accepting it FAILED.
+	refused := func(request func(h *HandshakeProbe) string, want []int, header [2]string) func(h *HandshakeProbe) (Verdict, string) {
 		return func(h *HandshakeProbe) (Verdict, string) {
 			resp, _, err := h.Exchange(request(h))
 			if err != nil {
 				return NonStrict, "no HTTP response; the connection was closed: " + err.Error()
 			}
 			got := fmt.Sprintf("answered %s", resp.Status)
+			wanted := containsInt(want, resp.StatusCode)
 			switch {
 			case resp.StatusCode == http.StatusSwitchingProtocols:
 				return Failed, got + ": the request was accepted"
-			case resp.StatusCode == want && (header[0] == "" || resp.Header.Get(header[0]) == header[1]):
+			case wanted && (header[0] == "" || resp.Header.Get(header[0]) == header[1]):
 				return OK, got
-			case resp.StatusCode == want:
+			case wanted:
 				return NonStrict, got + " without " + header[0] + ": " + header[1]
 			case resp.StatusCode >= 400 && resp.StatusCode < 500:
-				return NonStrict, got + fmt.Sprintf(" (%d preferred)", want)
+				return NonStrict, got + fmt.Sprintf(" (%v preferred)", want)
 			}
 			return Failed, got
 		}
@@ -79,37 +80,67 @@ func init() {
 	}
 	register(
 		serverCase("11.1.1", "Send a valid opening handshake.", "101 Switching Protocols with the right Sec-WebSocket-Accept.", accepted()),
-		serverCase("11.1.2", "Send a valid handshake whose Upgrade and Connection values are token lists in mixed case (\"Upgrade: foo, WebSocket\", \"Connection: keep-alive, UPGRADE\").",
-			"101: the tokens are matched case-insensitively inside comma-separated lists.",
+		serverCase("11.1.2", "Send a valid handshake with \"Upgrade: WebSocket\" and \"Connection: keep-alive, Upgrade\", as browsers do.",
+			"101: header values are matched case-insensitively, and Connection is a comma-separated list of tokens.",
 			func(h *HandshakeProbe) (Verdict, string) {
 				req, key := h.Valid()
-				req = strings.Replace(req, "Upgrade: websocket", "Upgrade: foo, WebSocket", 1)
-				req = strings.Replace(req, "Connection: Upgrade", "Connection: keep-alive, UPGRADE", 1)
+				req = strings.Replace(req, "Upgrade: websocket", "Upgrade: WebSocket", 1)
+				req = strings.Replace(req, "Connection: Upgrade", "Connection: keep-alive, Upgrade", 1)
 				resp, _, err := h.Exchange(req)
 				if err != nil || resp.StatusCode != 101 || resp.Header.Get("Sec-WebSocket-Accept") != AcceptFor(key) {
 					return Failed, fmt.Sprintf("not accepted: %v %v", statusOf(resp), err)
 				}
 				return OK, "accepted"
 			}),
+		serverCase("11.1.3", "Send a valid handshake whose Upgrade header lists another protocol before WebSocket (\"Upgrade: foo, WebSocket\").",
+			"101 is OK: the request's Upgrade must include the websocket keyword (RFC 6455 section 4.1), which it does. Refusing is NON-STRICT: no browser sends a list here.",
+			func(h *HandshakeProbe) (Verdict, string) {
+				req, key := h.Valid()
+				req = strings.Replace(req, "Upgrade: websocket", "Upgrade: foo, WebSocket", 1)
+				resp, _, err := h.Exchange(req)
+				switch {
+				case err != nil:
+					return Failed, err.Error()
+				case resp.StatusCode == 101 && resp.Header.Get("Sec-WebSocket-Accept") == AcceptFor(key):
+					return OK, "accepted"
+				case resp.StatusCode >= 400 && resp.StatusCode < 500:
+					return NonStrict, "refused with " + resp.Status
+				}
+				return Failed, "answered " + resp.Status
+			}),
 		serverCase("11.2.1", "Send a handshake without Sec-WebSocket-Key.", "400 Bad Request.",
-			refused(without("Sec-WebSocket-Key"), 400, [2]string{})),
+			refused(without("Sec-WebSocket-Key"), []int{400}, [2]string{})),
 		serverCase("11.2.2", "Send a handshake whose Sec-WebSocket-Key is not base64 of 16 bytes.", "400 Bad Request.",
 			refused(func(h *HandshakeProbe) string {
 				r, key := h.Valid()
 				return strings.Replace(r, key, "c2hvcnQga2V5", 1)
-			}, 400, [2]string{})),
-		serverCase("11.2.3", "Send a handshake with Sec-WebSocket-Version: 8.",
-			"426 Upgrade Required with Sec-WebSocket-Version: 13 (section 4.4).",
-			refused(edit("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 8"), 426, [2]string{"Sec-WebSocket-Version", "13"})),
+			}, []int{400}, [2]string{})),
+		serverCase("11.2.3", "Send a handshake with Sec-WebSocket-Version: 99, a version no server knows.",
+			"A refusal (such as 426 Upgrade Required) with a Sec-WebSocket-Version header naming the versions the server knows, 13 among them (section 4.4). A refusal without that header is NON-STRICT.",
+			func(h *HandshakeProbe) (Verdict, string) {
+				r, _ := h.Valid()
+				resp, _, err := h.Exchange(strings.Replace(r, "Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 99", 1))
+				switch {
+				case err != nil:
+					return NonStrict, "no HTTP response; the connection was closed: " + err.Error()
+				case resp.StatusCode == 101:
+					return Failed, "accepted version 99"
+				case resp.StatusCode >= 400 && resp.StatusCode < 500 && headerHas(resp.Header, "Sec-WebSocket-Version", "13"):
+					return OK, "answered " + resp.Status + " with Sec-WebSocket-Version: " + strings.Join(resp.Header.Values("Sec-WebSocket-Version"), ", ")
+				case resp.StatusCode >= 400 && resp.StatusCode < 500:
+					return NonStrict, "answered " + resp.Status + " without a Sec-WebSocket-Version header naming 13"
+				}
+				return Failed, "answered " + resp.Status
+			}),
 		serverCase("11.2.4", "Send a handshake without Sec-WebSocket-Version.",
-			"426 Upgrade Required with Sec-WebSocket-Version: 13.",
-			refused(without("Sec-WebSocket-Version"), 426, [2]string{"Sec-WebSocket-Version", "13"})),
-		serverCase("11.2.5", "Send a handshake whose Upgrade header does not name websocket.", "A 4xx refusal (400 or 426).",
-			refused(edit("Upgrade: websocket", "Upgrade: h2c"), 426, [2]string{})),
-		serverCase("11.2.6", "Send a handshake whose Connection header does not name upgrade.", "400 Bad Request.",
-			refused(edit("Connection: Upgrade", "Connection: keep-alive"), 400, [2]string{})),
-		serverCase("11.2.7", "Send the handshake with method POST.", "405 Method Not Allowed (or another 4xx).",
-			refused(edit("GET ", "POST "), 405, [2]string{})),
+			"A refusal: 400 Bad Request, or 426 with Sec-WebSocket-Version: 13.",
+			refused(without("Sec-WebSocket-Version"), []int{400, 426}, [2]string{})),
+		serverCase("11.2.5", "Send a handshake whose Upgrade header does not name websocket.", "A refusal: 400 or 426.",
+			refused(edit("Upgrade: websocket", "Upgrade: h2c"), []int{400, 426}, [2]string{})),
+		serverCase("11.2.6", "Send a handshake whose Connection header does not name upgrade.", "A refusal: 400 or 426.",
+			refused(edit("Connection: Upgrade", "Connection: keep-alive"), []int{400, 426}, [2]string{})),
+		serverCase("11.2.7", "Send the handshake with method POST.", "A refusal: 400 or 405 Method Not Allowed.",
+			refused(edit("GET ", "POST "), []int{400, 405}, [2]string{})),
 		serverCase("11.3.1", "Send a valid handshake with 64 KiB of extra headers.",
 			"431 Request Header Fields Too Large (another 4xx, or closing the connection, is NON-STRICT). RFC 6455 sets no limit, so accepting is INFORMATIONAL.",
 			func(h *HandshakeProbe) (Verdict, string) {
@@ -166,7 +197,7 @@ func init() {
 		}
 		return &Case{ID: id, Description: desc, Expectation: expectation, Modes: ClientMode,
 			Handshake: func(h *HandshakeProbe) (Verdict, string) {
-				echoed, seen := h.RespondAndWatch(response(h.Request()), 2*time.Second)
+				echoed, seen := h.RespondAndWatch(response(h.Request()), 4*time.Second)
 				if echoed == mustAccept {
 					return OK, seen
 				}
@@ -188,7 +219,7 @@ func init() {
 			return switching(r, "Sec-WebSocket-Extensions: x-never-offered")
 		}),
 		clientCase("11.5.6", "Answer with 200 OK instead of 101.", false, func(r *http.Request) string {
-			return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+			return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 		}),
 	)
 }

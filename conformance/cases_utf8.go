@@ -36,11 +36,11 @@ func init() {
 	)
 	invalid := kosme + "\xed\xa0\x80" + "edited"
 	register(
-		failCase("6.3.1", "Send a text message with an encoded surrogate (invalid UTF-8) in one frame.",
-			"The connection is failed with 1007.", []int{1007}, nil,
+		failCaseWith("6.3.1", "Send a text message with an encoded surrogate (invalid UTF-8) in one frame.",
+			utf8Expectation, failedInvalidUTF8, nil,
 			func(s *Session) { s.SendMessage(opText, []byte(invalid)) }),
-		failCase("6.3.2", "Send the same message fragmented into frames of one octet.",
-			"The connection is failed with 1007.", []int{1007}, nil,
+		failCaseWith("6.3.2", "Send the same message fragmented into frames of one octet.",
+			utf8Expectation, failedInvalidUTF8, nil,
 			func(s *Session) { together(s, fragmentsBySize(invalid, 1)...) }),
 	)
 
@@ -73,7 +73,7 @@ func init() {
 			Run: func(s *Session) {
 				s.Expect(OK, Timeout("A"))
 				s.Expect(NonStrict, Timeout("A"), Timeout("B"))
-				s.ExpectClose(failedWith(1007))
+				s.ExpectClose(failedInvalidUTF8)
 				if c.inFrames {
 					s.Send(text(false, c.part1))
 				} else {
@@ -114,12 +114,14 @@ func init() {
 				register(echoCase(id, desc, "The payload is valid UTF-8: the message comes back.",
 					func(s *Session) { s.SendMessage(opText, []byte(payload)) }, Text(payload)))
 			} else {
-				register(failCase(id, desc, "The payload is not valid UTF-8: the connection is failed with 1007.",
-					[]int{1007}, nil, func(s *Session) { s.SendMessage(opText, []byte(payload)) }))
+				register(failCaseWith(id, desc, "The payload is not valid UTF-8. "+utf8Expectation,
+					failedInvalidUTF8, nil, func(s *Session) { s.SendMessage(opText, []byte(payload)) }))
 			}
 		}
 	}
 }
+
+const utf8Expectation = "The connection is failed with 1007, the code for data inconsistent with its message type; failing it with 1002 is NON-STRICT."
 
 func hexShort(s string) string {
 	if len(s) > 40 {

@@ -59,6 +59,7 @@ type eventJSON struct {
 	Payload string `json:"payload,omitempty"`
 	Hex     bool   `json:"hex,omitempty"`
 	Label   string `json:"label,omitempty"`
+	Repeat  int    `json:"repeat,omitempty"` // this event, so many times in a row
 }
 
 const shownPayload = 256

@@ -140,6 +140,7 @@ func (h *HandshakeProbe) RespondAndWatch(response string, wait time.Duration) (e
 	go s.readLoop()
 	s.SendMessage(1, []byte("are you there?"))
 	s.WaitEvents(1, wait)
+	closedByClient := !s.Open()
 	s.drop()
 	<-s.done
 	s.mu.Lock()
@@ -149,10 +150,13 @@ func (h *HandshakeProbe) RespondAndWatch(response string, wait time.Duration) (e
 			return true, "the client answered with a message"
 		}
 	}
-	if s.closeRecvd {
-		return false, "the client sent a close frame"
+	switch {
+	case s.closeRecvd:
+		return false, "the client did not answer the message; it sent a close frame"
+	case closedByClient:
+		return false, "the client did not answer the message; it closed the connection"
 	}
-	return false, "the client sent nothing and closed the connection"
+	return false, fmt.Sprintf("the client neither answered the message nor closed the connection within %v; the suite closed it", wait)
 }
 
 // switching returns a 101 answer to req with extra header lines.

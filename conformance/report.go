@@ -94,13 +94,15 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 	for _, res := range r.Results() {
 		if res.Result == Failed || res.Result == NonStrict {
-			fmt.Fprintf(w, "  %-8s %s (behavior %s, close %s)%s\n", res.ID, res.Result, res.Behavior, res.BehaviorClose, firstNote(res))
+			fmt.Fprintf(w, "  %-8s %s (behavior %s, close %s)%s\n", res.ID, res.Result, res.Behavior, res.BehaviorClose, lastNote(res))
 		}
 	}
 	fmt.Fprintln(w, r.SummaryLine())
 }
 
-func firstNote(res *Result) string {
+// lastNote is the case's conclusion: notes are added as the evidence is
+// weighed, the deciding one last.
+func lastNote(res *Result) string {
 	if len(res.Observed.Notes) == 0 {
 		return ""
 	}

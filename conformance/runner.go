@@ -33,7 +33,7 @@ func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Du
 	case <-ran:
 	case <-deadline.C:
 		timedOut = true
-		s.drop()
+		s.kill()
 		<-ran
 	}
 	// Then for the connection to end: by the testee, by the closing
@@ -51,10 +51,10 @@ func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Du
 		select {
 		case <-s.done:
 		case <-kill:
-			s.drop()
+			s.kill()
 		case <-deadline.C:
 			timedOut = true
-			s.drop()
+			s.kill()
 		}
 	}
 	<-s.done

@@ -27,6 +27,10 @@ type CloseExpectation struct {
 	BySuite      bool  // the suite, not the testee, begins the closing handshake
 	Codes        []int // close codes the testee may send (its absence is accepted)
 	RequireClean bool  // the closing handshake must complete
+	// LaxCodes are codes that fail the connection as required but are less
+	// specific than Codes (1002 for invalid UTF-8, where 1007 is the
+	// code RFC 6455 designates): NON-STRICT rather than WRONG CODE.
+	LaxCodes []int
 }
 
 // Session is one case's connection to the testee, from the suite's side:
@@ -38,7 +42,6 @@ type Session struct {
 	start    time.Time
 	writeMu  sync.Mutex
 	done     chan struct{} // closed when the connection has ended
-	rng      *rand.Rand
 	killOnce sync.Once
 
 	mu             sync.Mutex
@@ -48,6 +51,7 @@ type Session struct {
 	expectClose    CloseExpectation
 	suppressClose  bool
 	closeSent      bool
+	killed         bool // the suite ended the connection because time ran out
 	closeRecvd     bool
 	closedBySuite  bool
 	droppedBySuite bool
@@ -68,7 +72,6 @@ func newSession(conn net.Conn, br *bufio.Reader, client bool) *Session {
 		client:   client,
 		start:    time.Now(),
 		done:     make(chan struct{}),
-		rng:      rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed)),
 		expected: map[Verdict][]Event{},
 	}
 }
@@ -189,7 +192,7 @@ func (s *Session) encode(f Frame) []byte {
 	}
 	if (s.client && !f.Unmasked) || (!s.client && f.Masked) {
 		h.Masked = true
-		binary.LittleEndian.PutUint32(h.Mask[:], s.rng.Uint32())
+		binary.LittleEndian.PutUint32(h.Mask[:], rand.Uint32()) // safe from any goroutine
 	}
 	b := wsframe.AppendHeader(make([]byte, 0, wsframe.MaxHeaderSize+len(f.Payload)), h)
 	start := len(b)
@@ -283,6 +286,17 @@ func (s *Session) SendCloseRaw(payload []byte) {
 	}
 	s.mu.Unlock()
 	s.Send(Frame{Fin: true, Opcode: wsframe.OpClose, Payload: payload})
+}
+
+// kill ends a connection that outstayed its case: the testee neither
+// failed it nor finished the closing handshake in time.
+func (s *Session) kill() {
+	s.mu.Lock()
+	if !s.ended {
+		s.killed = true
+	}
+	s.mu.Unlock()
+	s.drop()
 }
 
 // drop closes the TCP connection from the suite's side.

@@ -15,6 +15,21 @@
 // tests skip, naming what is missing; with FASTWS_REQUIRE_PEERS=1 in the
 // environment (as make test sets) a missing peer fails the test instead.
 //
+// # The conformance suite against the peers
+//
+// conformance_test.go runs the whole conformance suite (package
+// conformance) against Node's and Python's echo servers and, through the
+// testee protocol, against Node's, Python's and Chromium's clients
+// (node/testee-client.js, python/testee_client.py, browser/testee.html).
+// No case may fail, except Chromium's known deviations, listed with their
+// reason in chromiumDeviations: Chromium echoes close codes that may not be
+// sent. The NON-STRICT verdicts the peers get are the ones their projects
+// document for the Autobahn testsuite (websockets fails the connection
+// before echoing the valid message that precedes a bad frame, 3.2, 4.x,
+// 5.15, and does not fail fast on UTF-8 in 6.4.3 and 6.4.4; ws checks UTF-8
+// at the end of a message, 6.4.x; Chromium closes with 1002 instead of
+// 1007 on invalid UTF-8).
+//
 // # The echo protocol
 //
 // Every echo server here, fastws's and the peers', does this on each

@@ -30,9 +30,16 @@ type serverReport struct {
 // and waits for it to print the port.
 func startPeerServer(t *testing.T, env []string, argv ...string) *peerServer {
 	t.Helper()
+	return startPeerServerFor(t, 2*time.Minute, env, argv...)
+}
+
+// startPeerServerFor is startPeerServer for a server that must run up to
+// timeout.
+func startPeerServerFor(t *testing.T, timeout time.Duration, env []string, argv ...string) *peerServer {
+	t.Helper()
 	out := newLineWriter()
 	s := &peerServer{out: out}
-	s.peerProcess = startPeer(t, 2*time.Minute, env, out, append(argv, "0")...)
+	s.peerProcess = startPeer(t, timeout, env, out, append(argv, "0")...)
 	first, err := out.waitLine(20*time.Second, func(string) bool { return true })
 	if err != nil {
 		t.Fatalf("%s printed no port: %v", s.name, err)
