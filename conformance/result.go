@@ -81,7 +81,7 @@ func evaluate(c *Case, s *Session, elapsed time.Duration) *Result {
 		if r.Behavior == OK {
 			r.Behavior = NonStrict
 		}
-		o.Notes = append(o.Notes, fmt.Sprintf("failed with close code %d; %v is the code for this", *s.remoteCode, ec.Codes))
+		o.Notes = append(o.Notes, fmt.Sprintf("closed with code %d where %v is expected: right to close, less precise code", *s.remoteCode, ec.Codes))
 	case s.remoteCode != nil && !containsInt(ec.Codes, *s.remoteCode):
 		r.BehaviorClose = WrongCode
 		o.Notes = append(o.Notes, fmt.Sprintf("close code %d; expected %v", *s.remoteCode, ec.Codes))

@@ -36,13 +36,12 @@ type CloseExpectation struct {
 // Session is one case's connection to the testee, from the suite's side:
 // what a case uses to send frames and to state what it expects.
 type Session struct {
-	conn     net.Conn
-	br       *bufio.Reader
-	client   bool // the suite is the client: its frames are masked
-	start    time.Time
-	writeMu  sync.Mutex
-	done     chan struct{} // closed when the connection has ended
-	killOnce sync.Once
+	conn    net.Conn
+	br      *bufio.Reader
+	client  bool // the suite is the client: its frames are masked
+	start   time.Time
+	writeMu sync.Mutex
+	done    chan struct{} // closed when the connection has ended
 
 	mu             sync.Mutex
 	received       []Event
