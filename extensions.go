@@ -156,8 +156,9 @@ func cutQuoted(s string) (val, rest string, ok bool) {
 		case c == '"':
 			return b.String(), s[i+1:], true
 		case c == '\\':
+			// quoted-pair: an escaped character is still a visible one.
 			i++
-			if i == len(s) {
+			if i == len(s) || s[i] < 0x20 && s[i] != '\t' || s[i] == 0x7F {
 				return "", "", false
 			}
 			b.WriteByte(s[i])
