@@ -34,10 +34,16 @@ type AcceptOptions struct {
 	// accept. A test server may accept everything.
 	CheckOrigin func(origin, host string) bool
 
+	// Compression, when set, accepts permessage-deflate (RFC 7692) on the
+	// terms it gives: the first offer the server can honour is taken; an
+	// offer it cannot honour is declined, never accepted and then broken.
+	Compression *CompressionOptions
+
 	// Extensions, when set, is called with the extensions the client
 	// offered (in its order of preference) and returns those accepted, in
 	// the form they take in the response. Their Rsv bits are let through
-	// to ReadFrame. It is not called when the client offers none.
+	// to ReadFrame. It is not called when the client offers none, and
+	// never sees permessage-deflate, which Compression handles.
 	Extensions func(offered []Extension) []Extension
 
 	// OnRequest and OnHeader, when set, are called by Accept (Upgrade has

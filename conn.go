@@ -53,6 +53,8 @@ type Conn struct {
 	rpos    int
 	rend    int
 	readErr error
+	maxMsg  int64 // the message size limit, resolved; 0 for none
+	dfl     *deflateState
 	frame   frameAssembly
 	msg     messageReadState
 
@@ -107,6 +109,18 @@ func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeRes
 		MaxMessageSize: c.opts.MaxMessageSize,
 		MaxFrameSize:   c.opts.MaxFrameSize,
 		Rsv:            hs.rsv,
+	}
+	if hs.deflate != nil {
+		cfg.Deflate = true
+		cfg.Rsv |= wsframe.Rsv1
+		c.dfl = newDeflateState(c, hs.deflate)
+	}
+	c.maxMsg = c.opts.MaxMessageSize
+	switch {
+	case c.maxMsg == 0:
+		c.maxMsg = DefaultMaxMessageSize
+	case c.maxMsg < 0:
+		c.maxMsg = 0
 	}
 	c.parser.Reset(cfg)
 	c.sender.Reset(cfg)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/internal/deflate"
 )
 
 // Dial opens a WebSocket connection to rawURL (ws:// or wss://; http://
@@ -247,8 +248,16 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 	if len(opts.Subprotocols) > 0 {
 		req = appendHeaderLine(req, "Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
 	}
-	if len(opts.Extensions) > 0 {
-		req = appendHeaderLine(req, "Sec-WebSocket-Extensions", formatExtensions(opts.Extensions))
+	offers := opts.Extensions
+	var deflateParams deflateOfferParams
+	if opts.Compression != nil {
+		var ext Extension
+		ext, deflateParams.p = deflateOffer(opts.Compression)
+		deflateParams.ok = true
+		offers = append([]Extension{ext}, offers...)
+	}
+	if len(offers) > 0 {
+		req = appendHeaderLine(req, "Sec-WebSocket-Extensions", formatExtensions(offers))
 	}
 	if u.User != nil && opts.Header.Get("Authorization") == "" {
 		pass, _ := u.User.Password()
@@ -305,7 +314,7 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 			Body:       body,
 		}
 	}
-	hs, err := checkSwitching(head, key, opts)
+	hs, err := checkSwitching(head, key, opts, deflateParams)
 	if err != nil {
 		bufpool.Put(buf)
 		return nil, resp, err
@@ -315,7 +324,7 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 }
 
 // checkSwitching checks a 101 answer against the request.
-func checkSwitching(head *responseHead, key string, opts *DialOptions) (handshakeResult, error) {
+func checkSwitching(head *responseHead, key string, opts *DialOptions, offer deflateOfferParams) (handshakeResult, error) {
 	var hs handshakeResult
 	bad := func(reason string) (handshakeResult, error) {
 		return hs, &HandshakeError{StatusCode: head.status, Reason: reason, Header: head.header}
@@ -351,6 +360,17 @@ func checkSwitching(head *responseHead, key string, opts *DialOptions) (handshak
 			return bad(err.Error())
 		}
 		for _, e := range exts {
+			if e.Name == deflate.Name && offer.ok {
+				if hs.deflate != nil {
+					return bad("server accepted permessage-deflate twice")
+				}
+				c, err := checkDeflate(e, offer.p, opts.Compression)
+				if err != nil {
+					return bad("server's permessage-deflate answer does not fit the offer: " + err.Error())
+				}
+				hs.deflate = c
+				continue
+			}
 			found := false
 			for _, o := range opts.Extensions {
 				if o.Name == e.Name {
@@ -365,6 +385,12 @@ func checkSwitching(head *responseHead, key string, opts *DialOptions) (handshak
 		hs.extensions = strings.Join(values, ", ")
 	}
 	return hs, nil
+}
+
+// deflateOfferParams is the permessage-deflate offer a client made, if any.
+type deflateOfferParams struct {
+	p  deflate.Params
+	ok bool
 }
 
 // readErrorBody reads at most maxErrorBody bytes of a refusal's body.

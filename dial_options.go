@@ -34,8 +34,13 @@ type DialOptions struct {
 	// handshake.
 	Subprotocols []string
 
-	// Extensions to offer. The server's answer may name only these (by
-	// name); their Rsv bits are then let through to ReadFrame.
+	// Compression, when set, offers permessage-deflate (RFC 7692) with
+	// these terms, and checks the server's answer against the offer.
+	Compression *CompressionOptions
+
+	// Extensions to offer besides permessage-deflate. The server's answer
+	// may name only these (by name); their Rsv bits are then let through
+	// to ReadFrame.
 	Extensions []Extension
 
 	// TLSConfig is used for wss:// URLs (and https:// proxies). It is

@@ -2,8 +2,12 @@ package fastws
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"slices"
+
+	"github.com/fastws/fastws/internal/deflate"
 
 	"github.com/fastws/fastws/wsframe"
 )
@@ -18,60 +22,140 @@ const (
 	Binary MessageType = MessageType(wsframe.OpBinary)
 )
 
-func (t MessageType) String() string { return wsframe.Opcode(t).String() }
+// Uncompressed, or'ed with Text or Binary in WriteMessage or NextWriter,
+// sends that message uncompressed on a connection with permessage-deflate:
+// for data that is already compressed, or too small to gain.
+const Uncompressed MessageType = 0x80
+
+func (t MessageType) String() string {
+	s := wsframe.Opcode(t &^ Uncompressed).String()
+	if t&Uncompressed != 0 {
+		s += " (uncompressed)"
+	}
+	return s
+}
 
 // messageReadState is the progress of the message being read through the
 // message API. It lives in the Conn so that reading a message allocates
 // nothing and an interrupted read can be continued.
 type messageReadState struct {
-	gen     uint32 // identifies the current message's reader
-	active  bool   // a message has begun and its end not yet been handed out
-	ended   bool   // the message's last payload byte has been parsed
-	typ     MessageType
-	pending []byte // parsed payload not yet handed out; aliases the read buffer
+	gen        uint32 // identifies the current message's reader
+	active     bool   // a message has begun and its end not yet been handed out
+	ended      bool   // the message's last payload byte has been parsed (inflated, if compressed)
+	compressed bool   // the message is compressed: its payload comes from the decompressor
+	streamed   bool   // NextReader began the message: another read call skips its rest
+	typ        MessageType
+	pending    []byte // parsed payload not yet handed out; aliases the read buffer
+	total      int64  // inflated bytes of a compressed message so far
 }
 
 // beginMessage skips the rest of any message in progress and waits for the
 // first frame of the next one.
 func (c *Conn) beginMessage() error {
 	m := &c.msg
-	for m.active && !m.ended {
-		if _, err := c.nextMessageEvent(); err != nil {
+	if m.active && !m.ended {
+		if err := c.skipMessage(); err != nil {
 			return err
 		}
 	}
 	m.gen++
 	m.active = false
+	m.streamed = false
 	m.pending = nil
-	for {
-		ev, err := c.nextEvent()
-		if err != nil {
+	ev, err := c.nextDataEvent()
+	if err != nil {
+		return err
+	}
+	m.active = true
+	m.typ = MessageType(ev.Message)
+	m.compressed = ev.Compressed
+	if m.compressed {
+		m.total = 0
+		m.ended = false
+		c.dfl.src.begin(ev)
+		c.dfl.dec.Begin(&c.dfl.src)
+		return nil
+	}
+	m.pending = ev.Payload
+	m.ended = ev.EndOfMessage()
+	return nil
+}
+
+// skipMessage reads the rest of the current message and drops it. A
+// compressed message is inflated all the same: with context takeover the
+// next message may refer to its bytes.
+func (c *Conn) skipMessage() error {
+	m := &c.msg
+	var scratch [512]byte
+	for !m.ended {
+		var err error
+		if m.compressed {
+			_, err = c.readInflated(scratch[:])
+		} else {
+			_, err = c.nextMessageEvent()
+		}
+		if err != nil && err != io.EOF {
 			return err
 		}
-		if ev.Kind == wsframe.DataEvent {
-			m.active = true
-			m.typ = MessageType(ev.Message)
-			m.pending = ev.Payload
-			m.ended = ev.EndOfMessage()
-			return nil
+	}
+	return nil
+}
+
+// nextDataEvent returns the next data event, acting on control frames on
+// the way.
+func (c *Conn) nextDataEvent() (wsframe.Event, error) {
+	for {
+		ev, err := c.nextEvent()
+		if err != nil || ev.Kind == wsframe.DataEvent {
+			return ev, err
 		}
 	}
 }
 
-// nextMessageEvent parses the next data event of the current message,
-// skipping control frames, and records it as pending.
+// nextMessageEvent parses the next data event of the current
+// (uncompressed) message and records it as pending.
 func (c *Conn) nextMessageEvent() (wsframe.Event, error) {
-	for {
-		ev, err := c.nextEvent()
-		if err != nil {
-			return ev, err
-		}
-		if ev.Kind == wsframe.DataEvent {
-			c.msg.pending = ev.Payload
-			c.msg.ended = ev.EndOfMessage()
-			return ev, nil
-		}
+	ev, err := c.nextDataEvent()
+	if err != nil {
+		return ev, err
 	}
+	c.msg.pending = ev.Payload
+	c.msg.ended = ev.EndOfMessage()
+	return ev, nil
+}
+
+// readInflated inflates the next bytes of the current compressed message
+// into p (never more than the message size limit allows, plus one byte to
+// notice the excess) and checks them: size and, for text, UTF-8. It
+// reports io.EOF with the message's last bytes.
+func (c *Conn) readInflated(p []byte) (int, error) {
+	m := &c.msg
+	if c.maxMsg > 0 {
+		p = p[:min(int64(len(p)), c.maxMsg-m.total+1)]
+	}
+	n, err := c.dfl.dec.Read(p)
+	m.total += int64(n)
+	end := err == io.EOF
+	if cerr := c.parser.CheckInflated(p[:n], m.total, m.typ == Text, end); cerr != nil {
+		c.dfl.dec.End()
+		return n, c.failRead(cerr)
+	}
+	switch {
+	case end:
+		m.ended = true
+		return n, io.EOF
+	case err == nil:
+		return n, nil
+	case c.readErr != nil:
+		return n, c.readErr // the transport or the frames failed
+	case errors.Is(err, deflate.ErrCorrupt):
+		return n, c.failRead(wsframe.ErrInflate)
+	}
+	// A timeout or a cancelled context inside a compressed message: the
+	// inflater cannot resume half-way through its input.
+	c.readErr = fmt.Errorf("fastws: read interrupted inside a compressed message, connection closed: %w", err)
+	c.closeTransport()
+	return n, c.readErr
 }
 
 // AppendMessage reads the next message and appends its payload to dst,
@@ -82,7 +166,9 @@ func (c *Conn) nextMessageEvent() (wsframe.Event, error) {
 //
 // If ctx ends or the read deadline passes mid-message, AppendMessage
 // returns what it has read so far with the error; the next call continues
-// the same message, so nothing is lost.
+// the same message, so nothing is lost (except inside a compressed
+// message, which cannot be resumed: the connection fails). A message
+// begun with NextReader and not read to its end is skipped.
 func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	stop, err := c.beginRead(ctx)
 	if err != nil {
@@ -90,10 +176,13 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	}
 	defer c.endRead(stop)
 	m := &c.msg
-	if !m.active || m.ended && len(m.pending) == 0 {
+	if !m.active || m.streamed || m.ended && len(m.pending) == 0 {
 		if err := c.beginMessage(); err != nil {
 			return 0, dst, ctxErr(ctx, err)
 		}
+	}
+	if m.compressed {
+		return c.appendInflated(ctx, dst)
 	}
 	for {
 		dst = append(dst, m.pending...)
@@ -126,6 +215,24 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	}
 }
 
+// appendInflated appends the rest of the current compressed message to
+// dst, growing it as inflated bytes arrive.
+func (c *Conn) appendInflated(ctx context.Context, dst []byte) (MessageType, []byte, error) {
+	m := &c.msg
+	for !m.ended {
+		if cap(dst)-len(dst) < 512 {
+			dst = slices.Grow(dst, max(len(dst), c.opts.readBufferSize()))
+		}
+		n, err := c.readInflated(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err != nil && err != io.EOF {
+			return m.typ, dst, ctxErr(ctx, err)
+		}
+	}
+	m.active = false
+	return m.typ, dst, nil
+}
+
 // ReadMessage reads the next message into newly allocated memory that the
 // caller owns. AppendMessage does the same without allocating.
 func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
@@ -148,6 +255,7 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 	if err := c.beginMessage(); err != nil {
 		return 0, nil, ctxErr(ctx, err)
 	}
+	c.msg.streamed = true
 	return c.msg.typ, &messageReader{c: c, gen: c.msg.gen}, nil
 }
 
@@ -168,6 +276,24 @@ func (r *messageReader) Read(p []byte) (int, error) {
 	m := &c.msg
 	if r.gen != m.gen {
 		return 0, ErrWriterClosed
+	}
+	if m.compressed {
+		if m.ended || len(p) == 0 {
+			if m.ended {
+				m.active = false
+				return 0, io.EOF
+			}
+			return 0, nil
+		}
+		n, err := c.readInflated(p)
+		if err == io.EOF {
+			err = nil // the next Read reports the end
+			if n == 0 {
+				m.active = false
+				err = io.EOF
+			}
+		}
+		return n, err
 	}
 	for {
 		if len(m.pending) > 0 {

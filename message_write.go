@@ -21,7 +21,11 @@ type messageWriteState struct {
 	typ    MessageType
 	sent   bool // a frame of the message has gone out
 	buf    *[]byte
-	utf8   wsframe.UTF8
+	// compressed: the payload goes through the connection's compressor,
+	// whose output gathers in cbuf.
+	compressed bool
+	cbuf       *[]byte
+	utf8       wsframe.UTF8
 }
 
 // NextWriter starts a message of type typ and returns a writer for its
@@ -34,7 +38,14 @@ type messageWriteState struct {
 // ctx bounds the wait to start the message; writes are bounded by the write
 // deadline. The writer must be closed; after Close it returns
 // ErrWriterClosed.
+//
+// With permessage-deflate the message is compressed (unless typ includes
+// Uncompressed), and sent as one frame as long as its compressed size
+// stays under 1 MiB: some clients mishandle fragmented compressed
+// messages. Larger ones go out in 1 MiB frames.
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	compressed := c.dfl != nil && typ&Uncompressed == 0
+	typ &^= Uncompressed
 	if typ != Text && typ != Binary {
 		return nil, fmt.Errorf("fastws: NextWriter: invalid message type %d", typ)
 	}
@@ -47,6 +58,11 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	w.typ = typ
 	w.sent = false
 	w.utf8.Reset()
+	w.compressed = compressed
+	if compressed {
+		w.cbuf = bufpool.Get(writerBufferSize)
+		c.dfl.comp.Begin((*w.cbuf)[:0])
+	}
 	return &messageWriter{c: c, gen: w.gen}, nil
 }
 
@@ -76,6 +92,9 @@ func (mw *messageWriter) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("fastws: cannot send text message: %w", wsframe.ErrInvalidUTF8)
 		}
 	}
+	if w.compressed {
+		return mw.writeCompressed(p)
+	}
 	written := 0
 	for len(p) > 0 {
 		if w.buf == nil && len(p) >= writerBufferSize {
@@ -103,15 +122,33 @@ func (mw *messageWriter) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// flush sends payload as the message's next frame.
+// writeCompressed feeds p to the compressor, sending a frame whenever a
+// megabyte of compressed output has gathered. Without a sync flush the
+// output holds no part of the tail a message ends with, so all of it can go.
+func (mw *messageWriter) writeCompressed(p []byte) (int, error) {
+	comp := mw.c.dfl.comp
+	comp.Write(p)
+	if out := comp.Output(); len(out) >= compressedFragment {
+		if err := mw.flush(out, false); err != nil {
+			return 0, err
+		}
+		comp.Consume(len(out))
+	}
+	return len(p), nil
+}
+
+// flush sends payload as the message's next frame; the first frame of a
+// compressed message carries RSV1.
 func (mw *messageWriter) flush(payload []byte, fin bool) error {
 	w := &mw.c.wmsg
-	op := wsframe.Opcode(w.typ)
+	h := wsframe.Header{Fin: fin, Opcode: wsframe.Opcode(w.typ)}
 	if w.sent {
-		op = wsframe.OpContinuation
+		h.Opcode = wsframe.OpContinuation
+	} else if w.compressed {
+		h.Rsv = wsframe.Rsv1
 	}
 	w.sent = true
-	return mw.c.writeFrame(context.Background(), wsframe.Header{Fin: fin, Opcode: op}, payload, false)
+	return mw.c.writeFrame(context.Background(), h, payload, false)
 }
 
 // Close sends what is buffered as the message's final frame and lets the
@@ -130,13 +167,24 @@ func (mw *messageWriter) Close() error {
 	if w.buf != nil {
 		payload = *w.buf
 	}
-	if w.typ == Text && !w.utf8.Complete() {
+	switch {
+	case w.typ == Text && !w.utf8.Complete():
 		err = fmt.Errorf("fastws: cannot send text message ending mid-character: %w", wsframe.ErrInvalidUTF8)
-		if w.sent {
+		if w.sent || w.compressed {
+			// The peer holds part of the message, or the compressor's
+			// context holds bytes the peer will never see.
 			mw.c.failWith(CloseInternalError, "message aborted: text ended mid-character")
 		}
-	} else {
+	case w.compressed:
+		out := mw.c.dfl.comp.End()
+		err = mw.flush(out, true)
+		mw.c.compressedMessage()
+	default:
 		err = mw.flush(payload, true)
+	}
+	if w.cbuf != nil {
+		bufpool.Put(w.cbuf)
+		w.cbuf = nil
 	}
 	if w.buf != nil {
 		bufpool.Put(w.buf)

@@ -115,11 +115,12 @@ func (u *upgradeRequest) check(opts *AcceptOptions) *rejection {
 	return nil
 }
 
-// negotiated is what the server agreed to.
+// negotiated is what a handshake settled.
 type negotiated struct {
 	protocol   string
 	extensions string // the response's Sec-WebSocket-Extensions value
-	rsv        byte
+	rsv        byte   // reserved bits claimed by user extensions
+	deflate    *compression
 }
 
 func (u *upgradeRequest) negotiate(opts *AcceptOptions) (negotiated, *rejection) {
@@ -127,27 +128,37 @@ func (u *upgradeRequest) negotiate(opts *AcceptOptions) (negotiated, *rejection)
 	if u.protocol < len(opts.Subprotocols) {
 		n.protocol = opts.Subprotocols[u.protocol]
 	}
-	if opts.Extensions != nil && u.extLines > 0 {
-		var joined strings.Builder
-		for i, v := range u.extensions[:u.extLines] {
-			if i > 0 {
-				joined.WriteByte(',')
-			}
-			joined.Write(v)
+	if (opts.Extensions == nil && opts.Compression == nil) || u.extLines == 0 {
+		return n, nil
+	}
+	var joined strings.Builder
+	for i, v := range u.extensions[:u.extLines] {
+		if i > 0 {
+			joined.WriteByte(',')
 		}
-		offered, err := ParseExtensions(joined.String())
-		if err != nil {
-			return n, rejectExtensions
+		joined.Write(v)
+	}
+	offered, err := ParseExtensions(joined.String())
+	if err != nil {
+		return n, rejectExtensions
+	}
+	var accepted []Extension
+	if opts.Compression != nil {
+		if ext, c, ok := acceptDeflate(offered, opts.Compression); ok {
+			accepted = append(accepted, ext)
+			n.deflate = c
 		}
-		if len(offered) > 0 {
-			accepted := opts.Extensions(offered)
-			for _, e := range accepted {
+	}
+	if opts.Extensions != nil {
+		if others := withoutDeflate(offered); len(others) > 0 {
+			for _, e := range opts.Extensions(others) {
 				n.rsv |= e.Rsv
-			}
-			if len(accepted) > 0 {
-				n.extensions = formatExtensions(accepted)
+				accepted = append(accepted, e)
 			}
 		}
+	}
+	if len(accepted) > 0 {
+		n.extensions = formatExtensions(accepted)
 	}
 	return n, nil
 }

@@ -178,7 +178,13 @@ func (c *Conn) endRawMessage() {
 // WriteMessage sends p as one message of type typ, in a single frame.
 // Text must be UTF-8. Concurrent calls are safe; messages go out whole, one
 // after the other. p is not retained or modified.
+//
+// With permessage-deflate, a message of at least the compression threshold
+// is compressed (unless typ includes Uncompressed), and sent in one frame
+// all the same.
 func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) error {
+	compress := c.dfl != nil && typ&Uncompressed == 0 && len(p) >= c.dfl.threshold
+	typ &^= Uncompressed
 	if typ != Text && typ != Binary {
 		return fmt.Errorf("fastws: WriteMessage: invalid message type %d", typ)
 	}
@@ -189,5 +195,8 @@ func (c *Conn) WriteMessage(ctx context.Context, typ MessageType, p []byte) erro
 		return err
 	}
 	defer c.msgMu.unlock()
+	if compress {
+		return c.writeCompressed(ctx, wsframe.Opcode(typ), p)
+	}
 	return c.writeFrame(ctx, wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ)}, p, false)
 }

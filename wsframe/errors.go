@@ -34,6 +34,7 @@ var (
 	ErrInvalidCloseReason     = &ProtocolError{CloseInvalidPayload, "close reason is not valid UTF-8"}
 	ErrFrameTooBig            = &ProtocolError{CloseMessageTooBig, "frame larger than the maximum frame size"}
 	ErrMessageTooBig          = &ProtocolError{CloseMessageTooBig, "message larger than the maximum message size"}
+	ErrInflate                = &ProtocolError{CloseInvalidPayload, "compressed message does not inflate"}
 )
 
 // ErrCloseSent is returned by a Sender for a frame that would follow the

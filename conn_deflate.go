@@ -1,0 +1,113 @@
+package fastws
+
+import (
+	"context"
+	"time"
+
+	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/internal/deflate"
+	"github.com/fastws/fastws/wsframe"
+)
+
+// compressedFragment bounds how much compressed output a message streamed
+// with NextWriter gathers before sending a frame. Compressed messages go
+// out unfragmented up to this size, because some clients (Safari's
+// WebSocket stack among them) mishandle fragmented compressed messages.
+const compressedFragment = 1 << 20
+
+// deflateState is a connection's permessage-deflate state; nil when the
+// extension was not negotiated.
+type deflateState struct {
+	comp      *deflate.Compressor
+	dec       *deflate.Decompressor
+	threshold int
+	takeover  bool        // the compressor carries context between messages
+	idle      *time.Timer // gives the compressor's writer back when idle
+	src       inflateSource
+}
+
+func newDeflateState(c *Conn, z *compression) *deflateState {
+	a := z.agreement
+	d := &deflateState{
+		comp:      deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover),
+		dec:       deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover),
+		threshold: z.threshold,
+		takeover:  !a.CompressNoContextTakeover,
+	}
+	d.src.c = c
+	return d
+}
+
+// compressedMessage is called with msgMu held after each compressed
+// message: a compressor that carries context keeps its writer while the
+// connection is busy and gives it back a second after the last message.
+func (c *Conn) compressedMessage() {
+	if !c.dfl.takeover {
+		return
+	}
+	if c.dfl.idle == nil {
+		c.dfl.idle = time.AfterFunc(compressorIdleRelease, c.releaseCompressor)
+		return
+	}
+	c.dfl.idle.Reset(compressorIdleRelease)
+}
+
+func (c *Conn) releaseCompressor() {
+	select {
+	case c.msgMu <- struct{}{}:
+		c.dfl.comp.Release()
+		c.msgMu.unlock()
+	default:
+		if !c.isClosed() {
+			c.dfl.idle.Reset(compressorIdleRelease) // a message is being sent: later
+		}
+	}
+}
+
+// writeCompressed compresses p and sends it as one frame. The wire is
+// taken before compressing: once the compressor has taken p into its
+// context, the frame must go out, or the peer's context and ours differ.
+func (c *Conn) writeCompressed(ctx context.Context, op wsframe.Opcode, p []byte) error {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.endWrite(stop)
+	buf := bufpool.Get(len(p) + len(p)>>6 + 64)
+	out := c.dfl.comp.Compress((*buf)[:0], p)
+	c.compressedMessage()
+	err = c.writeFrameLocked(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: op}, out)
+	bufpool.Put(buf)
+	return ctxErr(ctx, err)
+}
+
+// inflateSource feeds a compressed message's payload, as it arrives, to
+// the decompressor.
+type inflateSource struct {
+	c     *Conn
+	first []byte // the payload of the event that began the message
+	fresh bool   // first has not been handed out
+	last  bool   // the message's last payload byte has been parsed
+}
+
+func (s *inflateSource) begin(ev wsframe.Event) {
+	s.first, s.fresh, s.last = ev.Payload, true, ev.EndOfMessage()
+}
+
+// Next returns the next part of the compressed payload, reading from the
+// transport when none is buffered.
+func (s *inflateSource) Next() ([]byte, bool, error) {
+	if s.fresh {
+		s.fresh = false
+		return s.first, s.last, nil
+	}
+	if s.last {
+		return nil, true, nil
+	}
+	ev, err := s.c.nextDataEvent()
+	if err != nil {
+		return nil, false, err
+	}
+	s.last = ev.EndOfMessage()
+	return ev.Payload, s.last, nil
+}

@@ -1,0 +1,142 @@
+package deflate
+
+import (
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// tail is what a sync flush ends with; RFC 7692 section 7.2.1 has the
+// sender remove it from every message.
+var tail = []byte{0x00, 0x00, 0xff, 0xff}
+
+// Flate writers are large (their hash tables and buffers are hundreds of
+// KiB), so they live in pools, one per level and window size, and a
+// connection borrows one only while it compresses.
+var writerPools [10][16]sync.Pool
+
+func getWriter(level, bits int) *flate.Writer {
+	if v := writerPools[level][bits].Get(); v != nil {
+		return v.(*flate.Writer)
+	}
+	var w *flate.Writer
+	if bits < 15 {
+		w, _ = flate.NewWriterWindow(nil, 1<<bits)
+	} else {
+		w, _ = flate.NewWriter(nil, level)
+	}
+	return w
+}
+
+func putWriter(level, bits int, w *flate.Writer) {
+	// ResetDict, not Reset: Reset would prime the writer again with the
+	// dictionary it last had, and the next borrower, on another
+	// connection, would compress against this one's history.
+	w.ResetDict(nil, nil)
+	writerPools[level][bits].Put(w)
+}
+
+// Compressor compresses the messages one endpoint sends. With context
+// takeover it keeps the last 2^bits bytes of plaintext (at most 32 KiB),
+// which primes a pooled writer for the next message; a writer stays
+// attached between messages of a busy connection and goes back to its
+// pool on Release. Without context takeover it keeps nothing.
+type Compressor struct {
+	level    int
+	bits     int
+	takeover bool
+	hist     window
+	w        *flate.Writer
+	out      *appender
+}
+
+// appender collects a writer's output in a caller's slice.
+type appender struct{ buf []byte }
+
+func (a *appender) Write(p []byte) (int, error) {
+	a.buf = append(a.buf, p...)
+	return len(p), nil
+}
+
+// NewCompressor returns a compressor at level (1–9) with a window of 2^bits
+// bytes (8–15), carrying context between messages when takeover is set.
+func NewCompressor(level, bits int, takeover bool) *Compressor {
+	if level < 1 || level > 9 {
+		level = 1
+	}
+	if bits < 8 || bits > 15 {
+		bits = 15
+	}
+	return &Compressor{level: level, bits: bits, takeover: takeover, hist: window{limit: 1 << bits}, out: &appender{}}
+}
+
+// Compress appends the compressed form of a whole message to dst, without
+// the trailing 0x00 0x00 0xff 0xff.
+func (c *Compressor) Compress(dst, msg []byte) []byte {
+	c.Begin(dst)
+	c.Write(msg)
+	return c.End()
+}
+
+// Begin starts a message whose compressed bytes are appended to dst. An
+// attached writer simply goes on: its stream carries the context. A new
+// one is primed from the window, so that it can refer to the same history
+// the peer's decompressor holds.
+func (c *Compressor) Begin(dst []byte) {
+	c.out.buf = dst
+	if c.w != nil {
+		return
+	}
+	c.w = getWriter(c.level, c.bits)
+	var dict []byte
+	if c.takeover {
+		dict = c.hist.bytes()
+	}
+	c.w.ResetDict(c.out, dict)
+}
+
+// Write compresses the next part of the message.
+func (c *Compressor) Write(p []byte) {
+	_, _ = c.w.Write(p) // writes to memory cannot fail
+	if c.takeover {
+		c.hist.write(p)
+	}
+}
+
+// Output returns what has been compressed so far; the last 4 bytes may
+// belong to the sync-flush tail and must not be sent before End.
+func (c *Compressor) Output() []byte { return c.out.buf }
+
+// Flush makes everything written so far available in Output.
+func (c *Compressor) Flush() { _ = c.w.Flush() }
+
+// Consume drops the first n bytes of Output, once they have been sent.
+func (c *Compressor) Consume(n int) { c.out.buf = c.out.buf[:copy(c.out.buf, c.out.buf[n:])] }
+
+// End finishes the message and returns its compressed bytes, without the
+// tail. Without context takeover the writer goes back to its pool.
+func (c *Compressor) End() []byte {
+	_ = c.w.Flush()
+	b := c.out.buf
+	if len(b) >= 4 && string(b[len(b)-4:]) == string(tail) {
+		b = b[:len(b)-4]
+	}
+	c.out.buf = nil
+	if !c.takeover {
+		c.Release()
+	}
+	return b
+}
+
+// Release gives the writer back to its pool; the next message borrows one
+// again and primes it from the window. An idle connection holds only its
+// window.
+func (c *Compressor) Release() {
+	if c.w != nil {
+		putWriter(c.level, c.bits, c.w)
+		c.w = nil
+	}
+}
+
+// Idle reports whether the compressor holds no writer.
+func (c *Compressor) Idle() bool { return c.w == nil }

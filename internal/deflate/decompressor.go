@@ -1,0 +1,180 @@
+package deflate
+
+import (
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// Every message ends, for the decompressor, with the sync-flush tail the
+// sender removed and then an empty final stored block, so that the
+// reader reports io.EOF at the end of the message instead of waiting for
+// more of an endless stream.
+var messageEnd = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
+
+var readerPool sync.Pool
+
+// ErrCorrupt is compressed data that does not inflate.
+var ErrCorrupt = errors.New("permessage-deflate: compressed data is corrupt")
+
+// Source supplies the compressed bytes of one message, part by part, as
+// they arrive. Next returns the next part, and last true with the final
+// one; it may block.
+type Source interface {
+	Next() (part []byte, last bool, err error)
+}
+
+// Decompressor inflates the messages one endpoint receives. With context
+// takeover it keeps the last 2^bits bytes of output (at most 32 KiB), which
+// primes a pooled reader for the next message; the reader itself is held
+// only while a message is being read.
+type Decompressor struct {
+	takeover bool
+	hist     window
+	src      sourceReader
+	r        io.ReadCloser
+}
+
+// NewDecompressor returns a decompressor for a peer whose window is 2^bits
+// bytes, carrying context between messages when takeover is set.
+func NewDecompressor(bits int, takeover bool) *Decompressor {
+	if bits < 8 || bits > 15 {
+		bits = 15
+	}
+	return &Decompressor{takeover: takeover, hist: window{limit: 1 << bits}}
+}
+
+// Begin starts inflating a message whose compressed bytes come from src.
+func (d *Decompressor) Begin(src Source) {
+	d.src = sourceReader{src: src}
+	var dict []byte
+	if d.takeover {
+		dict = d.hist.bytes()
+	}
+	if v := readerPool.Get(); v != nil {
+		d.r = v.(io.ReadCloser)
+		_ = d.r.(flate.Resetter).Reset(&d.src, dict)
+	} else {
+		d.r = flate.NewReaderDict(&d.src, dict)
+	}
+}
+
+// Read reads inflated bytes of the message; io.EOF marks its end, after
+// which the reader goes back to its pool.
+func (d *Decompressor) Read(p []byte) (int, error) {
+	if d.r == nil {
+		return 0, io.EOF
+	}
+	n, err := d.r.Read(p)
+	if d.takeover && n > 0 {
+		d.hist.write(p[:n])
+	}
+	switch {
+	case err == io.EOF:
+		if d.src.err != nil {
+			err = d.src.err
+		} else if rerr := d.src.rest(); rerr != nil {
+			err = rerr
+		}
+	case err != nil && d.src.err != nil:
+		err = d.src.err // the connection's error, not the inflater's
+	case err != nil:
+		err = ErrCorrupt
+	}
+	if err != nil {
+		d.End()
+	}
+	return n, err
+}
+
+// End gives the reader back, whether or not the message was read to its
+// end (a failed connection abandons it).
+func (d *Decompressor) End() {
+	if d.r != nil {
+		readerPool.Put(d.r)
+		d.r = nil
+	}
+	d.src = sourceReader{}
+}
+
+// sourceReader turns a Source into the io.ByteReader the inflater reads,
+// adding messageEnd after the last part. Being a ByteReader keeps the
+// inflater from reading ahead of what it needs.
+type sourceReader struct {
+	src   Source
+	part  []byte
+	last  bool
+	inEnd bool   // part is messageEnd, not the peer's bytes
+	end   []byte // what is left of messageEnd
+	err   error
+}
+
+func (s *sourceReader) fill() error {
+	for len(s.part) == 0 {
+		if s.last {
+			if s.end == nil {
+				s.end = messageEnd
+			}
+			if len(s.end) == 0 {
+				return io.EOF
+			}
+			s.part, s.end, s.inEnd = s.end, s.end[len(s.end):], true
+			return nil
+		}
+		if s.err != nil {
+			return s.err
+		}
+		part, last, err := s.src.Next()
+		if err != nil {
+			s.err = err
+			return err
+		}
+		s.part, s.last = part, last
+	}
+	return nil
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	if err := s.fill(); err != nil {
+		return 0, err
+	}
+	n := copy(p, s.part)
+	s.part = s.part[n:]
+	return n, nil
+}
+
+func (s *sourceReader) ReadByte() (byte, error) {
+	if err := s.fill(); err != nil {
+		return 0, err
+	}
+	c := s.part[0]
+	s.part = s.part[1:]
+	return c, nil
+}
+
+// rest checks what follows the point where the inflater stopped: a sender
+// may end a message with a final block itself, after which only empty
+// parts (and the messageEnd this reader adds) may remain. Peer bytes after
+// a final block are corrupt data.
+func (s *sourceReader) rest() error {
+	if s.inEnd {
+		return nil
+	}
+	if len(s.part) > 0 {
+		return ErrCorrupt
+	}
+	for !s.last {
+		part, last, err := s.src.Next()
+		if err != nil {
+			s.err = err
+			return err
+		}
+		if len(part) > 0 {
+			return ErrCorrupt
+		}
+		s.last = last
+	}
+	return nil
+}
