@@ -138,6 +138,9 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 	end := err == io.EOF
 	if cerr := c.parser.CheckInflated(p[:n], m.total, m.typ == Text, end); cerr != nil {
 		c.dfl.dec.End()
+		if c.maxMsg > 0 && m.total > c.maxMsg {
+			n -= int(m.total - c.maxMsg) // the byte that showed the excess is not handed out
+		}
 		return n, c.failRead(cerr)
 	}
 	switch {

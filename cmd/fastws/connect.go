@@ -19,6 +19,7 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	binary := fs.Bool("binary", false, "send lines as binary messages instead of text")
 	var maxMessage byteSize = fastws.DefaultMaxMessageSize
 	fs.Var(&maxMessage, "max-message", "largest message accepted and longest line sent")
+	compress := fs.Bool("compress", true, "offer permessage-deflate")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: fastws connect [flags] ws://host:port/path")
 		fs.PrintDefaults()
@@ -32,7 +33,10 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	c, _, err := fastws.Dial(ctx, fs.Arg(0), &fastws.DialOptions{ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)}})
+	c, _, err := fastws.Dial(ctx, fs.Arg(0), &fastws.DialOptions{
+		ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)},
+		Compression: compression(*compress),
+	})
 	if err != nil {
 		fmt.Fprintln(stderr, "fastws connect:", err)
 		return 1

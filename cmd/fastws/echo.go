@@ -18,6 +18,7 @@ type serverFlags struct {
 	maxMessage       byteSize
 	maxHeader        byteSize
 	handshakeTimeout time.Duration
+	compress         bool
 }
 
 func (f *serverFlags) register(fs *flag.FlagSet, addr string) {
@@ -27,6 +28,16 @@ func (f *serverFlags) register(fs *flag.FlagSet, addr string) {
 	fs.Var(&f.maxMessage, "max-message", "largest message accepted (bytes, or with KiB/MiB/GiB)")
 	fs.Var(&f.maxHeader, "max-header-bytes", "largest handshake request head; larger gets 431")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", fastws.DefaultHandshakeTimeout, "time allowed for a whole handshake")
+	fs.BoolVar(&f.compress, "compress", true, "accept permessage-deflate")
+}
+
+// compression is the permessage-deflate setting for the flags: the
+// library's defaults, or off.
+func compression(on bool) *fastws.CompressionOptions {
+	if !on {
+		return nil
+	}
+	return &fastws.CompressionOptions{}
 }
 
 func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -55,6 +66,7 @@ func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func echoOptions(sf *serverFlags) *fastws.AcceptOptions {
 	return &fastws.AcceptOptions{
 		ConnOptions:      fastws.ConnOptions{MaxMessageSize: int64(sf.maxMessage)},
+		Compression:      compression(sf.compress),
 		CheckOrigin:      func(string, string) bool { return true },
 		HandshakeTimeout: sf.handshakeTimeout,
 		MaxHeaderBytes:   int(sf.maxHeader),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func startEcho(t *testing.T, sf *serverFlags) string {
 }
 
 func defaultFlags() *serverFlags {
-	return &serverFlags{maxMessage: fastws.DefaultMaxMessageSize, maxHeader: fastws.DefaultMaxHeaderBytes, handshakeTimeout: time.Second}
+	return &serverFlags{maxMessage: fastws.DefaultMaxMessageSize, maxHeader: fastws.DefaultMaxHeaderBytes, handshakeTimeout: time.Second, compress: true}
 }
 
 func TestEchoKeepsTypes(t *testing.T) {
@@ -264,3 +265,50 @@ func TestServersBoundHandshakes(t *testing.T) {
 }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// The commands negotiate permessage-deflate by default; -compress=false
+// turns it off.
+func TestCompressionByDefault(t *testing.T) {
+	leakcheck.Check(t)
+	ctx := testCtx(t)
+	on := startEcho(t, defaultFlags())
+	c, _, err := fastws.Dial(ctx, on, &fastws.DialOptions{Compression: &fastws.CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Extensions() == "" {
+		t.Error("fastws echo did not accept permessage-deflate")
+	}
+	c.Close(fastws.CloseNormal, "")
+	off := defaultFlags()
+	off.compress = false
+	c, _, err = fastws.Dial(ctx, startEcho(t, off), &fastws.DialOptions{Compression: &fastws.CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Extensions() != "" {
+		t.Errorf("fastws echo -compress=false accepted %q", c.Extensions())
+	}
+	c.Close(fastws.CloseNormal, "")
+
+	// connect offers it: a server that records what it was offered.
+	offered := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offered <- r.Header.Get("Sec-WebSocket-Extensions")
+		c, err := fastws.Upgrade(w, r, &fastws.AcceptOptions{Compression: &fastws.CompressionOptions{}})
+		if err == nil {
+			echoConn(c)
+		}
+	}))
+	defer srv.Close()
+	var out, errOut syncBuffer
+	if code := run([]string{"connect", "ws" + strings.TrimPrefix(srv.URL, "http")}, strings.NewReader(strings.Repeat("compress me ", 50)+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("connect: %d %s", code, errOut.String())
+	}
+	if got := <-offered; !strings.HasPrefix(got, "permessage-deflate") {
+		t.Errorf("connect offered %q", got)
+	}
+	if out.String() != strings.Repeat("compress me ", 50)+"\n" {
+		t.Errorf("echo %q", out.String())
+	}
+}

@@ -43,6 +43,7 @@ func newDemoServer(sf *serverFlags) *http.Server {
 	opts := &fastws.AcceptOptions{
 		// Same-origin only (the default): the demo page is served from here.
 		ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(sf.maxMessage)},
+		Compression: compression(sf.compress),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

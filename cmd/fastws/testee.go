@@ -22,11 +22,12 @@ func runTesteeClient(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var maxMessage byteSize = fastws.DefaultMaxMessageSize
 	fs.Var(&maxMessage, "max-message", "largest message accepted (bytes, or with KiB/MiB/GiB)")
 	caseTimeout := fs.Duration("case-timeout", 5*time.Minute, "longest a single case may run")
+	compress := fs.Bool("compress", true, "offer permessage-deflate")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	t := &testee{base: strings.TrimSuffix(*base, "/"), agent: *agent, caseTimeout: *caseTimeout,
-		opts: &fastws.DialOptions{ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)}}}
+		opts: &fastws.DialOptions{ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)}, Compression: compression(*compress)}}
 	if err := t.run(stdout); err != nil {
 		fmt.Fprintln(stderr, "fastws testee-client:", err)
 		return 1
