@@ -36,6 +36,10 @@ type Case struct {
 	// (for example to make a behaviour the RFC leaves open INFORMATIONAL).
 	Judge func(s *Session, r *Result)
 
+	// Deflate, set on the permessage-deflate cases, is what the suite
+	// offers a testee server or answers a testee client.
+	Deflate *DeflateTerms
+
 	// Handshake plays an opening-handshake case instead of Run: with the
 	// testee server before any WebSocket exists (server mode), or by
 	// answering the testee client's request (client mode).
@@ -60,8 +64,8 @@ var Categories = map[string]string{
 	"9":  "Limits and performance",
 	"10": "Miscellaneous",
 	"11": "Opening handshake",
-	"12": "permessage-deflate (server preferences)",
-	"13": "permessage-deflate (parameters)",
+	"12": "permessage-deflate: message sizes",
+	"13": "permessage-deflate: parameters",
 }
 
 var catalogue []*Case

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,11 +132,27 @@ func (cs *ClientSuite) runCase(w http.ResponseWriter, r *http.Request, c *Case, 
 	if c.Handshake != nil {
 		res = probe(c, &HandshakeProbe{mode: ClientMode, conn: conn, br: br, req: r, timeout: caseTimeout(c, cs.CaseTimeout)})
 		conn.Close()
-	} else if _, err := io.WriteString(conn, switching(r)); err != nil {
-		conn.Close()
-		return
 	} else {
-		res = play(c, conn, br, false, caseTimeout(c, cs.CaseTimeout))
+		// The suite accepts an extension only in the permessage-deflate
+		// cases, and only on the terms the case sets.
+		var extra []string
+		var dfl *sessionDeflate
+		unimpl := ""
+		if c.Deflate != nil {
+			offered := strings.Join(r.Header.Values("Sec-WebSocket-Extensions"), ", ")
+			if resp, d, ok := answerClient(offered, c.Deflate.Answers); ok {
+				extra, dfl = append(extra, "Sec-WebSocket-Extensions: "+resp), d
+			} else if offered == "" || !strings.Contains(offered, "permessage-deflate") {
+				unimpl = "the client did not offer permessage-deflate"
+			} else {
+				unimpl = "the client's permessage-deflate offer (" + offered + ") does not allow this case's terms"
+			}
+		}
+		if _, err := io.WriteString(conn, switching(r, extra...)); err != nil {
+			conn.Close()
+			return
+		}
+		res = play(c, conn, br, false, caseTimeout(c, cs.CaseTimeout), dfl, unimpl)
 	}
 	cs.Report(agent).add(res)
 	if cs.Progress != nil {

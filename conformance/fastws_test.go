@@ -23,7 +23,10 @@ func fastwsEcho(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	opts := &fastws.AcceptOptions{CheckOrigin: func(string, string) bool { return true }}
+	opts := &fastws.AcceptOptions{
+		CheckOrigin: func(string, string) bool { return true },
+		Compression: &fastws.CompressionOptions{},
+	}
 	go func() {
 		for {
 			nc, err := ln.Accept()
@@ -99,7 +102,7 @@ func testeeClient(ctx context.Context, base, agent string) error {
 	}
 	for i := 1; i <= n; i++ {
 		u := base + "/runCase?case=" + strconv.Itoa(i) + "&agent=" + url.QueryEscape(agent)
-		c, _, err := fastws.Dial(ctx, u, nil)
+		c, _, err := fastws.Dial(ctx, u, &fastws.DialOptions{Compression: &fastws.CompressionOptions{}})
 		if err != nil {
 			continue // handshake cases refuse on purpose
 		}

@@ -44,30 +44,35 @@ func requestFor(u *url.URL, key string, extra ...string) string {
 }
 
 // dialTestee connects to the testee server at u (ws:// only: the suite
-// tests on loopback) and performs a valid opening handshake.
-func dialTestee(u *url.URL, timeout time.Duration) (net.Conn, *bufio.Reader, error) {
+// tests on loopback) and performs a valid opening handshake, offering the
+// given extensions. It returns the extensions the server accepted.
+func dialTestee(u *url.URL, timeout time.Duration, offers []string) (net.Conn, *bufio.Reader, string, error) {
 	conn, err := net.DialTimeout("tcp", hostPort(u), timeout)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	conn.SetDeadline(time.Now().Add(timeout))
 	key := newKey()
-	if _, err := io.WriteString(conn, requestFor(u, key)); err != nil {
+	var extra []string
+	if len(offers) > 0 {
+		extra = append(extra, "Sec-WebSocket-Extensions: "+strings.Join(offers, ", "))
+	}
+	if _, err := io.WriteString(conn, requestFor(u, key, extra...)); err != nil {
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		conn.Close()
-		return nil, nil, fmt.Errorf("reading the handshake response: %w", err)
+		return nil, nil, "", fmt.Errorf("reading the handshake response: %w", err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols || resp.Header.Get("Sec-WebSocket-Accept") != AcceptFor(key) {
 		conn.Close()
-		return nil, nil, fmt.Errorf("handshake refused: %s", resp.Status)
+		return nil, nil, "", fmt.Errorf("handshake refused: %s", resp.Status)
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, br, nil
+	return conn, br, strings.Join(resp.Header.Values("Sec-WebSocket-Extensions"), ", "), nil
 }
 
 func hostPort(u *url.URL) string {

@@ -91,6 +91,13 @@ func evaluate(c *Case, s *Session, elapsed time.Duration) *Result {
 	default:
 		r.BehaviorClose = OK
 	}
+	if s.deflate != nil {
+		o.Notes = append([]string{"negotiated " + s.deflate.agreed}, o.Notes...)
+	}
+	if s.unimplemented != "" && s.violation == "" {
+		r.Behavior = Unimplemented
+		o.Notes = append(o.Notes, s.unimplemented)
+	}
 	if s.violation != "" {
 		r.Behavior = Failed
 		o.Notes = append(o.Notes, "protocol violation by the testee: "+s.violation)

@@ -14,9 +14,13 @@ import (
 // says otherwise.
 const DefaultCaseTimeout = 30 * time.Second
 
-// play runs case c on an open connection and judges it.
-func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Duration) *Result {
+// play runs case c on an open connection and judges it; dfl is the
+// permessage-deflate the handshake settled (nil if none), unimpl why the
+// case could not be set up (the testee lacks what it needs).
+func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Duration, dfl *sessionDeflate, unimpl string) *Result {
 	s := newSession(conn, br, client)
+	s.deflate = dfl
+	s.unimplemented = unimpl
 	start := time.Now()
 	go s.readLoop()
 	ran := make(chan struct{})
@@ -164,7 +168,13 @@ func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
 	if c.Handshake != nil {
 		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: min(timeout, 10*time.Second)})
 	}
-	conn, br, err := dialTestee(u, min(timeout, 10*time.Second))
+	var offers []string
+	if c.Deflate != nil {
+		for _, o := range c.Deflate.Offers {
+			offers = append(offers, offerHeader(o))
+		}
+	}
+	conn, br, exts, err := dialTestee(u, min(timeout, 10*time.Second), offers)
 	if err != nil {
 		return &Result{
 			ID: c.ID, Behavior: Failed, BehaviorClose: Failed, Result: Failed,
@@ -172,5 +182,26 @@ func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
 			Observed: Observed{Notes: []string{"could not open a WebSocket connection: " + err.Error()}},
 		}
 	}
-	return play(c, conn, br, true, timeout)
+	var dfl *sessionDeflate
+	unimpl := ""
+	if c.Deflate != nil {
+		if exts == "" {
+			unimpl = "the server accepted none of the permessage-deflate offers"
+		} else if dfl, err = checkServerAnswer(exts, c.Deflate.Offers); err != nil {
+			conn.Close()
+			return &Result{
+				ID: c.ID, Behavior: Failed, BehaviorClose: OK, Result: Failed,
+				Description: c.Description, Expectation: c.Expectation,
+				Observed: Observed{Notes: []string{"invalid permessage-deflate answer " + exts + ": " + err.Error()}},
+			}
+		}
+	} else if exts != "" {
+		conn.Close()
+		return &Result{
+			ID: c.ID, Behavior: Failed, BehaviorClose: OK, Result: Failed,
+			Description: c.Description, Expectation: c.Expectation,
+			Observed: Observed{Notes: []string{"the server accepted extensions the suite did not offer: " + exts}},
+		}
+	}
+	return play(c, conn, br, true, timeout, dfl, unimpl)
 }

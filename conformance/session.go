@@ -41,7 +41,11 @@ type Session struct {
 	client  bool // the suite is the client: its frames are masked
 	start   time.Time
 	writeMu sync.Mutex
-	done    chan struct{} // closed when the connection has ended
+	done    chan struct{}   // closed when the connection has ended
+	deflate *sessionDeflate // permessage-deflate, when negotiated
+	// unimplemented says why the testee could not be tested on this case
+	// (it lacks an optional feature the case needs).
+	unimplemented string
 
 	mu             sync.Mutex
 	received       []Event
@@ -242,6 +246,38 @@ func (s *Session) SendMessage(op wsframe.Opcode, payload []byte) {
 	s.Send(Frame{Fin: true, Opcode: op, Payload: payload})
 }
 
+// SendCompressed sends a message compressed with the negotiated
+// permessage-deflate, in frames of at most size compressed bytes (one
+// frame when size is 0); RSV1 marks the first.
+func (s *Session) SendCompressed(op wsframe.Opcode, payload []byte, size int) {
+	comp := s.deflate.compress(payload)
+	if size <= 0 {
+		size = len(comp) + 1
+	}
+	var out []byte
+	for first := true; first || len(comp) > 0; first = false {
+		n := min(size, len(comp))
+		f := Frame{Fin: n == len(comp), Opcode: opCont, Payload: comp[:n]}
+		if first {
+			f.Opcode, f.Rsv = op, wsframe.Rsv1
+		}
+		out = append(out, s.encode(f)...)
+		comp = comp[n:]
+	}
+	s.SendRaw(out, 0, 0)
+}
+
+// Deflated reports whether permessage-deflate was negotiated.
+func (s *Session) Deflated() bool { return s.deflate != nil }
+
+// Unimplemented marks the case as not applicable to the testee, which
+// lacks an optional feature the case needs.
+func (s *Session) Unimplemented(why string) {
+	s.mu.Lock()
+	s.unimplemented = why
+	s.mu.Unlock()
+}
+
 // SendFragmented sends a message in frames of at most size bytes.
 func (s *Session) SendFragmented(op wsframe.Opcode, payload []byte, size int) {
 	var out []byte
@@ -360,6 +396,7 @@ func (s *Session) readLoop() {
 	defer s.conn.Close()
 	var msg []byte
 	var msgOp wsframe.Opcode
+	var compressed bool
 	for {
 		h, payload, err := s.readFrame()
 		if err != nil {
@@ -372,8 +409,9 @@ func (s *Session) readLoop() {
 			s.fail("testee sent reserved opcode "+h.Opcode.String(), 1002)
 			return
 		}
-		if h.Rsv != 0 {
-			s.fail("testee set reserved bits it did not negotiate", 1002)
+		firstData := !h.Opcode.IsControl() && h.Opcode != wsframe.OpContinuation
+		if h.Rsv != 0 && !(s.deflate != nil && h.Rsv == wsframe.Rsv1 && firstData) {
+			s.fail("testee set reserved bits it did not negotiate, or RSV1 on a frame that does not begin a message", 1002)
 			return
 		}
 		if h.Opcode.IsControl() {
@@ -402,6 +440,7 @@ func (s *Session) readLoop() {
 			return
 		case h.Opcode != wsframe.OpContinuation:
 			msgOp, msg = h.Opcode, msg[:0]
+			compressed = h.Rsv&wsframe.Rsv1 != 0
 		}
 		if len(msg)+len(payload) > maxIncoming {
 			s.fail("testee sent a message larger than the suite accepts", 1009)
@@ -412,6 +451,12 @@ func (s *Session) readLoop() {
 			continue
 		}
 		data := msg
+		if compressed {
+			if data, err = s.deflate.inflate(msg); err != nil {
+				s.fail(err.Error(), 1007)
+				return
+			}
+		}
 		if msgOp == wsframe.OpText && !utf8.Valid(data) {
 			s.fail("testee sent a text message that is not UTF-8", 1007)
 			return
