@@ -8,8 +8,10 @@ import (
 )
 
 // DefaultCompressionThreshold is the size below which messages go
-// uncompressed: under it, compressing costs more time than the bytes it
-// saves (measured with JSON-like text on loopback; see DESIGN.md).
+// uncompressed. Measured on JSON-like records (BenchmarkSmallMessages in
+// internal/deflate): messages of 16–64 bytes come out 6 bytes larger
+// compressed, at 0.2–4 µs each; at 128 bytes compression first saves
+// bytes (a third of the size, for about 8 µs with context takeover).
 const DefaultCompressionThreshold = 128
 
 // compressorIdleRelease is how long a connection keeps its borrowed flate
