@@ -221,6 +221,11 @@ func (f *frameAssembly) release() {
 // it is valid only until the next read on the connection. If ctx ends or
 // the read deadline passes mid-frame, the next ReadFrame continues the
 // same frame.
+//
+// With permessage-deflate, frames are shown as they are on the wire: a
+// compressed message has RSV1 on its first frame and compressed payload.
+// Do not mix ReadFrame with the message API on such a connection: the
+// message API's decompressor would miss the context of what ReadFrame read.
 func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 	stop, err := c.beginRead(ctx)
 	if err != nil {
