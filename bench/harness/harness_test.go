@@ -9,12 +9,16 @@ import (
 	"time"
 )
 
-// serveEnv makes the test binary, re-executed, run as an echo server.
-const serveEnv = "ECHOBENCH_TEST_SERVE"
+// serveEnv makes the test binary, re-executed, run as an echo server;
+// compressEnv, set, turns its compression on.
+const (
+	serveEnv    = "ECHOBENCH_TEST_SERVE"
+	compressEnv = "ECHOBENCH_TEST_COMPRESS"
+)
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(serveEnv); name != "" {
-		err := ServeChild(name, "127.0.0.1:0", os.Stdout)
+		err := ServeChild(name, os.Getenv(compressEnv) != "", "127.0.0.1:0", os.Stdout)
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(1)
 	}
@@ -26,9 +30,12 @@ func testCommand(t *testing.T) ServerCommand {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return func(name string) *exec.Cmd {
+	return func(name string, compress bool) *exec.Cmd {
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), serveEnv+"="+name)
+		if compress {
+			cmd.Env = append(cmd.Env, compressEnv+"=1")
+		}
 		return cmd
 	}
 }
@@ -69,6 +76,57 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
+}
+
+// TestQuickRunCompressed runs the compressed path on a tiny matrix: one
+// short 1 KiB cell and a small memory section, for fastws and coder (both
+// with context takeover, so the second echo of each connection is checked
+// against the server's context).
+func TestQuickRunCompressed(t *testing.T) {
+	rep := Run(Options{
+		Servers:     []string{"fastws", "coder"},
+		Cells:       []Cell{{Conns: 2, Size: 1 << 10}},
+		Timing:      Timing{Warmup: 100 * time.Millisecond, Duration: 300 * time.Millisecond},
+		Load:        Load{Loops: 1, Compress: true},
+		MemoryConns: 20,
+		Command:     testCommand(t),
+	})
+	for _, row := range rep.Cells[0].Rows {
+		if row.Err != nil {
+			t.Fatalf("%s: %v", row.Server, row.Err)
+		}
+		w := row.Wire
+		if row.MsgsPerSec <= 0 || row.P50 <= 0 || row.P99 < row.P50 || row.LoadgenCPU <= 0 {
+			t.Errorf("%s: implausible row %+v", row.Server, row)
+		}
+		if !strings.HasPrefix(row.Extension, "permessage-deflate") {
+			t.Errorf("%s: negotiated %q", row.Server, row.Extension)
+		}
+		// 1 KiB of JSON compresses to about half, both ways.
+		if w.Messages == 0 || w.Compressed != w.Messages || 3*w.Received > 2*w.Payload || 3*w.Sent > 2*w.Payload {
+			t.Errorf("%s: wire counts %+v", row.Server, w)
+		}
+	}
+	for _, m := range rep.Memory {
+		if m.Err != nil {
+			t.Fatalf("memory %s: %v", m.Server, m.Err)
+		}
+		if m.Baseline <= 0 || m.EchoTime <= 0 || !strings.HasPrefix(m.Extension, "permessage-deflate") {
+			t.Errorf("memory %s: implausible row %+v", m.Server, m)
+		}
+	}
+	md := rep.Markdown()
+	for _, want := range []string{
+		"# WebSocket compressed echo benchmark", "## Negotiation", "| fastws | `permessage-deflate",
+		"## 2 connections × 1KiB JSON messages, compressed", "server→client / raw", "| coder | ",
+		"fastws: ", "the fastest peer (coder)", "## Memory: server RSS per idle compressed connection at 20 connections",
+		"(d) after GC",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	t.Log("\n" + md)
 }
 
 func TestParseCells(t *testing.T) {

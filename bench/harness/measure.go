@@ -18,6 +18,9 @@ type Timing struct {
 type Load struct {
 	Text  bool // text messages instead of binary
 	Loops int  // load-generator event loops
+	// Compress runs the servers with permessage-deflate and sends JSON
+	// text compressed once in advance (loadgen.Config.Compress).
+	Compress bool
 }
 
 // Row is one server's result in one cell.
@@ -28,7 +31,11 @@ type Row struct {
 	ServerCPU   time.Duration // server CPU time per message
 	LoadgenCPU  time.Duration // load-generator CPU time per message
 	ServerCores float64       // server CPU time / window: cores busy
-	Err         error
+	// Wire counts the bytes of the echoes in the window; Extension is the
+	// server's Sec-WebSocket-Extensions response (compressed loads).
+	Wire      loadgen.Wire
+	Extension string
+	Err       error
 }
 
 // loadSlack is how long the load may outlast its planned time before the
@@ -39,7 +46,7 @@ const loadSlack = 30 * time.Second
 // process.
 func runCell(command ServerCommand, name string, cell Cell, timing Timing, load Load) Row {
 	row := Row{Server: name}
-	srv, err := startServer(command, name)
+	srv, err := startServer(command, name, load.Compress)
 	if err != nil {
 		row.Err = err
 		return row
@@ -47,12 +54,14 @@ func runCell(command ServerCommand, name string, cell Cell, timing Timing, load 
 	defer srv.stop()
 	client, err := loadgen.Connect(loadgen.Config{
 		Addr: srv.addr, Conns: cell.Conns, Size: cell.Size, Text: load.Text, Loops: load.Loops,
+		Compress: load.Compress,
 	})
 	if err != nil {
 		row.Err = err
 		return row
 	}
 	defer client.Close()
+	row.Extension = client.Extension()
 	if err := client.Start(0, timing.Warmup+timing.Duration+loadSlack); err != nil {
 		row.Err = err
 		return row
@@ -106,6 +115,7 @@ func measureWindow(client *loadgen.Client, srv *serverProcess, timing Timing, ro
 	row.ServerCPU = (srv1 - srv0) / time.Duration(msgs)
 	row.LoadgenCPU = (self1 - self0) / time.Duration(msgs)
 	row.ServerCores = (srv1 - srv0).Seconds() / elapsed.Seconds()
+	row.Wire = client.Wire()
 	return nil
 }
 

@@ -25,11 +25,20 @@ var modulePaths = map[string]string{
 // Markdown renders the report.
 func (r *Report) Markdown() string {
 	var b strings.Builder
-	r.writeHeader(&b)
-	for _, c := range r.Cells {
-		writeCell(&b, c, max(r.Opts.Load.Loops, 1))
+	compress := r.Opts.Load.Compress
+	if compress {
+		r.writeCompressedHeader(&b)
+	} else {
+		r.writeHeader(&b)
 	}
-	r.writeMemory(&b)
+	for _, c := range r.Cells {
+		writeCell(&b, c, max(r.Opts.Load.Loops, 1), compress)
+	}
+	if compress {
+		r.writeCompressedMemory(&b)
+	} else {
+		r.writeMemory(&b)
+	}
 	return b.String()
 }
 
@@ -51,25 +60,28 @@ func (r *Report) writeHeader(b *strings.Builder) {
 }
 
 func libraryVersions(names []string) string {
-	versions := map[string]string{}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, m := range info.Deps {
-			v := m.Version
-			if m.Replace != nil {
-				v = "local tree (" + m.Replace.Path + ")"
-			}
-			versions[m.Path] = v
-		}
-	}
 	var parts []string
 	for _, n := range names {
-		v := versions[modulePaths[n]]
-		if v == "" {
-			v = "?"
-		}
-		parts = append(parts, n+" "+v)
+		parts = append(parts, n+" "+moduleVersion(modulePaths[n]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// moduleVersion returns the version of a module built into this binary,
+// or "?".
+func moduleVersion(path string) string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path != path {
+				continue
+			}
+			if m.Replace != nil {
+				return "local tree (" + m.Replace.Path + ")"
+			}
+			return m.Version
+		}
+	}
+	return "?"
 }
 
 // bestPeers returns the peer rows with the highest msgs/s and the lowest
@@ -90,14 +102,29 @@ func bestPeers(rows []Row) (fastest, cheapest *Row) {
 	return fastest, cheapest
 }
 
-func writeCell(b *strings.Builder, c CellResult, loops int) {
-	fmt.Fprintf(b, "\n## %s\n\n", c.Cell.Title())
-	b.WriteString("| library | msgs/s | p50 | p99 | server CPU µs/msg | server cores | loadgen CPU µs/msg | msgs/s vs best peer | CPU vs best peer |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
+	title := c.Cell.Title()
+	if compress {
+		title = fmt.Sprintf("%d connections × %s JSON messages, compressed", c.Cell.Conns, FormatSize(c.Cell.Size))
+	}
+	fmt.Fprintf(b, "\n## %s\n\n", title)
+	b.WriteString("| library | msgs/s | p50 | p99 | server CPU µs/msg | server cores | loadgen CPU µs/msg | msgs/s vs best peer | CPU vs best peer |")
+	if compress {
+		b.WriteString(" client→server B/msg | server→client B/msg | server→client / raw |")
+	}
+	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	if compress {
+		b.WriteString("---:|---:|---:|")
+	}
+	b.WriteString("\n")
 	fastest, cheapest := bestPeers(c.Rows)
 	for _, r := range c.Rows {
 		if r.Err != nil {
-			fmt.Fprintf(b, "| %s | error: %s | | | | | | | |\n", r.Server, cellText(r.Err.Error()))
+			fmt.Fprintf(b, "| %s | error: %s | | | | | | | |", r.Server, cellText(r.Err.Error()))
+			if compress {
+				b.WriteString(" | | |")
+			}
+			b.WriteString("\n")
 			continue
 		}
 		speed, cpu := "—", "—"
@@ -105,9 +132,13 @@ func writeCell(b *strings.Builder, c CellResult, loops int) {
 			speed = formatRatio(r.MsgsPerSec / fastest.MsgsPerSec)
 			cpu = formatRatio(float64(r.ServerCPU) / float64(cheapest.ServerCPU))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s | %s |\n",
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s | %s |",
 			r.Server, formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
 			micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU), speed, cpu)
+		if compress {
+			b.WriteString(wireColumns(r.Wire))
+		}
+		b.WriteString("\n")
 	}
 	writeCellSummary(b, c.Rows, fastest, cheapest, loops)
 }

@@ -80,14 +80,25 @@ func rowSummary(r Row) string {
 	if r.Err != nil {
 		return "error: " + r.Err.Error()
 	}
-	return fmt.Sprintf("%s msgs/s  p50 %s  p99 %s  server %.2f µs/msg (%.2f cores)  loadgen %.2f µs/msg",
+	s := fmt.Sprintf("%s msgs/s  p50 %s  p99 %s  server %.2f µs/msg (%.2f cores)  loadgen %.2f µs/msg",
 		formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
 		micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU))
+	if w := r.Wire; r.Extension != "" && w.Messages > 0 {
+		n := float64(w.Messages)
+		s += fmt.Sprintf("  wire %.0f B up, %.0f B down (%.0f%% compressed)  [%s]",
+			float64(w.Sent)/n, float64(w.Received)/n, 100*float64(w.Compressed)/n, r.Extension)
+	}
+	return s
 }
 
 func memorySummary(r MemoryRow) string {
 	if r.Err != nil {
 		return "error: " + r.Err.Error()
+	}
+	if r.Extension != "" {
+		return fmt.Sprintf("baseline %s  (a) idle %.2f  (c) right after echo %.2f  (b) 2 s later %.2f  (d) after GC %.2f KiB/conn  echoes took %s  [%s]",
+			formatMiB(r.Baseline), r.IdlePerCon/1024, r.EchoNowPerCon/1024, r.EchoPerCon/1024, r.CollectedPer/1024,
+			formatLatency(r.EchoTime), r.Extension)
 	}
 	return fmt.Sprintf("baseline %s  idle %.2f KiB/conn  after echo %.2f KiB/conn",
 		formatMiB(r.Baseline), r.IdlePerCon/1024, r.EchoPerCon/1024)

@@ -2,10 +2,15 @@ package harness
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,20 +24,33 @@ import (
 // "listening <addr> nofile <limit>".
 const readyPrefix = "listening "
 
+// freedLine is the line a server process prints when it has collected
+// its garbage and returned free memory to the OS, on collectSignal.
+const freedLine = "freed"
+
+// collectSignal asks a server process to run the garbage collector and
+// return free memory to the OS (the compressed memory section's last
+// reading).
+const collectSignal = syscall.SIGUSR1
+
 // startTimeout bounds how long a server process may take to listen.
 const startTimeout = 15 * time.Second
 
-// ServerCommand returns the command that runs the echo server called name
-// as a child process which calls ServeChild. The bench command re-executes
-// itself with -serve; the test re-executes the test binary.
-type ServerCommand func(name string) *exec.Cmd
+// ServerCommand returns the command that runs the echo server called name,
+// with permessage-deflate if compress is set, as a child process which
+// calls ServeChild. The bench command re-executes itself with -serve; the
+// test re-executes the test binary.
+type ServerCommand func(name string, compress bool) *exec.Cmd
 
 // ServeChild is the body of a server process: it raises the file limit,
 // listens on addr, prints the ready line to stdout and serves until the
 // process is killed. It returns only on failure.
-func ServeChild(name, addr string, stdout io.Writer) error {
+func ServeChild(name string, compress bool, addr string, stdout io.Writer) error {
 	if !servers.Known(name) {
 		return fmt.Errorf("unknown server %q (have %s)", name, strings.Join(servers.Names, ", "))
+	}
+	if compress && !servers.KnownCompressed(name) {
+		return fmt.Errorf("no compressed server %q (have %s)", name, strings.Join(servers.Compressed, ", "))
 	}
 	if host, _, err := net.SplitHostPort(addr); err != nil {
 		return err
@@ -49,8 +67,25 @@ func ServeChild(name, addr string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var mu sync.Mutex // stdout is written from two goroutines
+	collect := make(chan os.Signal, 1)
+	signal.Notify(collect, collectSignal)
+	go func() {
+		for range collect {
+			// Two cycles: the first moves sync.Pool contents to the
+			// victim cache, the second frees them; FreeOSMemory runs a
+			// third and returns the free pages.
+			runtime.GC()
+			debug.FreeOSMemory()
+			mu.Lock()
+			fmt.Fprintln(stdout, freedLine)
+			mu.Unlock()
+		}
+	}()
+	mu.Lock()
 	fmt.Fprintf(stdout, "%s%s nofile %d\n", readyPrefix, ln.Addr(), nofile)
-	return servers.Serve(name, ln)
+	mu.Unlock()
+	return servers.Serve(name, ln, compress)
 }
 
 // serverProcess is a running echo server.
@@ -61,18 +96,22 @@ type serverProcess struct {
 	nofile uint64
 	stderr *tailBuffer
 	exited chan struct{}
+	freed  chan struct{} // a freedLine arrived
 }
 
 // startServer starts the server process and waits for its ready line.
-func startServer(command ServerCommand, name string) (*serverProcess, error) {
-	cmd := command(name)
+func startServer(command ServerCommand, name string, compress bool) (*serverProcess, error) {
+	cmd := command(name, compress)
 	// The server dies with the harness even if the harness is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	p := &serverProcess{name: name, cmd: cmd, stderr: &tailBuffer{max: 4 << 10}, exited: make(chan struct{})}
+	p := &serverProcess{
+		name: name, cmd: cmd, stderr: &tailBuffer{max: 4 << 10},
+		exited: make(chan struct{}), freed: make(chan struct{}, 1),
+	}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -83,14 +122,22 @@ func startServer(command ServerCommand, name string) (*serverProcess, error) {
 	}()
 	ready := make(chan string, 1)
 	go func() {
+		// Every line is read, so that the pipe never fills.
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if line, ok := strings.CutPrefix(sc.Text(), readyPrefix); ok {
-				ready <- line
-				break
+				select {
+				case ready <- line:
+				default:
+				}
+			} else if sc.Text() == freedLine {
+				select {
+				case p.freed <- struct{}{}:
+				default:
+				}
 			}
 		}
-		_, _ = io.Copy(io.Discard, stdout) // never let the pipe fill
+		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	select {
 	case line := <-ready:
@@ -116,6 +163,26 @@ func (p *serverProcess) alive() error {
 		return fmt.Errorf("%s: server exited: %s", p.name, p.stderr)
 	default:
 		return nil
+	}
+}
+
+// collectGarbage has the server process run its garbage collector and
+// return free memory to the OS, and waits until it has.
+func (p *serverProcess) collectGarbage(timeout time.Duration) error {
+	select { // a stale notice
+	case <-p.freed:
+	default:
+	}
+	if err := p.cmd.Process.Signal(collectSignal); err != nil {
+		return err
+	}
+	select {
+	case <-p.freed:
+		return nil
+	case <-p.exited:
+		return p.alive()
+	case <-time.After(timeout):
+		return errors.New(p.name + ": no answer to the garbage-collection signal")
 	}
 }
 

@@ -27,11 +27,23 @@ type Config struct {
 	// DialTimeout bounds each connection's TCP connect and handshake; 0
 	// means 10 s.
 	DialTimeout time.Duration
+
+	// Compress offers permessage-deflate (DeflateOffer) and requires the
+	// server to accept it. Messages are then JSON text (JSONMessage, Text
+	// is implied), Variants of them (0 means DefaultVariants), each
+	// compressed once in advance at ClientLevel and sent as a text frame
+	// with RSV1, every connection cycling through them. Echoes may come
+	// back compressed or not; the first two of each connection (all with
+	// VerifyAll) are inflated, with the server's context as far as they
+	// tell it, and compared.
+	Compress bool
+	Variants int
 }
 
 // Client is an open set of connections to one server.
 type Client struct {
 	loops     []*loop
+	extension string // the server's Sec-WebSocket-Extensions
 	recording atomic.Bool
 	stop      atomic.Bool
 	done      chan struct{}
@@ -50,25 +62,43 @@ func Connect(cfg Config) (*Client, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	payload := Payload(cfg.Size)
-	frame := buildFrame(payload, cfg.Text)
+	msgs, err := buildMessages(cfg.Size, cfg.Text, cfg.Compress, cfg.Variants)
+	if err != nil {
+		return nil, err
+	}
+	offer := ""
+	if cfg.Compress {
+		offer = DeflateOffer
+	}
 	c := &Client{done: make(chan struct{})}
 	for range nloops {
-		l, err := newLoop(frame, payload, &c.recording, &c.stop)
+		l, err := newLoop(msgs, &c.recording, &c.stop)
 		if err != nil {
 			c.Close()
 			return nil, err
 		}
 		l.verify = cfg.VerifyAll
+		if cfg.Compress {
+			// The second echo is the first a server with context
+			// takeover compresses against its context.
+			l.verifyFirst = 2
+		}
 		c.loops = append(c.loops, l)
 	}
 	for i := range cfg.Conns {
-		fd, err := dialWebSocket(cfg.Addr, timeout)
+		fd, ext, err := dialWebSocket(cfg.Addr, timeout, offer, cfg.Size)
 		if err != nil {
 			c.Close()
 			return nil, fmt.Errorf("loadgen: connection %d of %d: %w", i+1, cfg.Conns, err)
 		}
-		if err := c.loops[i%nloops].add(fd); err != nil {
+		if i == 0 {
+			c.extension = ext
+		} else if ext != c.extension {
+			closeFD(fd)
+			c.Close()
+			return nil, fmt.Errorf("loadgen: connection %d negotiated %q, the first %q", i+1, ext, c.extension)
+		}
+		if err := c.loops[i%nloops].add(fd, cfg.Compress); err != nil {
 			closeFD(fd)
 			c.Close()
 			return nil, err
@@ -159,6 +189,20 @@ func (c *Client) Result() (messages uint64, latency *Histogram) {
 	}
 	return messages, latency
 }
+
+// Wire returns the bytes on the wire of the echoes completed while
+// recording. Call it after Stop or Wait.
+func (c *Client) Wire() Wire {
+	var w Wire
+	for _, l := range c.loops {
+		w.merge(l.wire)
+	}
+	return w
+}
+
+// Extension returns the server's Sec-WebSocket-Extensions response, the
+// same on every connection; empty without compression.
+func (c *Client) Extension() string { return c.extension }
 
 // Close closes every connection. Running loops must have been stopped.
 func (c *Client) Close() {

@@ -1,6 +1,10 @@
 package loadgen
 
-import "github.com/fastws/fastws/wsframe"
+import (
+	"fmt"
+
+	"github.com/fastws/fastws/wsframe"
+)
 
 // maskKey masks every frame the load generator sends. RFC 6455 wants an
 // unpredictable key from real clients, against cache poisoning of
@@ -18,6 +22,13 @@ func Payload(size int) []byte {
 	return p
 }
 
+// message is one message a load sends, built once: the masked frame that
+// goes on the wire every time, and the payload its echo must carry.
+type message struct {
+	frame   []byte
+	payload []byte
+}
+
 // buildFrame returns the complete masked client frame for payload, sent
 // as it is for every message.
 func buildFrame(payload []byte, text bool) []byte {
@@ -25,10 +36,52 @@ func buildFrame(payload []byte, text bool) []byte {
 	if text {
 		op = wsframe.OpText
 	}
-	h := wsframe.Header{Fin: true, Opcode: op, Masked: true, Mask: maskKey, Length: int64(len(payload))}
+	return maskedFrame(wsframe.Header{Fin: true, Opcode: op}, payload)
+}
+
+func maskedFrame(h wsframe.Header, payload []byte) []byte {
+	h.Masked, h.Mask, h.Length = true, maskKey, int64(len(payload))
 	frame := wsframe.AppendHeader(make([]byte, 0, wsframe.HeaderSize(h)+len(payload)), h)
 	start := len(frame)
 	frame = append(frame, payload...)
 	wsframe.Mask(maskKey, 0, frame[start:])
 	return frame
+}
+
+// DefaultVariants is how many distinct messages a compressed load cycles
+// through. Identical messages would let a compressor with context
+// takeover send each as a few back-references to the last; with 64
+// distinct ones, even 1 KiB messages repeat only after twice a 32 KiB
+// window, and what the context offers is what real traffic offers: the
+// same keys and shapes with other values.
+const DefaultVariants = 64
+
+// buildMessages returns the messages of a load: one, Payload(size), for
+// an uncompressed load; variants JSON documents (JSONMessage), each
+// compressed once without context and sent as a text frame with RSV1,
+// for a compressed one.
+func buildMessages(size int, text, compress bool, variants int) ([]message, error) {
+	if !compress {
+		p := Payload(size)
+		return []message{{frame: buildFrame(p, text), payload: p}}, nil
+	}
+	if variants <= 0 {
+		variants = DefaultVariants
+	}
+	msgs := make([]message, variants)
+	for i := range msgs {
+		p := JSONMessage(size, i)
+		z, err := compressMessage(p)
+		if err != nil {
+			return nil, err
+		}
+		// The frame is checked once here so that a bad echo is never
+		// blamed on the server.
+		if back, err := inflateMessage(z, nil, size); err != nil || string(back) != string(p) {
+			return nil, fmt.Errorf("loadgen: message %d does not survive its own compression: %v", i, err)
+		}
+		h := wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText}
+		msgs[i] = message{frame: maskedFrame(h, z), payload: p}
+	}
+	return msgs, nil
 }

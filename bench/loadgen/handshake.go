@@ -20,30 +20,32 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 const maxResponseHead = 4 << 10
 
 // dialWebSocket connects to addr, performs the client handshake (no
-// subprotocol, no extension) and returns a non-blocking, close-on-exec
-// file descriptor for the connection, which from then on belongs to the
-// caller alone: the net.Conn used for the handshake is closed, so Go's
-// network poller no longer watches the socket.
-func dialWebSocket(addr string, timeout time.Duration) (int, error) {
+// subprotocol; no extension, or with offer set, that permessage-deflate
+// offer) and returns a non-blocking, close-on-exec file descriptor for
+// the connection, which from then on belongs to the caller alone: the
+// net.Conn used for the handshake is closed, so Go's network poller no
+// longer watches the socket. It also returns the server's
+// Sec-WebSocket-Extensions value.
+func dialWebSocket(addr string, timeout time.Duration, offer string, size int) (fd int, ext string, err error) {
 	nc, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
-		return -1, err
+		return -1, "", err
 	}
 	defer nc.Close()
 	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return -1, err
+		return -1, "", err
 	}
-	if err := clientHandshake(nc, addr); err != nil {
-		return -1, err
+	if ext, err = clientHandshake(nc, addr, offer, size); err != nil {
+		return -1, "", err
 	}
 	// Deadlines live in Go's poller, not in the socket; clear it anyway
 	// so nothing of the handshake lingers.
 	_ = nc.SetDeadline(time.Time{})
 	raw, err := nc.(*net.TCPConn).SyscallConn()
 	if err != nil {
-		return -1, err
+		return -1, "", err
 	}
-	fd := -1
+	fd = -1
 	var dupErr error
 	err = raw.Control(func(s uintptr) {
 		// The duplicate shares the socket, which Go made non-blocking
@@ -60,13 +62,15 @@ func dialWebSocket(addr string, timeout time.Duration) (int, error) {
 		err = dupErr
 	}
 	if err != nil {
-		return -1, err
+		return -1, "", err
 	}
-	return fd, nil
+	return fd, ext, nil
 }
 
-// clientHandshake sends the opening request and checks the 101 response.
-func clientHandshake(nc net.Conn, host string) error {
+// clientHandshake sends the opening request, with the extension offer if
+// there is one, and checks the 101 response; it returns the server's
+// extensions.
+func clientHandshake(nc net.Conn, host, offer string, size int) (string, error) {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	key := base64.StdEncoding.EncodeToString(nonce[:])
@@ -75,15 +79,19 @@ func clientHandshake(nc net.Conn, host string) error {
 		"Upgrade: websocket\r\n" +
 		"Connection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: " + key + "\r\n" +
-		"Sec-WebSocket-Version: 13\r\n\r\n"
+		"Sec-WebSocket-Version: 13\r\n"
+	if offer != "" {
+		req += "Sec-WebSocket-Extensions: " + offer + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
-		return err
+		return "", err
 	}
 	head, err := readResponseHead(nc)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return checkResponse(head, key)
+	return checkResponse(head, key, offer != "", size)
 }
 
 // readResponseHead reads up to the blank line ending the response head.
@@ -109,20 +117,24 @@ func readResponseHead(nc net.Conn) ([]byte, error) {
 	}
 }
 
-// checkResponse verifies the status, the accept key, and that no
-// extension (compression) was negotiated.
-func checkResponse(head []byte, key string) error {
+// checkResponse verifies the status and the accept key, and returns the
+// server's extensions: none if compression was not offered, and
+// permessage-deflate with parameters that fit the offer if it was. A
+// server that declines compression fails the handshake, so that a
+// compressed benchmark never measures an uncompressed server.
+func checkResponse(head []byte, key string, compress bool, size int) (string, error) {
 	lines := strings.Split(string(head), "\r\n")
 	if f := strings.Fields(lines[0]); len(f) < 2 || f[1] != "101" {
-		return fmt.Errorf("loadgen: handshake refused: %q", lines[0])
+		return "", fmt.Errorf("loadgen: handshake refused: %q", lines[0])
 	}
 	sum := sha1.Sum([]byte(key + websocketGUID))
 	wantAccept := base64.StdEncoding.EncodeToString(sum[:])
 	accepted := false
+	var ext []string
 	for _, line := range lines[1:] {
 		name, value, ok := strings.Cut(line, ":")
 		if !ok {
-			return fmt.Errorf("loadgen: malformed response header %q", line)
+			return "", fmt.Errorf("loadgen: malformed response header %q", line)
 		}
 		value = strings.TrimSpace(value)
 		switch strings.ToLower(strings.TrimSpace(name)) {
@@ -130,12 +142,23 @@ func checkResponse(head []byte, key string) error {
 			accepted = value == wantAccept
 		case "sec-websocket-extensions":
 			if value != "" {
-				return fmt.Errorf("loadgen: server negotiated extensions %q", value)
+				ext = append(ext, value)
 			}
 		}
 	}
 	if !accepted {
-		return errors.New("loadgen: missing or wrong Sec-WebSocket-Accept")
+		return "", errors.New("loadgen: missing or wrong Sec-WebSocket-Accept")
 	}
-	return nil
+	value := strings.Join(ext, ", ")
+	switch {
+	case !compress && value != "":
+		return "", fmt.Errorf("loadgen: server negotiated extensions %q", value)
+	case compress && value == "":
+		return "", errors.New("loadgen: server declined permessage-deflate")
+	case compress:
+		if err := checkDeflateResponse(value, size); err != nil {
+			return "", err
+		}
+	}
+	return value, nil
 }

@@ -19,7 +19,8 @@ const waitMillis = 50
 type conn struct {
 	fd     int
 	recv   receiver
-	sent   int       // bytes of the frame written so far
+	cur    int       // index in loop.msgs of the message in flight
+	sent   int       // bytes of its frame written so far
 	sentAt time.Time // when the message in flight started
 	echoes int       // messages completed
 	polled bool      // EPOLLOUT is armed for an unfinished write
@@ -35,10 +36,12 @@ type loop struct {
 	events  [256]syscall.EpollEvent
 	scratch []byte
 
-	frame   []byte // the masked frame every message sends
-	payload []byte // what every echo must contain
-	verify  bool   // compare every echo, not just each connection's first
-	limit   int    // echoes per connection before it stops; 0: no limit
+	msgs   []message // what the connections send, each cycling through them
+	verify bool      // compare every echo, not just each connection's first few
+	// verifyFirst is how many echoes of each connection are compared
+	// when verify is off.
+	verifyFirst int
+	limit       int // echoes per connection before it stops; 0: no limit
 	// deadline ends the loop with an error if Stop never comes.
 	deadline time.Time
 
@@ -48,28 +51,34 @@ type loop struct {
 	active   int    // connections still sending (under a limit)
 	messages uint64 // echoes completed while recording
 	hist     Histogram
+	wire     Wire // bytes of the echoes completed while recording
 	err      error
 }
 
-func newLoop(frame, payload []byte, recording, stop *atomic.Bool) (*loop, error) {
+func newLoop(msgs []message, recording, stop *atomic.Bool) (*loop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
 	}
 	return &loop{
 		epfd: epfd, scratch: make([]byte, scratchSize),
-		frame: frame, payload: payload,
+		msgs: msgs, verifyFirst: 1,
 		recording: recording, stop: stop,
 	}, nil
 }
 
-// add registers fd, whose epoll data is its index in l.conns.
-func (l *loop) add(fd int) error {
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(len(l.conns))}
+// add registers fd, whose epoll data is its index in l.conns; deflate
+// says permessage-deflate was negotiated on it. Connections start at
+// different messages of l.msgs.
+func (l *loop) add(fd int, deflate bool) error {
+	i := len(l.conns)
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(i)}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return err
 	}
-	l.conns = append(l.conns, &conn{fd: fd})
+	c := &conn{fd: fd, cur: i % len(l.msgs)}
+	c.recv.deflate = deflate
+	l.conns = append(l.conns, c)
 	return nil
 }
 
@@ -105,7 +114,7 @@ func (l *loop) poll(ms int) error {
 	for _, ev := range l.events[:n] {
 		i := int(ev.Fd)
 		c := l.conns[i]
-		if ev.Events&syscall.EPOLLOUT != 0 && c.sent < len(l.frame) {
+		if ev.Events&syscall.EPOLLOUT != 0 && c.sent < len(l.msgs[c.cur].frame) {
 			if err := l.write(i, c); err != nil {
 				return err
 			}
@@ -132,22 +141,27 @@ func (l *loop) read(i int, c *conn) error {
 	case n == 0:
 		return errors.New("loadgen: server closed the connection")
 	}
-	done, err := c.recv.feed(l.scratch[:n], l.payload, l.verify || c.echoes == 0)
+	m := &l.msgs[c.cur]
+	done, err := c.recv.feed(l.scratch[:n], m.payload, l.verify || c.echoes < l.verifyFirst)
 	if err != nil || !done {
 		return err
 	}
-	if c.sent < len(l.frame) {
+	if c.sent < len(m.frame) {
 		return errors.New("loadgen: echo arrived before the message was sent")
 	}
 	now := time.Now()
 	if l.recording.Load() {
 		l.messages++
 		l.hist.Record(now.Sub(c.sentAt))
+		l.wire.add(len(m.frame), len(m.payload), c.recv.lastWire, c.recv.lastCompressed)
 	}
 	c.echoes++
 	if l.limit > 0 && c.echoes >= l.limit {
 		l.active--
 		return nil
+	}
+	if c.cur++; c.cur == len(l.msgs) {
+		c.cur = 0
 	}
 	c.sentAt = now
 	c.sent = 0
@@ -164,8 +178,9 @@ func (l *loop) send(i int, c *conn) error {
 // write sends what is left of the frame; when the socket buffer is full
 // it arms EPOLLOUT to go on later, and disarms it once the frame is out.
 func (l *loop) write(i int, c *conn) error {
-	for c.sent < len(l.frame) {
-		n, err := syscall.Write(c.fd, l.frame[c.sent:])
+	frame := l.msgs[c.cur].frame
+	for c.sent < len(frame) {
+		n, err := syscall.Write(c.fd, frame[c.sent:])
 		if errors.Is(err, syscall.EINTR) {
 			continue
 		}
@@ -208,3 +223,30 @@ func (l *loop) close() {
 }
 
 func closeFD(fd int) { _ = syscall.Close(fd) }
+
+// Wire counts the bytes of echoed messages, in both directions.
+type Wire struct {
+	Messages   uint64 // echoes counted
+	Sent       uint64 // bytes of the frames sent, headers included
+	Received   uint64 // bytes of the echoes' frames, headers included
+	Payload    uint64 // payload bytes of the messages, uncompressed
+	Compressed uint64 // echoes that came back compressed (RSV1)
+}
+
+func (w *Wire) add(sent, payload int, received int64, compressed bool) {
+	w.Messages++
+	w.Sent += uint64(sent)
+	w.Payload += uint64(payload)
+	w.Received += uint64(received)
+	if compressed {
+		w.Compressed++
+	}
+}
+
+func (w *Wire) merge(o Wire) {
+	w.Messages += o.Messages
+	w.Sent += o.Sent
+	w.Received += o.Received
+	w.Payload += o.Payload
+	w.Compressed += o.Compressed
+}

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"bytes"
+	"errors"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -15,12 +16,30 @@ func serverFrame(op wsframe.Opcode, fin bool, payload []byte) []byte {
 	return append(wsframe.AppendHeader(nil, h), payload...)
 }
 
+// compressedServerFrame returns an unmasked server frame with RSV1 and
+// payload compressed without context.
+func compressedServerFrame(t *testing.T, payload []byte) []byte {
+	z, err := compressMessage(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText, Length: int64(len(z))}
+	return append(wsframe.AppendHeader(nil, h), z...)
+}
+
 // TestMessageLoopDoesNotAllocate runs the per-message path of an event
 // loop (write the frame, epoll_wait, read, parse, time, record) against a
 // peer at the other end of a socket pair, and requires zero allocations
-// per round trip, with every echo verified.
+// per round trip: uncompressed with every echo verified, and compressed
+// (cycling through several messages, echoes with RSV1) once the first
+// echoes, which are inflated, are past.
 func TestMessageLoopDoesNotAllocate(t *testing.T) {
-	for _, size := range []int{20, 1 << 10, 64 << 10} {
+	type load struct {
+		size     int
+		compress bool
+	}
+	for _, ld := range []load{{20, false}, {1 << 10, false}, {64 << 10, false}, {1 << 10, true}, {16 << 10, true}} {
+		size := ld.size
 		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -30,31 +49,46 @@ func TestMessageLoopDoesNotAllocate(t *testing.T) {
 		if err := syscall.SetNonblock(client, true); err != nil {
 			t.Fatal(err)
 		}
-		payload := Payload(size)
-		frame := buildFrame(payload, false)
-		echo := serverFrame(wsframe.OpBinary, true, payload)
+		msgs, err := buildMessages(size, false, ld.compress, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		echoes := make([][]byte, len(msgs))
+		for i, m := range msgs {
+			if ld.compress {
+				echoes[i] = compressedServerFrame(t, m.payload)
+			} else {
+				echoes[i] = serverFrame(wsframe.OpBinary, true, m.payload)
+			}
+		}
 
 		var recording, stop atomic.Bool
 		recording.Store(true)
-		l, err := newLoop(frame, payload, &recording, &stop)
+		l, err := newLoop(msgs, &recording, &stop)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.close()
-		l.verify = true
-		if err := l.add(client); err != nil {
+		l.verify = !ld.compress
+		l.verifyFirst = 2
+		if err := l.add(client, ld.compress); err != nil {
 			t.Fatal(err)
 		}
 		c := l.conns[0]
 		if err := l.send(0, c); err != nil {
 			t.Fatal(err)
 		}
-		in := make([]byte, len(frame))
+		var in []byte
 		var failure error
 		roundTrip := func() {
 			if failure != nil {
 				return
 			}
+			frame, echo := msgs[c.cur].frame, echoes[c.cur]
+			if cap(in) < len(frame) {
+				in = make([]byte, len(frame))
+			}
+			in = in[:len(frame)]
 			// The peer takes the frame as the loop writes it (a large
 			// one may need EPOLLOUT), then answers with the echo.
 			for got := 0; got < len(in); {
@@ -85,20 +119,24 @@ func TestMessageLoopDoesNotAllocate(t *testing.T) {
 			for c.echoes < want && failure == nil {
 				failure = l.poll(1000)
 			}
+			if failure == nil && !bytes.Equal(in, frame) {
+				failure = errors.New("the peer received a different frame")
+			}
 		}
+		roundTrip()
 		roundTrip()
 		allocs := testing.AllocsPerRun(200, roundTrip)
 		if failure != nil {
-			t.Fatalf("size %d: %v", size, failure)
-		}
-		if !bytes.Equal(in, frame) {
-			t.Fatalf("size %d: the peer received a different frame", size)
+			t.Fatalf("%+v: %v", ld, failure)
 		}
 		if allocs != 0 {
-			t.Errorf("size %d: %.1f allocations per message, want 0", size, allocs)
+			t.Errorf("%+v: %.1f allocations per message, want 0", ld, allocs)
 		}
-		if l.messages != 202 || l.hist.Count() != 202 {
-			t.Errorf("size %d: recorded %d messages, %d latencies; want 202", size, l.messages, l.hist.Count())
+		if l.messages != 203 || l.hist.Count() != 203 || l.wire.Messages != 203 {
+			t.Errorf("%+v: recorded %d messages, %d latencies, %d wire counts; want 203", ld, l.messages, l.hist.Count(), l.wire.Messages)
+		}
+		if ld.compress && (l.wire.Compressed != 203 || l.wire.Received >= l.wire.Payload) {
+			t.Errorf("%+v: wire counts %+v", ld, l.wire)
 		}
 	}
 }

@@ -10,110 +10,173 @@ import (
 
 // receiver follows the frames of one connection's echo as they arrive in
 // arbitrary pieces, keeping nothing but the few bytes of a split header:
-// the load generator counts the echo, it does not store it.
+// the load generator counts the echo, it does not store it. The one
+// exception is a compressed echo that is verified, whose compressed
+// payload is gathered to be inflated.
 type receiver struct {
+	msg echoState // the echo in progress
+
+	// deflate lets the first frame of a message carry RSV1
+	// (permessage-deflate was negotiated).
+	deflate bool
+	// zbuf gathers a verified compressed echo; hist is the server's
+	// compression context as far as verified echoes tell it: the
+	// plaintext of its compressed messages, its last 32 KiB. Verified
+	// echoes are always the first ones of a connection, so hist is
+	// complete for as long as it is used.
+	zbuf []byte
+	hist []byte
+
+	// What the last complete echo was: its bytes on the wire (headers
+	// included) and whether it was compressed.
+	lastWire       int64
+	lastCompressed bool
+}
+
+// echoState is the progress of one echo.
+type echoState struct {
 	hdr    [wsframe.MaxHeaderSize]byte
 	hdrLen int // bytes of a split header held in hdr
 
-	remaining int64 // payload bytes of the current frame still to come
-	control   bool  // the current frame is a control frame (skipped)
-	fin       bool  // the current data frame ends the message
-	started   bool  // a data frame of the message has arrived
-	got       int64 // data payload bytes of the message so far
+	remaining  int64 // payload bytes of the current frame still to come
+	control    bool  // the current frame is a control frame (skipped)
+	fin        bool  // the current data frame ends the message
+	started    bool  // a data frame of the message has arrived
+	compressed bool  // the message's first frame has RSV1
+	got        int64 // data payload bytes of the message so far (compressed bytes when compressed)
+	wire       int64 // bytes of every frame since the last echo, headers included
 }
 
 // errClosedByServer means the server sent a close frame.
 var errClosedByServer = errors.New("loadgen: server sent a close frame")
 
 // feed consumes b, which follows the bytes fed before. It reports whether
-// b completed the echo of want (the payload sent; compared byte for byte
-// when verify is set). One message is in flight at a time, so bytes after
-// a complete echo are a protocol error.
+// b completed the echo of want (the payload sent; compared byte for byte,
+// after inflating a compressed echo, when verify is set). One message is
+// in flight at a time, so bytes after a complete echo are a protocol
+// error.
 func (r *receiver) feed(b, want []byte, verify bool) (done bool, err error) {
+	m := &r.msg
 	for len(b) > 0 {
-		if r.remaining == 0 {
-			if b, err = r.header(b, int64(len(want))); err != nil || r.hdrLen > 0 {
+		if m.remaining == 0 {
+			if b, err = r.header(b, int64(len(want))); err != nil || m.hdrLen > 0 {
 				return false, err
 			}
-			if r.remaining == 0 && r.frameEnd() {
-				return r.complete(b, want)
+			if m.remaining == 0 && m.frameEnd() {
+				return r.complete(b, want, verify)
 			}
 			continue
 		}
-		k := int(min(r.remaining, int64(len(b))))
-		if !r.control {
-			if verify && !bytes.Equal(b[:k], want[r.got:r.got+int64(k)]) {
-				return false, fmt.Errorf("loadgen: echo differs from the message sent near byte %d", r.got)
+		k := int(min(m.remaining, int64(len(b))))
+		if !m.control {
+			switch {
+			case !verify:
+			case m.compressed:
+				r.zbuf = append(r.zbuf, b[:k]...)
+			case !bytes.Equal(b[:k], want[m.got:m.got+int64(k)]):
+				return false, fmt.Errorf("loadgen: echo differs from the message sent near byte %d", m.got)
 			}
-			r.got += int64(k)
+			m.got += int64(k)
 		}
-		r.remaining -= int64(k)
+		m.remaining -= int64(k)
+		m.wire += int64(k)
 		b = b[k:]
-		if r.remaining == 0 && r.frameEnd() {
-			return r.complete(b, want)
+		if m.remaining == 0 && m.frameEnd() {
+			return r.complete(b, want, verify)
 		}
 	}
 	return false, nil
 }
 
 // header parses the frame header at the start of b, or keeps b's bytes in
-// r.hdr when the header is split, and returns the rest of b.
+// r.msg.hdr when the header is split, and returns the rest of b.
 func (r *receiver) header(b []byte, size int64) ([]byte, error) {
+	m := &r.msg
 	src := b
-	if r.hdrLen > 0 {
-		n := copy(r.hdr[r.hdrLen:], b)
-		src = r.hdr[:r.hdrLen+n]
+	if m.hdrLen > 0 {
+		n := copy(m.hdr[m.hdrLen:], b)
+		src = m.hdr[:m.hdrLen+n]
 	}
 	h, n, err := wsframe.ParseHeader(src)
 	if err != nil {
 		return nil, err
 	}
 	if n == 0 { // the header is not all there yet
-		if r.hdrLen > 0 {
-			r.hdrLen = len(src)
+		if m.hdrLen > 0 {
+			m.hdrLen = len(src)
 		} else {
-			r.hdrLen = copy(r.hdr[:], b)
+			m.hdrLen = copy(m.hdr[:], b)
 		}
 		return nil, nil
 	}
-	rest := b[n-r.hdrLen:]
-	r.hdrLen = 0
-	if h.Masked || h.Rsv != 0 {
+	rest := b[n-m.hdrLen:]
+	m.hdrLen = 0
+	m.wire += int64(n)
+	// RSV1 marks a compressed message on its first frame, and only there.
+	rsv1 := r.deflate && h.Rsv == wsframe.Rsv1 && !h.Opcode.IsControl() && h.Opcode != wsframe.OpContinuation
+	if h.Masked || (h.Rsv != 0 && !rsv1) {
 		return nil, fmt.Errorf("loadgen: bad server frame header %+v", h)
 	}
 	switch {
 	case h.Opcode == wsframe.OpClose:
 		return nil, errClosedByServer
 	case h.Opcode.IsControl():
-		r.control = true // a ping or pong: its payload is skipped
-	case h.Opcode == wsframe.OpContinuation && !r.started,
-		h.Opcode != wsframe.OpContinuation && r.started:
+		m.control = true // a ping or pong: its payload is skipped
+	case h.Opcode == wsframe.OpContinuation && !m.started,
+		h.Opcode != wsframe.OpContinuation && m.started:
 		return nil, fmt.Errorf("loadgen: unexpected %v frame", h.Opcode)
 	default:
-		r.control = false
-		r.started = true
-		r.fin = h.Fin
-		if r.got+h.Length > size {
+		m.control = false
+		if !m.started {
+			m.compressed = rsv1
+		}
+		m.started = true
+		m.fin = h.Fin
+		limit := size
+		if m.compressed {
+			limit = maxCompressedSize(int(size))
+		}
+		if m.got+h.Length > limit {
 			return nil, fmt.Errorf("loadgen: echo longer than the %d bytes sent", size)
 		}
 	}
-	r.remaining = h.Length
+	m.remaining = h.Length
 	return rest, nil
 }
 
 // frameEnd is called when a frame's payload is complete and reports
 // whether it completed the message.
-func (r *receiver) frameEnd() bool { return !r.control && r.fin }
+func (m *echoState) frameEnd() bool { return !m.control && m.fin }
 
 // complete checks the finished echo and resets r for the next one.
-func (r *receiver) complete(rest, want []byte) (bool, error) {
-	got := r.got
-	*r = receiver{}
-	if got != int64(len(want)) {
-		return false, fmt.Errorf("loadgen: echo of %d bytes, sent %d", got, len(want))
-	}
+func (r *receiver) complete(rest, want []byte, verify bool) (bool, error) {
+	m := r.msg
+	r.msg = echoState{}
+	r.lastWire, r.lastCompressed = m.wire, m.compressed
 	if len(rest) > 0 {
 		return false, fmt.Errorf("loadgen: %d unexpected bytes after the echo", len(rest))
 	}
+	if !m.compressed {
+		if m.got != int64(len(want)) {
+			return false, fmt.Errorf("loadgen: echo of %d bytes, sent %d", m.got, len(want))
+		}
+		return true, nil
+	}
+	if m.got == 0 {
+		return false, errors.New("loadgen: empty compressed echo")
+	}
+	if !verify {
+		return true, nil
+	}
+	z := r.zbuf
+	r.zbuf = r.zbuf[:0]
+	plain, err := inflateMessage(z, r.hist, len(want))
+	if err != nil {
+		return false, fmt.Errorf("loadgen: compressed echo (%d bytes) does not inflate: %w", len(z), err)
+	}
+	if !bytes.Equal(plain, want) {
+		return false, fmt.Errorf("loadgen: compressed echo inflates to %d bytes that differ from the %d sent", len(plain), len(want))
+	}
+	r.hist = appendHistory(r.hist, want)
 	return true, nil
 }

@@ -9,11 +9,16 @@ import (
 )
 
 // serveFastws uses the raw Accept path (fastws's own handshake parser, no
-// net/http) with a goroutine per connection.
-func serveFastws(ln net.Listener) error {
+// net/http) with a goroutine per connection. Compressed, it takes the zero
+// CompressionOptions, fastws's defaults: level 1, context takeover both
+// ways, 15-bit windows, messages under 128 bytes sent uncompressed.
+func serveFastws(ln net.Listener, compress bool) error {
 	opts := &fastws.AcceptOptions{
 		ConnOptions: fastws.ConnOptions{MaxMessageSize: MaxMessageSize},
 		CheckOrigin: func(string, string) bool { return true },
+	}
+	if compress {
+		opts.Compression = &fastws.CompressionOptions{}
 	}
 	for {
 		nc, err := ln.Accept()

@@ -10,11 +10,14 @@ import (
 // serveGorilla uses net/http and gorilla's Upgrader with its default
 // buffer sizes. NextReader into a reused buffer avoids the allocation of
 // ReadMessage; WriteMessage is gorilla's single-frame fast path for a
-// server without compression.
-func serveGorilla(ln net.Listener) error {
+// server without compression. Compressed, EnableCompression with
+// gorilla's defaults: no context takeover either way (the only mode it
+// has), level 1, every message compressed (write compression is on by
+// default once negotiated).
+func serveGorilla(ln net.Listener, compress bool) error {
 	up := websocket.Upgrader{
 		CheckOrigin:       func(*http.Request) bool { return true },
-		EnableCompression: false,
+		EnableCompression: compress,
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)

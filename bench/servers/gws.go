@@ -24,12 +24,18 @@ type quietLogger struct{}
 func (quietLogger) Error(...any) {}
 
 // serveGws uses gws.NewServer, which parses the handshake itself (without
-// net/http) and runs a read loop per connection goroutine.
-func serveGws(ln net.Listener) error {
+// net/http) and runs a read loop per connection goroutine. Compressed,
+// PermessageDeflate{Enabled: true} and nothing else, gws's defaults: no
+// context takeover either way (ServerContextTakeover and
+// ClientContextTakeover are off unless set), level 1 (BestSpeed) with
+// klauspost/compress, messages under 512 bytes uncompressed, a pool of 32
+// compressors shared by all connections.
+func serveGws(ln net.Listener, compress bool) error {
 	srv := gws.NewServer(gwsEcho{}, &gws.ServerOption{
 		ReadMaxPayloadSize:  MaxMessageSize,
 		WriteMaxPayloadSize: MaxMessageSize,
 		Logger:              quietLogger{},
+		PermessageDeflate:   gws.PermessageDeflate{Enabled: compress},
 	})
 	srv.OnError = func(net.Conn, error) {}
 	return srv.RunListener(ln)

@@ -1,6 +1,8 @@
 // Package servers holds one WebSocket echo server per library under test,
-// each written with that library's fastest idiomatic API: compression off,
-// origin checks off, and a message limit of MaxMessageSize.
+// each written with that library's fastest idiomatic API: origin checks
+// off, a message limit of MaxMessageSize, and compression off, or for the
+// libraries in Compressed, permessage-deflate on with the library's own
+// defaults.
 package servers
 
 import (
@@ -22,27 +24,39 @@ const keptBufferSize = 1 << 20
 const Fastws = "fastws"
 
 // serveFuncs maps each name to a function that serves echo on ln until ln
-// is closed or the process ends.
-var serveFuncs = map[string]func(ln net.Listener) error{
+// is closed or the process ends, with permessage-deflate if compress is
+// set (only the servers in Compressed are ever asked to).
+var serveFuncs = map[string]func(ln net.Listener, compress bool) error{
 	Fastws:    serveFastws,
 	"gorilla": serveGorilla,
 	"coder":   serveCoder,
-	"gobwas":  serveGobwas,
+	"gobwas":  func(ln net.Listener, _ bool) error { return serveGobwas(ln) },
 	"gws":     serveGws,
-	"nbio":    serveNbio,
+	"nbio":    func(ln net.Listener, _ bool) error { return serveNbio(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
 var Names = []string{Fastws, "gorilla", "coder", "gobwas", "gws", "nbio"}
 
+// Compressed lists the servers that can run with permessage-deflate, in
+// the order they are run and reported.
+var Compressed = []string{Fastws, "gorilla", "coder", "gws"}
+
 // Known reports whether name is one of Names.
 func Known(name string) bool { return slices.Contains(Names, name) }
 
-// Serve runs the echo server called name on ln.
-func Serve(name string, ln net.Listener) error {
+// KnownCompressed reports whether name is one of Compressed.
+func KnownCompressed(name string) bool { return slices.Contains(Compressed, name) }
+
+// Serve runs the echo server called name on ln, with permessage-deflate
+// if compress is set.
+func Serve(name string, ln net.Listener, compress bool) error {
 	f, ok := serveFuncs[name]
 	if !ok {
 		return fmt.Errorf("servers: unknown server %q", name)
 	}
-	return f(ln)
+	if compress && !KnownCompressed(name) {
+		return fmt.Errorf("servers: no compressed server %q (have %v)", name, Compressed)
+	}
+	return f(ln, compress)
 }

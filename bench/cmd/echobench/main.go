@@ -1,6 +1,7 @@
 // Command echobench benchmarks fastws against peer Go WebSocket libraries
 // with one echo server per library, run one after another as child
-// processes and driven by one load generator. See bench/README.md.
+// processes and driven by one load generator; with -compressed, with
+// permessage-deflate and JSON messages. See bench/README.md.
 package main
 
 import (
@@ -33,17 +34,40 @@ func run() int {
 		text        = flag.Bool("text", false, "send text messages instead of binary")
 		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
 		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
+		compressed  = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
 	)
 	flag.Parse()
 
 	if *serve != "" {
-		if err := harness.ServeChild(*serve, *addr, os.Stdout); err != nil {
+		if err := harness.ServeChild(*serve, *compressed, *addr, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "echobench -serve:", err)
 		}
 		return 1
 	}
+	if *compressed {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		defaults := map[string]*string{
+			"servers": serverList,
+			"cells":   cellList,
+			"out":     out,
+		}
+		values := map[string]string{
+			"servers": strings.Join(servers.Compressed, ","),
+			"cells":   compressedCells,
+			"out":     filepath.Join("results", "deflate-"+time.Now().Format("2006-01-02")+".md"),
+		}
+		for name, p := range defaults {
+			if !set[name] {
+				*p = values[name]
+			}
+		}
+		if !set["memory-conns"] {
+			*memoryConns = compressedMemoryConns
+		}
+	}
 
-	opts, err := options(*serverList, *cellList)
+	opts, err := options(*serverList, *cellList, *compressed)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echobench:", err)
 		return 2
@@ -52,7 +76,7 @@ func run() int {
 	if *quick {
 		opts.Timing = harness.Timing{Warmup: 300 * time.Millisecond, Duration: time.Second}
 	}
-	opts.Load = harness.Load{Text: *text, Loops: *loops}
+	opts.Load = harness.Load{Text: *text || *compressed, Loops: *loops, Compress: *compressed}
 	opts.MemoryConns = *memoryConns
 	opts.Progress = os.Stderr
 	self, err := os.Executable()
@@ -60,8 +84,12 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "echobench:", err)
 		return 1
 	}
-	opts.Command = func(name string) *exec.Cmd {
-		return exec.Command(self, "-serve", name, "-addr", "127.0.0.1:0")
+	opts.Command = func(name string, compress bool) *exec.Cmd {
+		args := []string{"-serve", name, "-addr", "127.0.0.1:0"}
+		if compress {
+			args = append(args, "-compressed")
+		}
+		return exec.Command(self, args...)
 	}
 
 	md := harness.Run(opts).Markdown()
@@ -88,7 +116,13 @@ func defaultCells() string {
 	return strings.Join(s, ",")
 }
 
-func options(serverList, cellList string) (harness.Options, error) {
+// The defaults of the compressed benchmark.
+const (
+	compressedCells       = "100x1KiB,100x16KiB"
+	compressedMemoryConns = 1000
+)
+
+func options(serverList, cellList string, compressed bool) (harness.Options, error) {
 	var opts harness.Options
 	for name := range strings.SplitSeq(serverList, ",") {
 		name = strings.TrimSpace(name)
@@ -97,6 +131,9 @@ func options(serverList, cellList string) (harness.Options, error) {
 		}
 		if !servers.Known(name) {
 			return opts, fmt.Errorf("unknown server %q (have %s)", name, strings.Join(servers.Names, ", "))
+		}
+		if compressed && !servers.KnownCompressed(name) {
+			return opts, fmt.Errorf("no compressed server %q (have %s)", name, strings.Join(servers.Compressed, ", "))
 		}
 		opts.Servers = append(opts.Servers, name)
 	}
