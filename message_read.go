@@ -236,6 +236,16 @@ func (c *Conn) appendInflated(ctx context.Context, dst []byte) (MessageType, []b
 	return m.typ, dst, nil
 }
 
+// endIfDone reports io.EOF to an eager reader whose message has been read
+// to its end.
+func (r *messageReader) endIfDone(m *messageReadState) error {
+	if r.eager && m.ended && len(m.pending) == 0 {
+		m.active = false
+		return io.EOF
+	}
+	return nil
+}
+
 // ReadMessage reads the next message into newly allocated memory that the
 // caller owns. AppendMessage does the same without allocating.
 func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
@@ -265,6 +275,10 @@ func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
 type messageReader struct {
 	c   *Conn
 	gen uint32
+	// eager readers return io.EOF with the message's last bytes, so their
+	// user learns of the end without another call (Stream needs to know
+	// when no message is half read).
+	eager bool
 }
 
 // Read reads payload of the message, copying from the read buffer or, for
@@ -290,11 +304,10 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		}
 		n, err := c.readInflated(p)
 		if err == io.EOF {
-			err = nil // the next Read reports the end
-			if n == 0 {
-				m.active = false
-				err = io.EOF
+			if n > 0 && !r.eager {
+				return n, nil // the next Read reports the end
 			}
+			m.active = false
 		}
 		return n, err
 	}
@@ -302,7 +315,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		if len(m.pending) > 0 {
 			n := copy(p, m.pending)
 			m.pending = m.pending[n:]
-			return n, nil
+			return n, r.endIfDone(m)
 		}
 		if !m.active || m.ended {
 			m.active = false
@@ -319,7 +332,7 @@ func (r *messageReader) Read(p []byte) (int, error) {
 			}
 			m.ended = ev.EndOfMessage()
 			if n := len(ev.Payload); n > 0 {
-				return n, nil
+				return n, r.endIfDone(m)
 			}
 			continue
 		}

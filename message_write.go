@@ -25,6 +25,7 @@ type messageWriteState struct {
 	// whose output gathers in cbuf.
 	compressed bool
 	cbuf       *[]byte
+	limit      int // largest frame payload, 0 for the defaults
 	utf8       wsframe.UTF8
 }
 
@@ -44,6 +45,16 @@ type messageWriteState struct {
 // stays under 1 MiB: some clients mishandle fragmented compressed
 // messages. Larger ones go out in 1 MiB frames.
 func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser, error) {
+	w, err := c.nextWriter(ctx, typ, 0)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return w, nil
+}
+
+// nextWriter is NextWriter with frames of at most limit payload bytes
+// (0: the defaults).
+func (c *Conn) nextWriter(ctx context.Context, typ MessageType, limit int) (*messageWriter, error) {
 	compressed := c.dfl != nil && typ&Uncompressed == 0
 	typ &^= Uncompressed
 	if typ != Text && typ != Binary {
@@ -59,6 +70,7 @@ func (c *Conn) NextWriter(ctx context.Context, typ MessageType) (io.WriteCloser,
 	w.sent = false
 	w.utf8.Reset()
 	w.compressed = compressed
+	w.limit = limit
 	if compressed {
 		w.cbuf = bufpool.Get(writerBufferSize)
 		c.dfl.comp.Begin((*w.cbuf)[:0])
@@ -95,16 +107,26 @@ func (mw *messageWriter) Write(p []byte) (int, error) {
 	if w.compressed {
 		return mw.writeCompressed(p)
 	}
+	frame := writerBufferSize
+	if w.limit > 0 {
+		frame = min(frame, w.limit)
+	}
 	written := 0
 	for len(p) > 0 {
-		if w.buf == nil && len(p) >= writerBufferSize {
-			if err := mw.flush(p, false); err != nil {
+		if w.buf == nil && len(p) >= frame {
+			// Large writes go out uncopied, in frames within the limit.
+			n := len(p)
+			if w.limit > 0 {
+				n = min(n, w.limit)
+			}
+			if err := mw.flush(p[:n], false); err != nil {
 				return written, err
 			}
-			return written + len(p), nil
+			p, written = p[n:], written+n
+			continue
 		}
 		if w.buf == nil {
-			w.buf = bufpool.Get(writerBufferSize)
+			w.buf = bufpool.Get(frame)
 			*w.buf = (*w.buf)[:0]
 		}
 		b := *w.buf
@@ -128,11 +150,15 @@ func (mw *messageWriter) Write(p []byte) (int, error) {
 func (mw *messageWriter) writeCompressed(p []byte) (int, error) {
 	comp := mw.c.dfl.comp
 	comp.Write(p)
-	if out := comp.Output(); len(out) >= compressedFragment {
-		if err := mw.flush(out, false); err != nil {
+	gather := compressedFragment
+	if w := &mw.c.wmsg; w.limit > 0 {
+		gather = w.limit
+	}
+	for out := comp.Output(); len(out) >= gather; out = comp.Output() {
+		if err := mw.flush(out[:gather], false); err != nil {
 			return 0, err
 		}
-		comp.Consume(len(out))
+		comp.Consume(gather)
 	}
 	return len(p), nil
 }
@@ -177,7 +203,13 @@ func (mw *messageWriter) Close() error {
 		}
 	case w.compressed:
 		out := mw.c.dfl.comp.End()
-		err = mw.flush(out, true)
+		for w.limit > 0 && len(out) > w.limit && err == nil {
+			err = mw.flush(out[:w.limit], false)
+			out = out[w.limit:]
+		}
+		if err == nil {
+			err = mw.flush(out, true)
+		}
 		mw.c.compressedMessage()
 	default:
 		err = mw.flush(payload, true)

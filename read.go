@@ -150,6 +150,27 @@ func (c *Conn) failRead(err error) error {
 	return err
 }
 
+// refuse fails the connection because the application cannot take what
+// the peer sent (a message of the wrong type for a Stream): a close frame
+// with code, then the same shutdown as for a protocol error.
+func (c *Conn) refuse(code CloseCode, err error) error {
+	if lerr := c.readMu.lock(context.Background(), c.closed); lerr != nil {
+		return err
+	}
+	defer c.readMu.unlock()
+	if c.readErr != nil {
+		return c.readErr
+	}
+	c.readErr = err
+	reason := err.Error()
+	if len(reason) > wsframe.MaxCloseReason {
+		reason = reason[:wsframe.MaxCloseReason]
+	}
+	c.failWith(code, reason)
+	go c.linger()
+	return err
+}
+
 // control acts on a control frame the parser reported.
 func (c *Conn) control(ev wsframe.Event) {
 	switch ev.Header.Opcode {
