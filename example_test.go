@@ -1,6 +1,7 @@
 package fastws_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/rpc"
 	"strings"
 
 	"github.com/fastws/fastws"
@@ -147,4 +149,85 @@ func connectedPair() (server, client *fastws.Conn) {
 		log.Fatal(err)
 	}
 	return <-accepted, client
+}
+
+// A line protocol over a WebSocket: the stream is a net.Conn, so
+// bufio.Scanner and fmt.Fprintf work on it as on TCP.
+func ExampleNewStream() {
+	server, client := connectedPair()
+	go func() {
+		s := fastws.NewStream(server, fastws.Text, nil)
+		sc := bufio.NewScanner(s)
+		for sc.Scan() {
+			fmt.Fprintf(s, "echo: %s\n", sc.Text())
+		}
+		s.Close()
+	}()
+	s := fastws.NewStream(client, fastws.Text, nil)
+	fmt.Fprintln(s, "hello")
+	fmt.Fprintln(s, "world")
+	sc := bufio.NewScanner(s)
+	for i := 0; i < 2 && sc.Scan(); i++ {
+		fmt.Println(sc.Text())
+	}
+	s.Close()
+	// Output:
+	// echo: hello
+	// echo: world
+}
+
+// Calc is a net/rpc service for the example.
+type Calc struct{}
+
+// Add adds two numbers.
+func (Calc) Add(args [2]int, sum *int) error { *sum = args[0] + args[1]; return nil }
+
+// net/rpc over a WebSocket stream.
+func ExampleNewStream_rpc() {
+	server, client := connectedPair()
+	srv := rpc.NewServer()
+	srv.Register(Calc{})
+	go srv.ServeConn(fastws.NewStream(server, fastws.Binary, nil))
+
+	c := rpc.NewClient(fastws.NewStream(client, fastws.Binary, nil))
+	var sum int
+	if err := c.Call("Calc.Add", [2]int{2, 40}, &sum); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(sum)
+	c.Close()
+	// Output: 42
+}
+
+// The reader/writer split: one goroutine reads while others write.
+func ExampleConn_splitReaderWriters() {
+	server, client := connectedPair()
+	go func() { // the server echoes, reading in one goroutine
+		ctx := context.Background()
+		for {
+			typ, msg, err := server.ReadMessage(ctx)
+			if err != nil {
+				return
+			}
+			server.WriteMessage(ctx, typ, msg)
+		}
+	}()
+	ctx := context.Background()
+	done := make(chan int)
+	go func() { // the client's only reader
+		n := 0
+		for n < 3 {
+			if _, _, err := client.ReadMessage(ctx); err != nil {
+				break
+			}
+			n++
+		}
+		done <- n
+	}()
+	for i := 0; i < 3; i++ { // writers from any goroutine
+		go client.WriteMessage(ctx, fastws.Text, []byte("hi"))
+	}
+	fmt.Println(<-done, "echoes")
+	client.Close(fastws.CloseNormal, "")
+	// Output: 3 echoes
 }
