@@ -49,7 +49,8 @@ type Conn struct {
 	readMu  lock
 	rdl     deadline
 	parser  wsframe.Parser
-	rbuf    *[]byte
+	rbuf    *[]byte // nil while an idle connection waits, with raw
+	raw     *rawReader
 	rpos    int
 	rend    int
 	readErr error
@@ -138,6 +139,7 @@ func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeRes
 		c.wdl.set = d.SetWriteDeadline
 	}
 	c.rbuf, c.rpos, c.rend = hs.rbuf, hs.rpos, hs.rend
+	c.raw = newRawReader(c, t)
 	return c
 }
 

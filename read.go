@@ -84,11 +84,17 @@ func (c *Conn) nextEvent() (wsframe.Event, error) {
 // parser keeps partial headers and control frames itself, so the buffer is
 // always fully consumed when fill is called and needs no compaction.
 func (c *Conn) fill() error {
-	if c.rbuf == nil {
-		c.rbuf = bufpool.Get(c.opts.readBufferSize())
-	}
 	c.rpos, c.rend = 0, 0
-	n, err := c.t.Read(*c.rbuf)
+	var n int
+	var err error
+	if c.raw != nil {
+		n, err = c.raw.fill()
+	} else {
+		if c.rbuf == nil {
+			c.rbuf = bufpool.Get(c.opts.readBufferSize())
+		}
+		n, err = c.t.Read(*c.rbuf)
+	}
 	c.rend = n
 	if n > 0 || err == nil {
 		return nil
