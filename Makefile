@@ -5,9 +5,9 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test peers check vet lint race allocs fuzz-smoke bench serve echo
+.PHONY: test peers check vet lint race allocs conformance-peers fuzz-smoke bench serve echo
 
-test: peers check race allocs fuzz-smoke
+test: peers check race allocs conformance-peers fuzz-smoke
 
 # Formatting, vet and staticcheck, on the library and on the bench module.
 check: vet lint
@@ -36,6 +36,11 @@ race:
 # tests run again without it (under -race they skip and say why).
 allocs:
 	$(GO) test -count=1 -run 'Allocates' ./...
+
+# The conformance suite against Node's ws, Python's websockets and Chromium:
+# slow under -race, so the race run skips it and this runs it without.
+conformance-peers:
+	FASTWS_REQUIRE_PEERS=1 FASTWS_CONFORMANCE_REPORTS=reports $(GO) test -count=1 -timeout 20m -run '^TestConformance' ./interop
 
 # Every fuzz target, for a few seconds each: a smoke run that also replays
 # the committed seed corpora under testdata/fuzz.

@@ -21,21 +21,52 @@ import (
 
 const conformanceTimeout = 15 * time.Minute
 
+// skipUnderRace keeps the conformance runs against peers out of the race
+// run: they take ten minutes there (against four without the detector),
+// and what they test is the peers and the suite's verdicts, not fastws's
+// concurrency, which ./conformance checks against fastws under -race.
+// make test runs them without -race (make conformance-peers).
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("conformance runs against peers: make test runs them without -race (make conformance-peers)")
+	}
+}
+
+// pythonDeviations are the cases websockets 10.4 (Debian bookworm's) fails.
+// Its zlib call refuses an 8-bit window: asked for server_max_window_bits=8
+// it answers 500 instead of declining the offer (13.3.x), and having
+// accepted it with no context takeover it fails on its first compressed
+// message (13.5.x, and 13.7.x, whose first offer is that one). The test
+// requires exactly these to fail, so a websockets that fixes them is
+// noticed.
+var pythonDeviations = map[string]string{}
+
+func init() {
+	for _, g := range []string{"13.3", "13.5", "13.7"} {
+		for i := 1; i <= 5; i++ {
+			pythonDeviations[g+"."+string(rune('0'+i))] = "zlib in websockets 10.4 cannot compress with an 8-bit window"
+		}
+	}
+}
+
 func TestConformanceNodeServer(t *testing.T) {
+	skipUnderRace(t)
 	leakcheck.Check(t)
 	requirePeers(t, missingNode("ws")...)
 	s := startPeerServerFor(t, conformanceTimeout, os.Environ(), "node", filepath.Join(nodeDir, "echo-server.js"))
-	runConformanceServer(t, s.url, "node-ws")
+	runConformanceServer(t, s.url, "node-ws", nil)
 }
 
 func TestConformancePythonServer(t *testing.T) {
+	skipUnderRace(t)
 	leakcheck.Check(t)
 	requirePeers(t, missingPython()...)
 	s := startPeerServerFor(t, conformanceTimeout, pythonEnv(), pythonPath, filepath.Join("python", "echo_server.py"))
-	runConformanceServer(t, s.url, "python-websockets")
+	runConformanceServer(t, s.url, "python-websockets", pythonDeviations)
 }
 
 func TestConformanceNodeClient(t *testing.T) {
+	skipUnderRace(t)
 	leakcheck.Check(t)
 	requirePeers(t, missingNode("ws")...)
 	runConformanceClient(t, "node-ws", func(base string) []string {
@@ -44,6 +75,7 @@ func TestConformanceNodeClient(t *testing.T) {
 }
 
 func TestConformancePythonClient(t *testing.T) {
+	skipUnderRace(t)
 	leakcheck.Check(t)
 	requirePeers(t, missingPython()...)
 	runConformanceClient(t, "python-websockets", func(base string) []string {
@@ -54,6 +86,7 @@ func TestConformancePythonClient(t *testing.T) {
 // Chromium as the testee client: the page browser/testee.html runs the
 // testee protocol against the server that served it.
 func TestConformanceChromiumClient(t *testing.T) {
+	skipUnderRace(t)
 	leakcheck.Check(t)
 	requirePeers(t, missingChromium()...)
 	profile := t.TempDir()
@@ -78,7 +111,7 @@ var chromiumDeviations = map[string]string{
 	"7.9.9": "echoes close code 2999", "7.13.1": "echoes close code 5000", "7.13.2": "echoes close code 65535",
 }
 
-func runConformanceServer(t *testing.T, url, agent string) {
+func runConformanceServer(t *testing.T, url, agent string, deviations map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), conformanceTimeout)
 	defer cancel()
@@ -88,7 +121,7 @@ func runConformanceServer(t *testing.T, url, agent string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkConformance(t, rep, nil)
+	checkConformance(t, rep, deviations)
 }
 
 // runConformanceClient serves the suite's client mode on 127.0.0.1, runs

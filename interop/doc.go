@@ -21,9 +21,11 @@
 // conformance) against Node's and Python's echo servers and, through the
 // testee protocol, against Node's, Python's and Chromium's clients
 // (node/testee-client.js, python/testee_client.py, browser/testee.html).
-// No case may fail, except Chromium's known deviations, listed with their
-// reason in chromiumDeviations: Chromium echoes close codes that may not be
-// sent. The NON-STRICT verdicts the peers get are the ones their projects
+// No case may fail, except the peers' known deviations, listed with their
+// reason: Chromium echoes close codes that may not be sent
+// (chromiumDeviations), and websockets 10.4 cannot compress with an 8-bit
+// window (pythonDeviations). These runs skip under -race; make test runs
+// them without it. The NON-STRICT verdicts the peers get are the ones their projects
 // document for the Autobahn testsuite (websockets fails the connection
 // before echoing the valid message that precedes a bad frame, 3.2, 4.x,
 // 5.15, and does not fail fast on UTF-8 in 6.4.3 and 6.4.4; ws checks UTF-8
@@ -65,4 +67,80 @@
 // "close:4002:bye-from-server" and must see exactly that close). A browser
 // cannot send fragments or pings, so its list leaves out the items that
 // would need them.
+//
+// # permessage-deflate
+//
+// The tests named *Deflate (deflate_*_test.go) run the same peers with
+// permessage-deflate (RFC 7692), in both directions for ws and websockets
+// and with Chromium as the client, once per variant: a way of negotiating
+// it, given by the fastws side's CompressionOptions, the peer's own
+// configuration (ws's perMessageDeflate option, the keyword arguments of
+// websockets's PerMessageDeflateFactory; Chromium has none) and the
+// Sec-WebSocket-Extensions value both must end up with. The variants
+// cover each peer's defaults; server_no_context_takeover and
+// client_no_context_takeover asked for by either side, and both; window
+// sizes asked for by the peer (8, 9, 12 and 15 for ws; 9, 12 and 15 where
+// websockets compresses, whose zlib refuses 8, and 8, 12 and 15 where it
+// inflates) and imposed by fastws; the smaller of two windows winning;
+// everything at once; an offer fastws declines (a client window fastws
+// wants but the client did not offer to bound: no compression); and
+// compressing every message, the empty ones too (Threshold -1). Chromium,
+// which offers "permessage-deflate; client_max_window_bits", gets the
+// default, a server without context takeover and a 10-bit window, a client
+// without context takeover and a 9-bit window, and an 8-bit server window
+// compressing everything. The tables (nodeClientVariants,
+// nodeServerVariants, pythonClientVariants, pythonServerVariants,
+// chromiumVariants) say exactly what is negotiated.
+//
+// A peer server serves every variant at once, each under /NAME (its
+// configuration chosen by the path: ws with one WebSocketServer per
+// variant, websockets through process_extensions); a peer client runs once
+// per variant, against one fastws server that serves every variant under
+// /NAME; Chromium runs every variant in one page. Variants run three at a
+// time.
+//
+// Each connection's negotiated extension is checked on both sides: the
+// fastws side's Conn.Extensions, and what the peer reports (the header it
+// received or sent, and the terms it applies: no context takeover and the
+// window bits of each side, read from ws's and websockets's extension
+// objects; for Chromium, ws.extensions). Both must equal the variant's
+// value once the parameters are put in a canonical order.
+//
+// The deflate list runs on PREFIX/main, in this order: text, text-utf8,
+// empty-text, empty-binary, json-127, json-128 and json-binary-129 (JSON-
+// like text either side of fastws's 128-byte threshold), binary,
+// binary-65536, json-64KiB, json-1MiB, random-1MiB (compressed, more than
+// fastws's 1 MiB frame: a fragmented compressed message), random-16MiB,
+// text-utf8-64KiB, json-repeated-3 (one 5000-byte message three times:
+// back-references into the previous message, as far as the window
+// allows), uncompressed-json ("uncompressed:" and 64 KiB of JSON, sent
+// uncompressed where the client can: fastws.Uncompressed, ws's compress:
+// false; a fastws server echoes a text beginning "uncompressed:" with
+// fastws.Uncompressed), pipelined-1000-mixed or pipelined-100-mixed (text
+// and binary of 0 to 399 bytes, all sent, then all read),
+// fragmented-text-sent, fragmented-json-sent, fragmented-binary-sent,
+// fragmented-received (read whole: ReadFrame on a compressed connection
+// would hand over compressed frames), ping-by-client, ping-by-server,
+// compression-probe, close-by-client and close-by-server. Every variant
+// runs the short list: without json-1MiB and random-16MiB, and with
+// pipelined-100-mixed. The full list (json-1MiB, pipelined-1000-mixed) runs
+// for each peer's defaults and, for ws and websockets, for their smallest
+// windows without context takeover; random-16MiB runs for the defaults. (Under the race detector a
+// compressed 16 MiB random message takes seconds, and many times that with
+// small windows; the items that do not depend on the variant would only
+// repeat themselves.) A browser's deflate list leaves out the fragments and
+// pings it cannot send.
+//
+// compression-probe checks that compression happened, on a connection of
+// its own, PREFIX/probe, whose first message is read frame by frame with
+// ReadFrame and inflated by the test, not by fastws. A fastws client sends
+// "fragment-me:" and 64 KiB of JSON-like text, counting the bytes that
+// took on the wire (fastws compressed: less than half), and reads the
+// peer's fragmented echo raw: RSV1 on its first frame and on no other,
+// compressed to less than half, back-references within the server's
+// negotiated window (internal/flatecheck), intact once inflated. A peer
+// client sends 64 KiB of JSON-like text, which the fastws server checks
+// the same way (against the client's window) before echoing it, counting
+// the bytes its echo took on the wire. Where the offer is declined, the
+// probe checks the opposite: no RSV1, nothing compressed.
 package interop

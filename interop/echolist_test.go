@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"slices"
 	"sync"
 	"testing"
@@ -82,19 +83,40 @@ type echoClient struct {
 	base string
 	conn *fastws.Conn
 
+	// compression is offered on every connection (nil: none), and want is
+	// the permessage-deflate every connection must then have negotiated,
+	// in canonical form (see canonicalDeflate; "" for none).
+	compression *fastws.CompressionOptions
+	want        string
+
 	mu    sync.Mutex
 	pings []string
 }
 
+// dial opens base+path, and checks the negotiated extension against want.
 func (c *echoClient) dial(ctx context.Context, path string) (*fastws.Conn, error) {
+	return c.dialWith(ctx, path, nil)
+}
+
+// dialWith is dial with netDial, when not nil, opening the TCP connection.
+func (c *echoClient) dialWith(ctx context.Context, path string, netDial func(context.Context, string, string) (net.Conn, error)) (*fastws.Conn, error) {
 	conn, _, err := fastws.Dial(ctx, c.base+path, &fastws.DialOptions{
 		ConnOptions: fastws.ConnOptions{OnPing: func(p []byte) {
 			c.mu.Lock()
 			c.pings = append(c.pings, string(p))
 			c.mu.Unlock()
 		}},
+		Compression: c.compression,
+		NetDial:     netDial,
 	})
-	return conn, err
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNegotiated(conn.Extensions(), c.want); err != nil {
+		_ = conn.CloseNow()
+		return nil, fmt.Errorf("fastws client on %s: %w", path, err)
+	}
+	return conn, nil
 }
 
 func (c *echoClient) pinged(payload string) bool {
@@ -107,7 +129,14 @@ func (c *echoClient) pinged(payload string) bool {
 // server at base (ws://127.0.0.1:PORT), one subtest per item.
 func runEchoList(t *testing.T, base string) {
 	t.Helper()
-	c := &echoClient{base: base}
+	runList(t, &echoClient{base: base}, echoList)
+}
+
+// runList runs list with the fastws client c (base and compression set),
+// one subtest per item.
+func runList(t *testing.T, c *echoClient, list []echoItem) {
+	t.Helper()
+	base := c.base
 	ctx, cancel := context.WithTimeout(context.Background(), itemTimeout)
 	conn, err := c.dial(ctx, "/main")
 	cancel()
@@ -116,7 +145,10 @@ func runEchoList(t *testing.T, base string) {
 	}
 	c.conn = conn
 	t.Cleanup(func() { _ = conn.CloseNow() })
-	for _, it := range echoList {
+	if c.compression != nil {
+		t.Logf("fastws client on %s/main: %q", base, conn.Extensions())
+	}
+	for _, it := range list {
 		t.Run(it.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), itemTimeout)
 			defer cancel()

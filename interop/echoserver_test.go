@@ -31,7 +31,8 @@ func acceptAnyOrigin(origin, host string) bool { return true }
 // echoServer is the fastws side when a peer is the client: an http.Server
 // on 127.0.0.1 whose /main and /server-close speak the echo protocol (see
 // doc.go) through fastws.Upgrade, recording what each connection saw.
-// Other paths may be added to mux.
+// addVariant adds the same paths under a prefix, with permessage-deflate,
+// and a compression probe. Other paths may be added to mux.
 type echoServer struct {
 	url     string // ws://127.0.0.1:PORT
 	httpURL string // http://127.0.0.1:PORT
@@ -50,15 +51,17 @@ type echoServer struct {
 type connRecord struct {
 	path string
 
-	mu        sync.Mutex
-	done      bool
-	peerClose *fastws.CloseError // the client's close frame, as the read returned it
-	readErr   error              // how the reads ended, if not by the client's close
-	ourClose  string             // "CODE REASON" of the close we began, if any
-	closeErr  error              // what our Close returned
-	pingsSeen []string           // payloads of the pings the client sent
-	pinged    map[string]error   // our Ping results, by payload
-	errs      []error            // anything else that went wrong
+	mu         sync.Mutex
+	done       bool
+	extensions string             // what Conn.Extensions reported
+	probe      *probeRecord       // the compression probe, on PREFIX/probe
+	peerClose  *fastws.CloseError // the client's close frame, as the read returned it
+	readErr    error              // how the reads ended, if not by the client's close
+	ourClose   string             // "CODE REASON" of the close we began, if any
+	closeErr   error              // what our Close returned
+	pingsSeen  []string           // payloads of the pings the client sent
+	pinged     map[string]error   // our Ping results, by payload
+	errs       []error            // anything else that went wrong
 }
 
 func (r *connRecord) onPing(p []byte) {
@@ -91,8 +94,8 @@ func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *ec
 		ctx:         ctx,
 		changed:     make(chan struct{}),
 	}
-	e.mux.HandleFunc("GET /main", e.serveWS)
-	e.mux.HandleFunc("GET /server-close", e.serveWS)
+	e.mux.HandleFunc("GET /main", e.serveWS(nil))
+	e.mux.HandleFunc("GET /server-close", e.serveWS(nil))
 	srv := &http.Server{Handler: e.mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan struct{})
 	go func() {
@@ -117,14 +120,23 @@ func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *ec
 	return e
 }
 
-func (e *echoServer) serveWS(w http.ResponseWriter, r *http.Request) {
+// addVariant serves the echo protocol on prefix+"/main" and
+// prefix+"/server-close", and the compression probe on prefix+"/probe",
+// accepting permessage-deflate with copts.
+func (e *echoServer) addVariant(prefix string, copts *fastws.CompressionOptions) {
+	e.mux.HandleFunc("GET "+prefix+"/main", e.serveWS(copts))
+	e.mux.HandleFunc("GET "+prefix+"/server-close", e.serveWS(copts))
+	e.mux.HandleFunc("GET "+prefix+"/probe", e.serveProbe(copts))
+}
+
+// begin records a new connection on r's path; end marks it done.
+func (e *echoServer) begin(r *http.Request) (rec *connRecord, end func()) {
 	e.handlers.Add(1)
-	defer e.handlers.Done()
-	rec := &connRecord{path: r.URL.Path, pinged: map[string]error{}}
+	rec = &connRecord{path: r.URL.Path, pinged: map[string]error{}}
 	e.mu.Lock()
 	e.records = append(e.records, rec)
 	e.mu.Unlock()
-	defer func() {
+	return rec, func() {
 		rec.mu.Lock()
 		rec.done = true
 		rec.mu.Unlock()
@@ -132,16 +144,40 @@ func (e *echoServer) serveWS(w http.ResponseWriter, r *http.Request) {
 		close(e.changed)
 		e.changed = make(chan struct{})
 		e.mu.Unlock()
-	}()
+		e.handlers.Done()
+	}
+}
+
+// upgrade takes the connection over with copts as its compression, and
+// records the negotiated extensions.
+func (e *echoServer) upgrade(w http.ResponseWriter, r *http.Request, rec *connRecord, copts *fastws.CompressionOptions) (*fastws.Conn, error) {
 	c, err := fastws.Upgrade(w, r, &fastws.AcceptOptions{
 		CheckOrigin: e.checkOrigin,
 		ConnOptions: fastws.ConnOptions{OnPing: rec.onPing},
+		Compression: copts,
 	})
 	if err != nil {
 		rec.fail(fmt.Errorf("Upgrade: %w", err))
-		return
+		return nil, err
 	}
-	e.echo(c, rec)
+	rec.mu.Lock()
+	rec.extensions = c.Extensions()
+	rec.mu.Unlock()
+	return c, nil
+}
+
+// serveWS returns the handler of the echo protocol's paths, accepting
+// permessage-deflate with copts (nil: not at all).
+func (e *echoServer) serveWS(copts *fastws.CompressionOptions) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		rec, end := e.begin(r)
+		defer end()
+		c, err := e.upgrade(w, r, rec, copts)
+		if err != nil {
+			return
+		}
+		e.echo(c, rec)
+	}
 }
 
 // echo runs the echo protocol on c until the connection ends.
@@ -197,6 +233,8 @@ func (e *echoServer) echo(c *fastws.Conn, rec *connRecord) {
 			continue
 		case typ == fastws.Text && strings.HasPrefix(s, "fragment-me:"):
 			err = writeFragmented(ctx, c, msg)
+		case typ == fastws.Text && strings.HasPrefix(s, "uncompressed:"):
+			err = c.WriteMessage(ctx, typ|fastws.Uncompressed, msg)
 		case typ == fastws.Binary && len(msg) >= streamThreshold:
 			err = writeStreamed(ctx, c, msg)
 		default:
@@ -304,18 +342,25 @@ func (e *echoServer) waitRecords(t *testing.T, paths ...string) map[string][]*co
 // completed closing handshake.
 func checkEchoServerRecords(t *testing.T, e *echoServer, peerPings []string) {
 	t.Helper()
-	recs := e.waitRecords(t, "/main", "/server-close")
+	checkEchoServerRecordsAt(t, e, "", peerPings)
+}
+
+// checkEchoServerRecordsAt is checkEchoServerRecords for the paths under
+// prefix (the paths of one variant).
+func checkEchoServerRecordsAt(t *testing.T, e *echoServer, prefix string, peerPings []string) {
+	t.Helper()
+	recs := e.waitRecords(t, prefix+"/main", prefix+"/server-close")
 	for path, rs := range recs {
-		if len(rs) != 1 {
+		if strings.HasPrefix(path, prefix+"/") && len(rs) != 1 {
 			t.Errorf("echo server: %d connections on %s, want 1", len(rs), path)
 		}
 	}
-	if rs := recs["/main"]; len(rs) > 0 {
+	if rs := recs[prefix+"/main"]; len(rs) > 0 {
 		r := rs[0]
 		r.mu.Lock()
 		if r.peerClose == nil || r.peerClose.Code != 4001 || r.peerClose.Reason != "bye-from-client" {
-			t.Errorf("echo server: /main ended with %v (read error %v), want the client's close 4001 %q",
-				r.peerClose, r.readErr, "bye-from-client")
+			t.Errorf("echo server: %s ended with %v (read error %v), want the client's close 4001 %q",
+				r.path, r.peerClose, r.readErr, "bye-from-client")
 		}
 		for _, p := range peerPings {
 			if !slices.Contains(r.pingsSeen, p) {
@@ -326,19 +371,19 @@ func checkEchoServerRecords(t *testing.T, e *echoServer, peerPings []string) {
 			t.Errorf("echo server: our Ping %q: ran %v, returned %v; want it answered", "ping-from-server", ok, err)
 		}
 		for _, err := range r.errs {
-			t.Errorf("echo server: /main: %v", err)
+			t.Errorf("echo server: %s: %v", r.path, err)
 		}
 		r.mu.Unlock()
 	}
-	if rs := recs["/server-close"]; len(rs) > 0 {
+	if rs := recs[prefix+"/server-close"]; len(rs) > 0 {
 		r := rs[0]
 		r.mu.Lock()
 		if r.ourClose != "4002 bye-from-server" || r.closeErr != nil {
-			t.Errorf("echo server: /server-close: our close %q returned %v; want 4002 bye-from-server and a completed handshake",
-				r.ourClose, r.closeErr)
+			t.Errorf("echo server: %s: our close %q returned %v; want 4002 bye-from-server and a completed handshake",
+				r.path, r.ourClose, r.closeErr)
 		}
 		for _, err := range r.errs {
-			t.Errorf("echo server: /server-close: %v", err)
+			t.Errorf("echo server: %s: %v", r.path, err)
 		}
 		r.mu.Unlock()
 	}

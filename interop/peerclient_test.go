@@ -11,10 +11,12 @@ import (
 )
 
 // clientReport is what a client script (or the browser page) prints: one
-// result per item of its echo list.
+// result per item of its echo list and, when it runs the deflate list, what
+// each of its connections negotiated.
 type clientReport struct {
-	Peer    string       `json:"peer"`
-	Results []itemResult `json:"results"`
+	Peer        string            `json:"peer"`
+	Results     []itemResult      `json:"results"`
+	Connections []peerNegotiation `json:"connections"`
 }
 
 type itemResult struct {
@@ -52,8 +54,23 @@ func runPeerClient(t *testing.T, timeout time.Duration, env []string, argv ...st
 // with its results.
 func checkClientReport(t *testing.T, rep clientReport, exitErr error, want []string) {
 	t.Helper()
+	failed := checkReportItems(t, rep, want)
+	var ee *exec.ExitError
+	switch {
+	case failed && exitErr == nil:
+		t.Errorf("the client reported failures but exited 0")
+	case !failed && exitErr != nil:
+		t.Errorf("the client reported no failure but ended with %v", exitErr)
+	case exitErr != nil && !errors.As(exitErr, &ee):
+		t.Errorf("the client did not end by itself: %v", exitErr)
+	}
+}
+
+// checkReportItems is checkClientReport without the exit status; it says
+// whether the report has failures.
+func checkReportItems(t *testing.T, rep clientReport, want []string) (failed bool) {
+	t.Helper()
 	t.Logf("peer: %s", rep.Peer)
-	failed := false
 	for _, r := range rep.Results {
 		failed = failed || !r.Pass
 		if !slices.Contains(want, r.Name) {
@@ -73,13 +90,5 @@ func checkClientReport(t *testing.T, rep clientReport, exitErr error, want []str
 			}
 		})
 	}
-	var ee *exec.ExitError
-	switch {
-	case failed && exitErr == nil:
-		t.Errorf("the client reported failures but exited 0")
-	case !failed && exitErr != nil:
-		t.Errorf("the client reported no failure but ended with %v", exitErr)
-	case exitErr != nil && !errors.As(exitErr, &ee):
-		t.Errorf("the client did not end by itself: %v", exitErr)
-	}
+	return failed
 }

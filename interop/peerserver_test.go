@@ -3,6 +3,7 @@ package interop
 import (
 	"encoding/json"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,13 +18,17 @@ type peerServer struct {
 }
 
 // serverReport is a JSON line an echo server script prints: how a
-// connection ended ("close") or what went wrong on it ("error").
+// connection ended ("close") or what went wrong on it ("error"). A close
+// also says what permessage-deflate the connection negotiated: the
+// Sec-WebSocket-Extensions the server sent and the terms it applied.
 type serverReport struct {
-	Event  string `json:"event"`
-	Path   string `json:"path"`
-	Code   int    `json:"code"`
-	Reason string `json:"reason"`
-	Error  string `json:"error"`
+	Event      string        `json:"event"`
+	Path       string        `json:"path"`
+	Code       int           `json:"code"`
+	Reason     string        `json:"reason"`
+	Error      string        `json:"error"`
+	Extensions string        `json:"extensions"`
+	Agreed     *deflateTerms `json:"agreed"`
 }
 
 // startPeerServer runs an echo server script on a free port of 127.0.0.1
@@ -37,9 +42,16 @@ func startPeerServer(t *testing.T, env []string, argv ...string) *peerServer {
 // timeout.
 func startPeerServerFor(t *testing.T, timeout time.Duration, env []string, argv ...string) *peerServer {
 	t.Helper()
+	return startPeerServerArgs(t, timeout, env, argv)
+}
+
+// startPeerServerArgs is startPeerServerFor with arguments after the port
+// (which is 0: any free one).
+func startPeerServerArgs(t *testing.T, timeout time.Duration, env []string, argv []string, after ...string) *peerServer {
+	t.Helper()
 	out := newLineWriter()
 	s := &peerServer{out: out}
-	s.peerProcess = startPeer(t, timeout, env, out, append(argv, "0")...)
+	s.peerProcess = startPeer(t, timeout, env, out, append(append(slices.Clip(argv), "0"), after...)...)
 	first, err := out.waitLine(20*time.Second, func(string) bool { return true })
 	if err != nil {
 		t.Fatalf("%s printed no port: %v", s.name, err)
@@ -91,14 +103,21 @@ func (s *peerServer) waitClose(t *testing.T, path string) (serverReport, bool) {
 // (the code echoed, as RFC 6455 5.5.1 asks), and no errors.
 func checkPeerServerReports(t *testing.T, s *peerServer) {
 	t.Helper()
-	if r, ok := s.waitClose(t, "/main"); ok && (r.Code != 4001 || r.Reason != "bye-from-client") {
-		t.Errorf("%s saw /main closed with %d %q, want 4001 %q", s.name, r.Code, r.Reason, "bye-from-client")
+	checkPeerServerReportsAt(t, s, "")
+}
+
+// checkPeerServerReportsAt is checkPeerServerReports for the paths under
+// prefix (the paths of one variant).
+func checkPeerServerReportsAt(t *testing.T, s *peerServer, prefix string) {
+	t.Helper()
+	if r, ok := s.waitClose(t, prefix+"/main"); ok && (r.Code != 4001 || r.Reason != "bye-from-client") {
+		t.Errorf("%s saw %s closed with %d %q, want 4001 %q", s.name, r.Path, r.Code, r.Reason, "bye-from-client")
 	}
-	if r, ok := s.waitClose(t, "/server-close"); ok && r.Code != 4002 {
+	if r, ok := s.waitClose(t, prefix+"/server-close"); ok && r.Code != 4002 {
 		t.Errorf("%s saw fastws answer its close 4002 with %d %q, want the code echoed", s.name, r.Code, r.Reason)
 	}
 	for _, r := range s.reports(t) {
-		if r.Event != "close" {
+		if strings.HasPrefix(r.Path, prefix+"/") && r.Event != "close" {
 			t.Errorf("%s reported %+v", s.name, r)
 		}
 	}

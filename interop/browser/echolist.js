@@ -4,13 +4,23 @@
 // fastws server that served the page. A browser cannot send fragments or
 // pings, but it receives fragmented messages and answers pings. Every echo
 // is checked byte for byte; the outcome is left in window.interopResult as
-// {peer, results: [{name, pass, detail}]} for the driver to read.
+// {peer, results: [{name, pass, detail}], connections: [{path, extensions}]}
+// for the driver to read, connections giving each connection's
+// ws.extensions.
+//
+// With ?variants=A,B (and optionally &full=A&big=A) the page runs the
+// browser's deflate list instead, once per variant, on /A/main, /A/probe
+// and /A/server-close, then /B/...; result names are VARIANT/ITEM. full
+// selects the full list for the variants named, big adds random-16MiB.
 
 (() => {
   const ITEM_TIMEOUT_MS = 30000;
   const MiB = 1 << 20;
-  const base = `ws://${location.host}`;
+  const origin = `ws://${location.host}`;
+  const query = new URLSearchParams(location.search);
+  const listOf = (key) => (query.get(key) || '').split(',').filter((v) => v !== '');
   const encoder = new TextEncoder();
+  const connections = [];
 
   function log(line) {
     document.getElementById('log').textContent += line + '\n';
@@ -56,7 +66,10 @@
       return withTimeout(new Promise((resolve, reject) => {
         const ws = new WebSocket(url);
         const peer = new Peer(ws);
-        ws.onopen = () => resolve(peer);
+        ws.onopen = () => {
+          connections.push({ path: new URL(url).pathname, extensions: ws.extensions });
+          resolve(peer);
+        };
         ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
       }), ITEM_TIMEOUT_MS, `the handshake with ${url}`);
     }
@@ -113,7 +126,47 @@
     return expectMessage(await p.next(), binary ? payload : encoder.encode(payload), binary);
   }
 
-  const items = [
+  // jsonText returns n bytes of compressible JSON-like ASCII text:
+  // `[{"id":…,"name":"user-…",…},…` cut at n.
+  const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'fastws', 'deflate', 'window', 'context'];
+  function jsonText(n) {
+    const parts = ['['];
+    let size = 1;
+    const pick = (k) => Math.floor(Math.random() * k);
+    while (size < n) {
+      const id = pick(100000);
+      const rec = `{"id":${id},"name":"user-${id}","tags":["${WORDS[pick(8)]}","${WORDS[pick(8)]}"],"active":${pick(2) === 1},"score":${pick(1000)}},`;
+      parts.push(rec);
+      size += rec.length;
+    }
+    return parts.join('').slice(0, n);
+  }
+
+  // pipelinedMixed is message i of pipelined-N-mixed: text for even i,
+  // binary for odd i, (37·i mod 400) bytes of `{"seq":I,…}` repeated.
+  function pipelinedMixed(i) {
+    const unit = `{"seq":${i},"name":"item-${i}","ok":true}`;
+    const n = (37 * i) % 400;
+    const s = unit.repeat(Math.floor(n / unit.length) + 1).slice(0, n);
+    return i % 2 === 1 ? { data: encoder.encode(s), binary: true } : { data: s, binary: false };
+  }
+
+  // sendAll sends messages ({data: string or Uint8Array, binary}) and then
+  // checks their echoes in order.
+  async function sendAll(p, messages) {
+    for (const m of messages) p.ws.send(m.binary ? m.data.buffer : m.data);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
+      try {
+        expectMessage(await p.next(), m.binary ? m.data : encoder.encode(m.data), m.binary);
+      } catch (err) {
+        throw new Error(`message ${i}: ${err.message}`);
+      }
+    }
+  }
+
+  // echoItems is the echo list for the server at base.
+  const echoItems = (base) => [
     ['text', (p) => echo(p, 'hello, fastws')],
     ['text-utf8', (p) => echo(p, 'héllo wörld ✓ 日本語 🚀')],
     ['binary', (p) => echo(p, Uint8Array.from({ length: 256 }, (_, i) => i))],
@@ -176,16 +229,69 @@
     }],
   ];
 
-  async function run() {
-    const results = [];
+  // deflateItems is the browser's deflate list (see interop/doc.go) for
+  // the server at base: the items it shares with the echo list, and its
+  // own.
+  function deflateItems(base, full, big) {
+    const common = new Map(echoItems(base));
+    const n = full ? 1000 : 100;
+    return [
+      ['text', common.get('text')],
+      ['text-utf8', common.get('text-utf8')],
+      ['empty-text', common.get('empty-text')],
+      ['empty-binary', common.get('empty-binary')],
+      ['json-127', (p) => echo(p, jsonText(127))],
+      ['json-128', (p) => echo(p, jsonText(128))],
+      ['json-binary-129', (p) => echo(p, encoder.encode(jsonText(129)))],
+      ['binary', common.get('binary')],
+      ['binary-65536', common.get('binary-65536')],
+      ['json-64KiB', (p) => echo(p, jsonText(64 * 1024))],
+      ['json-1MiB', (p) => echo(p, jsonText(MiB))],
+      ['random-1MiB', common.get('random-1MiB')],
+      ['random-16MiB', common.get('random-16MiB')],
+      ['text-utf8-64KiB', (p) => echo(p, randomText(64 * 1024, false))],
+      ['json-repeated-3', async (p) => {
+        const data = jsonText(5000);
+        await sendAll(p, [0, 1, 2].map(() => ({ data, binary: false })));
+        return '3 × 5000 bytes echoed intact';
+      }],
+      // A page cannot send uncompressed; the fastws server echoes this
+      // one uncompressed.
+      ['uncompressed-json', (p) => echo(p, 'uncompressed:' + jsonText(64 * 1024))],
+      [`pipelined-${n}-mixed`, async (p) => {
+        await sendAll(p, Array.from({ length: n }, (_, i) => pipelinedMixed(i)));
+        return `${n} messages of 0 to 399 bytes echoed in order`;
+      }],
+      ['fragmented-received', common.get('fragmented-received')],
+      ['ping-by-server', common.get('ping-by-server')],
+      ['compression-probe', async () => {
+        // The server checks what this message was on the wire.
+        const p = await Peer.open(`${base}/probe`);
+        const text = jsonText(64 * 1024);
+        const detail = await echo(p, text);
+        p.ws.close(1000);
+        const c = await withTimeout(p.closedPromise, ITEM_TIMEOUT_MS, 'the closing handshake');
+        if (c.code !== 1000 || !c.wasClean) {
+          throw new Error(`the server answered our close 1000 with ${c.code} "${c.reason}" (clean: ${c.wasClean})`);
+        }
+        return detail;
+      }],
+      ['close-by-client', common.get('close-by-client')],
+      ['close-by-server', common.get('close-by-server')],
+    ].filter(([name]) => (full || name !== 'json-1MiB') && (big || name !== 'random-16MiB'));
+  }
+
+  // runList runs items on base/main, naming the results prefix+name.
+  async function runList(base, items, prefix, results) {
     let peer = null;
     try {
       peer = await Peer.open(`${base}/main`);
     } catch (err) {
-      results.push({ name: 'connect', pass: false, detail: String(err.message || err) });
+      results.push({ name: `${prefix}connect`, pass: false, detail: String(err.message || err) });
     }
-    for (const [name, fn] of items) {
+    for (const [item, fn] of items) {
       if (!peer) break;
+      const name = prefix + item;
       const started = performance.now();
       try {
         const detail = await withTimeout(Promise.resolve().then(() => fn(peer)), ITEM_TIMEOUT_MS, name);
@@ -196,11 +302,26 @@
         log(`FAIL ${name}: ${err.message || err}`);
       }
     }
+  }
+
+  async function run() {
+    const results = [];
+    const variants = listOf('variants');
+    if (variants.length === 0) {
+      await runList(origin, echoItems(origin), '', results);
+      return results;
+    }
+    const full = listOf('full');
+    const big = listOf('big');
+    for (const v of variants) {
+      const base = `${origin}/${v}`;
+      await runList(base, deflateItems(base, full.includes(v), big.includes(v)), `${v}/`, results);
+    }
     return results;
   }
 
   run().then(
-    (results) => { window.interopResult = { peer: navigator.userAgent, results }; },
-    (err) => { window.interopResult = { peer: navigator.userAgent, results: [{ name: 'run', pass: false, detail: String(err) }] }; },
+    (results) => { window.interopResult = { peer: navigator.userAgent, results, connections }; },
+    (err) => { window.interopResult = { peer: navigator.userAgent, results: [{ name: 'run', pass: false, detail: String(err) }], connections }; },
   );
 })();
