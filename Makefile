@@ -30,6 +30,7 @@ peers:
 # missing interop peer from a skip into a failure.
 race:
 	FASTWS_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -tags purego -count=1 ./wsframe
 	cd bench && $(GO) test -count=1 ./...
 
 # Allocation counts: sync.Pool drops items at random under -race, so these

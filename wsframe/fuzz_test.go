@@ -92,6 +92,11 @@ func FuzzUTF8(f *testing.F) {
 	for _, s := range utf8Samples {
 		f.Add([]byte(s), uint8(len(s)/2))
 	}
+	// Inputs of 64 bytes and more take the vector validator where there is
+	// one.
+	for _, s := range utf8Corpus() {
+		f.Add(s[:200], uint8(67))
+	}
 	f.Fuzz(func(t *testing.T, p []byte, cut uint8) {
 		i := min(int(cut), len(p))
 		var v UTF8

@@ -1,7 +1,5 @@
 package wsframe
 
-import "unicode/utf8"
-
 // UTF8 validates UTF-8 incrementally: a text message arriving in frames, and
 // frames arriving in parts, are fed to it in order. It fails fast: Feed
 // returns false at the first byte that can no longer be part of a valid
@@ -89,8 +87,8 @@ func (v *UTF8) Feed(p []byte) bool {
 		v.need--
 		i++
 	}
-	// Whole sequences go to the standard library's validator, which has
-	// the fast ASCII path; only a sequence cut off at the end is ours.
+	// Whole sequences go to a block validator (vectorised where the CPU
+	// allows); only a sequence cut off at the end is checked here.
 	end := len(p)
 	for k := 1; k <= 3 && k <= len(p)-i; k++ {
 		c := p[len(p)-k]
@@ -101,7 +99,7 @@ func (v *UTF8) Feed(p []byte) bool {
 			break
 		}
 	}
-	if !utf8.Valid(p[i:end]) {
+	if !validWhole(p[i:end]) {
 		return false
 	}
 	if end == len(p) {
