@@ -59,6 +59,9 @@ func ServeChild(name string, compress bool, addr string, stdout io.Writer) error
 		// they are for this machine only.
 		return fmt.Errorf("address %q is not a loopback IP address", addr)
 	}
+	if err := startProfile(); err != nil {
+		return fmt.Errorf("starting the profile: %w", err)
+	}
 	nofile, err := procstat.RaiseFileLimit()
 	if err != nil {
 		return fmt.Errorf("raising the file limit: %w", err)
@@ -186,8 +189,16 @@ func (p *serverProcess) collectGarbage(timeout time.Duration) error {
 	}
 }
 
-// stop kills the process and waits for it to go.
+// stop asks the process to end with SIGTERM (a profiling server writes
+// its profiles then; the others die at once) and kills it if it has not
+// gone after a few seconds.
 func (p *serverProcess) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		return
+	case <-time.After(5 * time.Second):
+	}
 	_ = p.cmd.Process.Kill()
 	select {
 	case <-p.exited:

@@ -34,6 +34,7 @@ func run() int {
 		text        = flag.Bool("text", false, "send text messages instead of binary")
 		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
 		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
+		profileDir  = flag.String("profile", "", "write CPU and allocation profiles of each server run to `DIR` (NAME-K.cpu.pprof and NAME-K.alloc.pprof, K counting that server's runs: the cells in order, then the memory section)")
 		compressed  = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
 	)
 	flag.Parse()
@@ -84,12 +85,25 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "echobench:", err)
 		return 1
 	}
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, "echobench:", err)
+			return 1
+		}
+	}
+	runs := map[string]int{}
 	opts.Command = func(name string, compress bool) *exec.Cmd {
 		args := []string{"-serve", name, "-addr", "127.0.0.1:0"}
 		if compress {
 			args = append(args, "-compressed")
 		}
-		return exec.Command(self, args...)
+		cmd := exec.Command(self, args...)
+		if *profileDir != "" {
+			runs[name]++
+			prefix := filepath.Join(*profileDir, fmt.Sprintf("%s-%d", name, runs[name]))
+			cmd.Env = append(os.Environ(), harness.ProfileEnv+"="+prefix)
+		}
+		return cmd
 	}
 
 	md := harness.Run(opts).Markdown()
