@@ -4,7 +4,6 @@ package interop
 // permessage-deflate (see doc.go), as the fastws client runs it.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	mrand "math/rand/v2"
@@ -181,27 +180,7 @@ func pipelinedMixedN(ctx context.Context, c *echoClient, n int) (string, error) 
 // NextWriter in four writes: one compressed message.
 func fragmentedJSONSent(ctx context.Context, c *echoClient) (string, error) {
 	parts := [][]byte{jsonText(25000)(), jsonText(25000)(), jsonText(25000)(), jsonText(25000)()}
-	w, err := c.conn.NextWriter(ctx, fastws.Text)
-	if err != nil {
-		return "", fmt.Errorf("NextWriter: %w", err)
-	}
-	for i, p := range parts {
-		if n, err := w.Write(p); err != nil || n != len(p) {
-			_ = w.Close()
-			return "", fmt.Errorf("write %d: wrote %d of %d: %v", i, n, len(p), err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		return "", fmt.Errorf("closing the message writer: %w", err)
-	}
-	typ, got, err := c.conn.ReadMessage(ctx)
-	if err != nil {
-		return "", fmt.Errorf("ReadMessage: %w", err)
-	}
-	if err := sameMessage(typ, got, fastws.Text, bytes.Join(parts, nil)); err != nil {
-		return "", err
-	}
-	return "4 writes streamed with NextWriter, echoed as one message", nil
+	return streamedEcho(ctx, c, fastws.Text, parts)
 }
 
 // fragmentedReceivedMessage asks the server for a fragmented message and

@@ -75,7 +75,13 @@ func fragmentedTextSent(ctx context.Context, c *echoClient) (string, error) {
 // 40,000 bytes and a last one of 5 make four frames.
 func fragmentedBinarySent(ctx context.Context, c *echoClient) (string, error) {
 	parts := [][]byte{randomBytes(40000)(), randomBytes(40000)(), randomBytes(40000)(), randomBytes(5)()}
-	w, err := c.conn.NextWriter(ctx, fastws.Binary)
+	return streamedEcho(ctx, c, fastws.Binary, parts)
+}
+
+// streamedEcho writes parts as one message of type typ with NextWriter, a
+// Write each, and checks that the echo is that message.
+func streamedEcho(ctx context.Context, c *echoClient, typ fastws.MessageType, parts [][]byte) (string, error) {
+	w, err := c.conn.NextWriter(ctx, typ)
 	if err != nil {
 		return "", fmt.Errorf("NextWriter: %w", err)
 	}
@@ -88,14 +94,14 @@ func fragmentedBinarySent(ctx context.Context, c *echoClient) (string, error) {
 	if err := w.Close(); err != nil {
 		return "", fmt.Errorf("closing the message writer: %w", err)
 	}
-	typ, got, err := c.conn.ReadMessage(ctx)
+	gotTyp, got, err := c.conn.ReadMessage(ctx)
 	if err != nil {
 		return "", fmt.Errorf("ReadMessage: %w", err)
 	}
-	if err := sameMessage(typ, got, fastws.Binary, bytes.Join(parts, nil)); err != nil {
+	if err := sameMessage(gotTyp, got, typ, bytes.Join(parts, nil)); err != nil {
 		return "", err
 	}
-	return "4 writes streamed with NextWriter, echoed as one message", nil
+	return fmt.Sprintf("%d writes streamed with NextWriter, echoed as one message", len(parts)), nil
 }
 
 // fragmentedReceived asks the server for a fragmented message and reads
