@@ -10,20 +10,31 @@ import (
 // a payload arriving in parts can be unmasked part by part. Masking is its
 // own inverse: the same call masks and unmasks.
 //
-// It works on 32 bytes per step with 64-bit words, and on any alignment: the
-// loads and stores are unaligned-safe on every architecture Go supports.
+// On amd64, inputs longer than a hundred bytes or so go through AVX2 or
+// SSE2 assembly (mask_amd64.s); elsewhere, with the purego build tag, and
+// for short inputs and tails it works on 32 bytes per step with 64-bit
+// words.
+// Either way any alignment is fine: the loads and stores are
+// unaligned-safe on every architecture Go supports.
 func Mask(key [4]byte, pos int, b []byte) int {
 	if len(b) == 0 {
 		return pos & 3
 	}
 	// Rotate the key so that its byte at pos lines up with b[0].
 	k32 := bits.RotateLeft32(binary.LittleEndian.Uint32(key[:]), -8*(pos&3))
-	maskWords(k32, b)
+	// Short inputs skip the vector dispatch, whose call alone would be a
+	// large part of their cost.
+	rest := b
+	if len(b) >= maskBlocksMin {
+		rest = maskBlocks(k32, b)
+	}
+	maskWords(k32, rest)
 	return (pos + len(b)) & 3
 }
 
 // maskWords masks b with k32, whose low byte applies to b[0]. It is the
-// pure-Go path.
+// pure-Go path: the whole of b without the assembly, and the short inputs
+// and tails the assembly leaves over with it.
 func maskWords(k32 uint32, b []byte) {
 	k := uint64(k32)<<32 | uint64(k32)
 	for len(b) >= 32 {
