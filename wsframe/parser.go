@@ -163,31 +163,39 @@ func (p *Parser) Remaining() int64 {
 	return p.remain
 }
 
-func (p *Parser) fail(err error) (int, Event, error) {
+func (p *Parser) fail(err error) (int, error) {
 	p.err = err
-	return 0, Event{}, err
+	return 0, err
 }
 
 // Parse consumes a prefix of b and reports at most one event. It returns
 // how many bytes it consumed; call it again with the rest. When it returns
 // NoEvent having consumed all of b, it needs more input.
 func (p *Parser) Parse(b []byte) (n int, ev Event, err error) {
+	n, err = p.Next(b, &ev)
+	return n, ev, err
+}
+
+// Next is Parse with the event written to *ev, which a driver can keep in
+// place instead of copying it up its call chain.
+func (p *Parser) Next(b []byte, ev *Event) (n int, err error) {
+	*ev = Event{}
 	switch {
 	case p.err != nil:
-		return 0, ev, p.err
+		return 0, p.err
 	case p.closed:
-		return len(b), ev, nil
+		return len(b), nil
 	case p.inPayload:
-		return p.dataPart(b, 0, false)
+		return p.dataPart(b, 0, false, ev)
 	case p.inControl:
-		return p.controlPart(b, 0)
+		return p.controlPart(b, 0, ev)
 	}
 	h, n, complete, err := p.header(b)
 	if err != nil {
 		return p.fail(err)
 	}
 	if !complete {
-		return n, ev, nil
+		return n, nil
 	}
 	if err := p.check(h); err != nil {
 		return p.fail(err)
@@ -196,7 +204,7 @@ func (p *Parser) Parse(b []byte) (n int, ev Event, err error) {
 	p.remain = h.Length
 	p.maskPos = 0
 	if h.Opcode.IsControl() {
-		return p.controlPart(b[n:], n)
+		return p.controlPart(b[n:], n, ev)
 	}
 	if h.Opcode != OpContinuation {
 		p.msgOp = h.Opcode
@@ -206,7 +214,7 @@ func (p *Parser) Parse(b []byte) (n int, ev Event, err error) {
 	}
 	p.msgLen += h.Length
 	p.inPayload = true
-	return p.dataPart(b[n:], n, true)
+	return p.dataPart(b[n:], n, true, ev)
 }
 
 // header returns the next frame header, gathering it in hbuf when it is
@@ -302,7 +310,7 @@ func (p *Parser) checkMessageSize(h Header) error {
 
 // dataPart reports the next part of a data frame's payload from b; n is the
 // number of bytes already consumed for this event.
-func (p *Parser) dataPart(b []byte, n int, first bool) (int, Event, error) {
+func (p *Parser) dataPart(b []byte, n int, first bool, ev *Event) (int, error) {
 	take := len(b)
 	if int64(take) > p.remain {
 		take = int(p.remain)
@@ -316,7 +324,7 @@ func (p *Parser) dataPart(b []byte, n int, first bool) (int, Event, error) {
 	if text && !p.utf8.Feed(part) {
 		return p.fail(ErrInvalidUTF8)
 	}
-	ev := Event{
+	*ev = Event{
 		Kind:       DataEvent,
 		Header:     p.h,
 		Payload:    part,
@@ -329,6 +337,7 @@ func (p *Parser) dataPart(b []byte, n int, first bool) (int, Event, error) {
 		p.inPayload = false
 		if p.h.Fin {
 			if text && !p.utf8.Complete() {
+				*ev = Event{}
 				return p.fail(ErrInvalidUTF8)
 			}
 			p.msgOp = 0
@@ -336,30 +345,30 @@ func (p *Parser) dataPart(b []byte, n int, first bool) (int, Event, error) {
 			p.compressed = false
 		}
 	}
-	return n + take, ev, nil
+	return n + take, nil
 }
 
 // controlPart gathers a control frame's payload and reports the frame once
 // it is whole. The payload is unmasked where it lies when the input holds
 // it all, and copied to cbuf only when it is split across inputs.
-func (p *Parser) controlPart(b []byte, n int) (int, Event, error) {
+func (p *Parser) controlPart(b []byte, n int, ev *Event) (int, error) {
 	length := int(p.h.Length)
 	if !p.inControl && len(b) >= length {
-		return p.finishControl(b[:length:length], n+length)
+		return p.finishControl(b[:length:length], n+length, ev)
 	}
 	take := min(length-int(p.cn), len(b))
 	copy(p.cbuf[p.cn:], b[:take])
 	p.cn += uint8(take)
 	p.inControl = true
 	if int(p.cn) < length {
-		return n + take, Event{}, nil
+		return n + take, nil
 	}
 	p.inControl = false
 	p.cn = 0
-	return p.finishControl(p.cbuf[:length:length], n+take)
+	return p.finishControl(p.cbuf[:length:length], n+take, ev)
 }
 
-func (p *Parser) finishControl(payload []byte, n int) (int, Event, error) {
+func (p *Parser) finishControl(payload []byte, n int, ev *Event) (int, error) {
 	if p.h.Masked {
 		Mask(p.h.Mask, 0, payload)
 	}
@@ -369,7 +378,8 @@ func (p *Parser) finishControl(payload []byte, n int) (int, Event, error) {
 		}
 		p.closed = true
 	}
-	return n, Event{Kind: ControlEvent, Header: p.h, Payload: payload, First: true, Last: true}, nil
+	*ev = Event{Kind: ControlEvent, Header: p.h, Payload: payload, First: true, Last: true}
+	return n, nil
 }
 
 // CheckInflated checks the decompressed payload of a compressed data
