@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/fastws/fastws/internal/bufpool"
@@ -49,6 +50,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 			u.header([]byte(name), []byte(v), opts)
 		}
 	}
+	if u.wantsExtensions(opts) {
+		u.extensions = strings.Join(r.Header.Values("Sec-WebSocket-Extensions"), ",")
+	}
 	rej := u.check(opts)
 	var neg negotiated
 	if rej == nil {
@@ -76,7 +80,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 		hs.rend = copy(*hs.rbuf, early)
 	}
 	resp := bufpool.Get(512)
-	*resp = appendSwitching((*resp)[:0], u.key, &neg, opts.ResponseHeader)
+	var accept [28]byte
+	acceptKey(&accept, u.key)
+	*resp = appendSwitching((*resp)[:0], &accept, &neg, opts.ResponseHeader)
 	_, err = netConn.Write(*resp)
 	bufpool.Put(resp)
 	if err != nil {
@@ -84,7 +90,7 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 		bufpool.Put(hs.rbuf)
 		return nil, fmt.Errorf("fastws: Upgrade: writing the response: %w", err)
 	}
-	return newConn(netConn, ServerSide, &opts.ConnOptions, hs), nil
+	return newConn(netConn, ServerSide, &opts.ConnOptions, &hs), nil
 }
 
 // Accept performs the server side of the opening handshake on a raw
@@ -101,56 +107,87 @@ func Accept(conn net.Conn, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &defaultAcceptOptions
 	}
-	hs, err := acceptHandshake(conn, opts)
-	if err != nil {
+	// The deadline is set here rather than in acceptHandshake to keep
+	// the deepest call chains of the handshake short (see answerRequest).
+	_ = conn.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
+	c := allocConn(conn, ServerSide)
+	var hs handshakeResult
+	if err := c.acceptHandshake(opts, &hs); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	return newConn(conn, ServerSide, &opts.ConnOptions, hs), nil
+	_ = conn.SetDeadline(time.Time{})
+	c.setup(&opts.ConnOptions, &hs)
+	return c, nil
 }
 
 // acceptHandshake reads, checks and answers the request. It allocates
 // nothing on success: the request is parsed in a pooled buffer, which then
 // becomes the connection's read buffer with any bytes that followed it.
-func acceptHandshake(conn net.Conn, opts *AcceptOptions) (handshakeResult, error) {
-	_ = conn.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
+func (c *Conn) acceptHandshake(opts *AcceptOptions, hs *handshakeResult) error {
 	buf := bufpool.Get(opts.maxHeaderBytes())
-	b := *buf
-	var u upgradeRequest
-	end, n, err := readHead(conn, b)
-	if err == errHeadTooBig {
-		u.headerTooBig = true
-	} else if err != nil {
+	end, n, err := readHead(transportReader{c}, *buf)
+	tooBig := err == errHeadTooBig
+	if err != nil && !tooBig {
 		bufpool.Put(buf)
-		return handshakeResult{}, fmt.Errorf("fastws: reading the handshake request: %w", err)
+		return wrapError("fastws: reading the handshake request", err)
 	}
+	out := bufpool.Get(512)
+	if tooBig {
+		end = 0
+	}
+	key, rej := checkRequest(out, (*buf)[:end], tooBig, opts, &hs.negotiated)
+	if rej == nil {
+		var accept [28]byte
+		acceptKey(&accept, key)
+		*out = appendSwitching((*out)[:0], &accept, &hs.negotiated, opts.ResponseHeader)
+	}
+	err = c.write(*out, nil)
+	bufpool.Put(out)
+	switch {
+	case rej != nil:
+		bufpool.Put(buf)
+		return rej.err()
+	case err != nil:
+		bufpool.Put(buf)
+		return wrapError("fastws: writing the handshake response", err)
+	}
+	hs.rbuf, hs.rpos, hs.rend = buf, end, n
+	return nil
+}
+
+// checkRequest parses and checks the request head. It returns the
+// client's key, with what was negotiated in neg, or the refusal, which it
+// puts in out.
+//
+// It is kept out of line so that the parsed request, over a hundred
+// bytes, is off the stack by the time the key is hashed and the answer
+// written: a connection's goroutine then never outgrows its first 2 KiB
+// stack, which is most of what an idle connection costs (see sysConn).
+//
+//go:noinline
+func checkRequest(out *[]byte, head []byte, tooBig bool, opts *AcceptOptions, neg *negotiated) ([]byte, *rejection) {
+	u := upgradeRequest{headerTooBig: tooBig}
 	var rej *rejection
-	if !u.headerTooBig {
+	if !tooBig {
 		u.protocol = len(opts.Subprotocols)
-		rej = parseRequestHead(b[:end], &u, opts)
+		rej = parseRequestHead(head, &u, opts)
 	}
 	if rej == nil {
 		rej = u.check(opts)
 	}
-	var neg negotiated
+	if rej == nil && u.wantsExtensions(opts) {
+		u.extensions = joinHeaderLines(head, "Sec-WebSocket-Extensions")
+	}
 	if rej == nil {
-		neg, rej = u.negotiate(opts)
+		*neg, rej = u.negotiate(opts)
 	}
-	out := bufpool.Get(512)
-	defer bufpool.Put(out)
 	if rej != nil {
+		*neg = negotiated{}
 		*out = appendRejection((*out)[:0], rej)
-		_, _ = conn.Write(*out)
-		bufpool.Put(buf)
-		return handshakeResult{}, rej.err()
+		return nil, rej
 	}
-	*out = appendSwitching((*out)[:0], u.key, &neg, opts.ResponseHeader)
-	if _, err := conn.Write(*out); err != nil {
-		bufpool.Put(buf)
-		return handshakeResult{}, fmt.Errorf("fastws: writing the handshake response: %w", err)
-	}
-	_ = conn.SetDeadline(time.Time{})
-	return handshakeResult{negotiated: neg, rbuf: buf, rpos: end, rend: n}, nil
+	return u.key, nil
 }
 
 // parseRequestHead parses a request head (request line, header lines and
@@ -196,6 +233,26 @@ func parseRequestHead(head []byte, u *upgradeRequest, opts *AcceptOptions) *reje
 			if err := opts.OnHeader(name, value); err != nil {
 				return callbackRejection(err)
 			}
+		}
+	}
+}
+
+// joinHeaderLines returns the values of every header line called name in
+// a request head that parseRequestHead accepted, joined by commas.
+func joinHeaderLines(head []byte, name string) string {
+	var b strings.Builder
+	_, rest, _ := nextLine(head) // the request line
+	for {
+		line, next, ok := nextLine(rest)
+		if !ok || len(line) == 0 {
+			return b.String()
+		}
+		rest = next
+		if n, v, ok := headerLine(line); ok && equalFold(n, name) {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.Write(v)
 		}
 	}
 }

@@ -40,13 +40,15 @@ func BenchmarkEcho(b *testing.B) {
 func BenchmarkAcceptHandshake(b *testing.B) {
 	request := []byte(rawUpgrade("/", "Origin: http://example.com"))
 	conn := &fakeConn{}
+	c := allocConn(conn, ServerSide)
 	r := bytes.NewReader(nil)
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Reset(request)
 		conn.in = r
 		conn.out.Reset()
-		hs, err := acceptHandshake(conn, &defaultAcceptOptions)
+		var hs handshakeResult
+		err := c.acceptHandshake(&defaultAcceptOptions, &hs)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -120,7 +120,7 @@ func (c *Conn) awaitClose() {
 			c.closeTransport()
 			return
 		}
-		if _, err := c.nextEvent(); err != nil && c.peerClose == nil {
+		if err := c.next(); err != nil && c.peerClose == nil {
 			c.closeTransport()
 			return
 		}

@@ -35,7 +35,7 @@ const (
 type Conn struct {
 	t        io.ReadWriteCloser
 	nc       net.Conn // t, when it is a net.Conn
-	writev   bool     // t takes net.Buffers in one system call
+	sys      sysConn  // system calls on t, when it is a socket
 	role     Role
 	opts     ConnOptions
 	protocol string
@@ -49,8 +49,7 @@ type Conn struct {
 	readMu  lock
 	rdl     deadline
 	parser  wsframe.Parser
-	rbuf    *[]byte // nil while an idle connection waits, with raw
-	raw     *rawReader
+	rbuf    *[]byte // nil while an idle connection waits on a socket
 	rpos    int
 	rend    int
 	readErr error
@@ -58,6 +57,7 @@ type Conn struct {
 	dfl     *deflateState
 	frame   frameAssembly
 	msg     messageReadState
+	ev      wsframe.Event // the event next parsed, kept here rather than copied up the call chain
 
 	// Write side.
 	msgMu    lock // held from a data message's first frame to its last
@@ -67,8 +67,6 @@ type Conn struct {
 	writeErr error
 	rawMsg   bool // a fragmented message sent with WriteFrame holds msgMu
 	hdr      [wsframe.MaxHeaderSize]byte
-	vec      [2][]byte
-	wv       net.Buffers
 	wmsg     messageWriteState
 
 	// Closing handshake.
@@ -85,28 +83,51 @@ type Conn struct {
 // half-close and vectored writes are used when t has them, as a
 // *net.TCPConn does. opts may be nil.
 func NewConn(t io.ReadWriteCloser, role Role, opts *ConnOptions) *Conn {
-	return newConn(t, role, opts, handshakeResult{})
+	return newConn(t, role, opts, &handshakeResult{})
 }
 
 // newConn builds a Conn from what the handshake left: its negotiated
 // settings, and a buffer with any bytes read past its end.
-func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeResult) *Conn {
+func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs *handshakeResult) *Conn {
+	c := allocConn(t, role)
+	c.setup(opts, hs)
+	return c
+}
+
+// allocConn returns a Conn over t that can do I/O but is not set up yet:
+// Accept runs its handshake through it, so that the handshake's reads and
+// writes take the same short paths as the connection's.
+func allocConn(t io.ReadWriteCloser, role Role) *Conn {
 	c := &Conn{
-		t:        t,
-		role:     role,
-		protocol: hs.protocol,
-		exts:     hs.extensions,
-		closed:   make(chan struct{}),
-		readMu:   newLock(),
-		msgMu:    newLock(),
-		wireMu:   newLock(),
+		t:      t,
+		role:   role,
+		closed: make(chan struct{}),
+		readMu: newLock(),
+		msgMu:  newLock(),
+		wireMu: newLock(),
 	}
 	c.closeFn = c.closeTransport
+	if nc, ok := t.(net.Conn); ok {
+		c.nc = nc
+	}
+	if d, ok := t.(interface{ SetReadDeadline(time.Time) error }); ok {
+		c.rdl.set = d.SetReadDeadline
+	}
+	if d, ok := t.(interface{ SetWriteDeadline(time.Time) error }); ok {
+		c.wdl.set = d.SetWriteDeadline
+	}
+	c.sys.init(c, t)
+	return c
+}
+
+// setup applies the options and what the handshake settled.
+func (c *Conn) setup(opts *ConnOptions, hs *handshakeResult) {
+	c.protocol, c.exts = hs.protocol, hs.extensions
 	if opts != nil {
 		c.opts = *opts
 	}
 	cfg := wsframe.Config{
-		Role:           role,
+		Role:           c.role,
 		MaxMessageSize: c.opts.MaxMessageSize,
 		MaxFrameSize:   c.opts.MaxFrameSize,
 		Rsv:            hs.rsv,
@@ -125,22 +146,7 @@ func newConn(t io.ReadWriteCloser, role Role, opts *ConnOptions, hs handshakeRes
 	}
 	c.parser.Reset(cfg)
 	c.sender.Reset(cfg)
-	if nc, ok := t.(net.Conn); ok {
-		c.nc = nc
-	}
-	switch t.(type) {
-	case *net.TCPConn, *net.UnixConn:
-		c.writev = true
-	}
-	if d, ok := t.(interface{ SetReadDeadline(time.Time) error }); ok {
-		c.rdl.set = d.SetReadDeadline
-	}
-	if d, ok := t.(interface{ SetWriteDeadline(time.Time) error }); ok {
-		c.wdl.set = d.SetWriteDeadline
-	}
 	c.rbuf, c.rpos, c.rend = hs.rbuf, hs.rpos, hs.rend
-	c.raw = newRawReader(c, t)
-	return c
 }
 
 // Subprotocol returns the subprotocol the handshake selected, or "".

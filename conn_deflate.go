@@ -90,7 +90,7 @@ type inflateSource struct {
 	last  bool   // the message's last payload byte has been parsed
 }
 
-func (s *inflateSource) begin(ev wsframe.Event) {
+func (s *inflateSource) begin(ev *wsframe.Event) {
 	s.first, s.fresh, s.last = ev.Payload, true, ev.EndOfMessage()
 }
 
@@ -104,10 +104,9 @@ func (s *inflateSource) Next() ([]byte, bool, error) {
 	if s.last {
 		return nil, true, nil
 	}
-	ev, err := s.c.nextDataEvent()
-	if err != nil {
+	if err := s.c.nextData(); err != nil {
 		return nil, false, err
 	}
-	s.last = ev.EndOfMessage()
-	return ev.Payload, s.last, nil
+	s.last = s.c.ev.EndOfMessage()
+	return s.c.ev.Payload, s.last, nil
 }

@@ -78,7 +78,11 @@ func (d *deadline) setUser(t time.Time) error {
 }
 
 // ctxErr turns an error from an interrupted call into the context's error,
-// keeping the original for errors.Is.
+// keeping the original for errors.Is. It is out of line: inlined, its
+// temporaries would sit in the frames of the read and write paths, whose
+// depth decides a connection's stack size (see sysConn).
+//
+//go:noinline
 func ctxErr(ctx context.Context, err error) error {
 	if err == nil {
 		return nil

@@ -320,7 +320,7 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 		return nil, resp, err
 	}
 	hs.rbuf, hs.rpos, hs.rend = buf, end, n
-	return newConn(conn, ClientSide, &opts.ConnOptions, hs), resp, nil
+	return newConn(conn, ClientSide, &opts.ConnOptions, &hs), resp, nil
 }
 
 // checkSwitching checks a 101 answer against the request.

@@ -2,6 +2,7 @@ package fastws
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 
@@ -77,3 +78,13 @@ func (closedError) Is(target error) bool { return target == net.ErrClosed }
 // ErrWriterClosed is returned by a message writer used after Close, and by
 // a message reader used after the next message began.
 var ErrWriterClosed = errors.New("fastws: message writer or reader used after it was finished")
+
+// wrapError is fmt.Errorf("%s: %w", context, err), kept out of line: the
+// temporaries of an inlined fmt.Errorf would sit in the caller's stack
+// frame, and the callers are on the paths whose depth decides a
+// connection's stack size.
+//
+//go:noinline
+func wrapError(context string, err error) error {
+	return fmt.Errorf("%s: %w", context, err)
+}

@@ -89,7 +89,7 @@ func FuzzInflate(f *testing.F) {
 			agreement: deflateAgreementForTest(), level: 1, threshold: 128,
 		}}}
 		conn := &fakeConn{in: bytes.NewReader(input)}
-		c := newConn(conn, ClientSide, &ConnOptions{MaxMessageSize: limit}, hs)
+		c := newConn(conn, ClientSide, &ConnOptions{MaxMessageSize: limit}, &hs)
 		for range 1000 {
 			_, msg, err := c.ReadMessage(testCtx(t))
 			if len(msg) > limit {

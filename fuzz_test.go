@@ -29,7 +29,8 @@ func FuzzAcceptRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
 		conn := &fakeConn{in: iotest.HalfReader(bytes.NewReader(input))}
-		hs, err := acceptHandshake(conn, opts)
+		var hs handshakeResult
+		err := allocConn(conn, ServerSide).acceptHandshake(opts, &hs)
 		out := conn.out.String()
 		if err != nil {
 			var he *HandshakeError

@@ -100,21 +100,23 @@ func pair(t testing.TB, viaHTTP bool, aopts *AcceptOptions, dopts *DialOptions) 
 // reports how it ended.
 func echo(c *Conn) <-chan error {
 	done := make(chan error, 1)
-	go func() {
-		ctx := context.Background()
-		var buf []byte
-		for {
-			typ, msg, err := c.AppendMessage(ctx, buf[:0])
-			if err != nil {
-				done <- err
-				return
-			}
-			buf = msg
-			if err := c.WriteMessage(ctx, typ, msg); err != nil {
-				done <- err
-				return
-			}
-		}
-	}()
+	go func() { done <- echoLoop(c) }()
 	return done
+}
+
+// echoLoop serves messages back to the peer on this goroutine until the
+// connection ends, as an application's echo handler would.
+func echoLoop(c *Conn) error {
+	ctx := context.Background()
+	var buf []byte
+	for {
+		typ, msg, err := c.AppendMessage(ctx, buf[:0])
+		if err != nil {
+			return err
+		}
+		buf = msg
+		if err := c.WriteMessage(ctx, typ, msg); err != nil {
+			return err
+		}
+	}
 }

@@ -52,6 +52,19 @@ type messageReadState struct {
 // beginMessage skips the rest of any message in progress and waits for the
 // first frame of the next one.
 func (c *Conn) beginMessage() error {
+	if err := c.newMessage(); err != nil {
+		return err
+	}
+	if err := c.nextData(); err != nil {
+		return err
+	}
+	c.startMessage()
+	return nil
+}
+
+// newMessage skips the rest of any message in progress and gets ready for
+// the next one.
+func (c *Conn) newMessage() error {
 	m := &c.msg
 	if m.active && !m.ended {
 		if err := c.skipMessage(); err != nil {
@@ -62,10 +75,13 @@ func (c *Conn) beginMessage() error {
 	m.active = false
 	m.streamed = false
 	m.pending = nil
-	ev, err := c.nextDataEvent()
-	if err != nil {
-		return err
-	}
+	return nil
+}
+
+// startMessage records the message that the data event in c.ev begins.
+func (c *Conn) startMessage() {
+	m := &c.msg
+	ev := &c.ev
 	m.active = true
 	m.typ = MessageType(ev.Message)
 	m.compressed = ev.Compressed
@@ -74,11 +90,10 @@ func (c *Conn) beginMessage() error {
 		m.ended = false
 		c.dfl.src.begin(ev)
 		c.dfl.dec.Begin(&c.dfl.src)
-		return nil
+		return
 	}
 	m.pending = ev.Payload
 	m.ended = ev.EndOfMessage()
-	return nil
 }
 
 // skipMessage reads the rest of the current message and drops it. A
@@ -92,7 +107,7 @@ func (c *Conn) skipMessage() error {
 		if m.compressed {
 			_, err = c.readInflated(scratch[:])
 		} else {
-			_, err = c.nextMessageEvent()
+			err = c.nextMessagePart()
 		}
 		if err != nil && err != io.EOF {
 			return err
@@ -101,27 +116,15 @@ func (c *Conn) skipMessage() error {
 	return nil
 }
 
-// nextDataEvent returns the next data event, acting on control frames on
-// the way.
-func (c *Conn) nextDataEvent() (wsframe.Event, error) {
-	for {
-		ev, err := c.nextEvent()
-		if err != nil || ev.Kind == wsframe.DataEvent {
-			return ev, err
-		}
-	}
-}
-
-// nextMessageEvent parses the next data event of the current
+// nextMessagePart parses the next data event of the current
 // (uncompressed) message and records it as pending.
-func (c *Conn) nextMessageEvent() (wsframe.Event, error) {
-	ev, err := c.nextDataEvent()
-	if err != nil {
-		return ev, err
+func (c *Conn) nextMessagePart() error {
+	if err := c.nextData(); err != nil {
+		return err
 	}
-	c.msg.pending = ev.Payload
-	c.msg.ended = ev.EndOfMessage()
-	return ev, nil
+	c.msg.pending = c.ev.Payload
+	c.msg.ended = c.ev.EndOfMessage()
+	return nil
 }
 
 // readInflated inflates the next bytes of the current compressed message
@@ -178,10 +181,24 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		return 0, dst, err
 	}
 	defer c.endRead(stop)
+	// The wait for the message is in this function rather than in a
+	// helper: it is where an idle connection parks, and every frame
+	// between here and the system call adds to its stack (see sysConn).
+	// For the same reason anything that needs more than a few words of
+	// stack is out of line.
 	m := &c.msg
+	ev := &c.ev
 	if !m.active || m.streamed || m.ended && len(m.pending) == 0 {
-		if err := c.beginMessage(); err != nil {
+		if err := c.newMessage(); err != nil {
 			return 0, dst, ctxErr(ctx, err)
+		}
+		for !m.active {
+			if err := c.next(); err != nil {
+				return 0, dst, ctxErr(ctx, err)
+			}
+			if ev.Kind == wsframe.DataEvent {
+				c.startMessage()
+			}
 		}
 	}
 	if m.compressed {
@@ -196,26 +213,37 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		}
 		rem := c.parser.Remaining()
 		if c.rpos < c.rend || rem < directReadMin {
-			if _, err := c.nextMessageEvent(); err != nil {
+			if err := c.next(); err != nil {
 				return m.typ, dst, ctxErr(ctx, err)
+			}
+			if ev.Kind == wsframe.DataEvent {
+				m.pending = ev.Payload
+				m.ended = ev.EndOfMessage()
 			}
 			continue
 		}
-		// Read the rest of this frame straight into dst, growing it at
-		// most to double what has arrived.
-		room := cap(dst) - len(dst)
-		if int64(room) < rem && room < max(len(dst), c.opts.readBufferSize()) {
-			dst = slices.Grow(dst, int(min(rem, int64(max(len(dst), c.opts.readBufferSize())))))
-			room = cap(dst) - len(dst)
-		}
-		want := int(min(rem, int64(room)))
-		ev, err := c.readDirect(dst[len(dst) : len(dst)+want])
+		// Read the rest of this frame straight into dst.
+		dst = c.growForPayload(dst, rem)
+		err := c.readDirect(dst[len(dst):min(cap(dst), len(dst)+int(min(rem, int64(cap(dst)))))])
 		dst = dst[:len(dst)+len(ev.Payload)]
 		if err != nil {
 			return m.typ, dst, ctxErr(ctx, err)
 		}
 		m.ended = ev.EndOfMessage()
 	}
+}
+
+// growForPayload makes room in dst for up to rem more payload bytes,
+// growing it at most to double what has arrived: memory follows the
+// bytes a peer actually sends, not the length it announces.
+//
+//go:noinline
+func (c *Conn) growForPayload(dst []byte, rem int64) []byte {
+	room := cap(dst) - len(dst)
+	if int64(room) < rem && room < max(len(dst), c.opts.readBufferSize()) {
+		dst = slices.Grow(dst, int(min(rem, int64(max(len(dst), c.opts.readBufferSize())))))
+	}
+	return dst
 }
 
 // appendInflated appends the rest of the current compressed message to
@@ -326,17 +354,16 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		}
 		rem := c.parser.Remaining()
 		if c.rpos == c.rend && rem >= directReadMin && len(p) >= directReadMin {
-			ev, err := c.readDirect(p[:min(int64(len(p)), rem)])
-			if err != nil {
+			if err := c.readDirect(p[:min(int64(len(p)), rem)]); err != nil {
 				return 0, err
 			}
-			m.ended = ev.EndOfMessage()
-			if n := len(ev.Payload); n > 0 {
+			m.ended = c.ev.EndOfMessage()
+			if n := len(c.ev.Payload); n > 0 {
 				return n, r.endIfDone(m)
 			}
 			continue
 		}
-		if _, err := c.nextMessageEvent(); err != nil {
+		if err := c.nextMessagePart(); err != nil {
 			return 0, err
 		}
 	}

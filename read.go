@@ -51,31 +51,43 @@ func (c *Conn) releaseReadBuffers() {
 	c.frame.release()
 }
 
-// nextEvent returns the next data or control event, reading from the
-// transport as needed. Control frames have been acted on (pong sent,
-// close answered) when it returns them.
-func (c *Conn) nextEvent() (wsframe.Event, error) {
+// next parses the next data or control event into c.ev, reading from the
+// transport as needed. Control frames have been acted on (pong sent, close
+// answered) when it returns them.
+//
+// The event stays in the Conn rather than being returned: it would be
+// copied into the frame of every function on the way up, and the depth of
+// the read path decides how large a connection's stack grows (sysConn).
+func (c *Conn) next() error {
 	for {
 		if c.rpos < c.rend {
-			n, ev, err := c.parser.Parse((*c.rbuf)[c.rpos:c.rend])
+			n, err := c.parser.Next((*c.rbuf)[c.rpos:c.rend], &c.ev)
 			c.rpos += n
-			if err != nil {
-				return ev, c.failRead(err)
+			switch {
+			case err != nil:
+				return c.failRead(err)
+			case c.ev.Kind == wsframe.NoEvent:
+				continue
+			case c.ev.Kind == wsframe.ControlEvent:
+				c.control()
 			}
-			switch ev.Kind {
-			case wsframe.DataEvent:
-				return ev, nil
-			case wsframe.ControlEvent:
-				c.control(ev)
-				return ev, nil
-			}
-			continue
+			return nil
 		}
 		if c.readErr != nil {
-			return wsframe.Event{}, c.readErr
+			return c.readErr
 		}
 		if err := c.fill(); err != nil {
-			return wsframe.Event{}, err
+			return err
+		}
+	}
+}
+
+// nextData is next until a data event, acting on control frames on the
+// way.
+func (c *Conn) nextData() error {
+	for {
+		if err := c.next(); err != nil || c.ev.Kind == wsframe.DataEvent {
+			return err
 		}
 	}
 }
@@ -87,13 +99,20 @@ func (c *Conn) fill() error {
 	c.rpos, c.rend = 0, 0
 	var n int
 	var err error
-	if c.raw != nil {
-		n, err = c.raw.fill()
+	if c.sys.raw == nil {
+		n, err = c.read(nil)
 	} else {
-		if c.rbuf == nil {
-			c.rbuf = bufpool.Get(c.opts.readBufferSize())
+		for {
+			// Borrowed here, high in the call chain: a pool's slow path
+			// allocates, and this is the deepest stack an idle
+			// connection's goroutine reaches (see sysConn).
+			if c.rbuf == nil {
+				c.rbuf = bufpool.Get(c.opts.readBufferSize())
+			}
+			if n, err = c.sys.read(nil); !c.sys.again {
+				break
+			}
 		}
-		n, err = c.t.Read(*c.rbuf)
 	}
 	c.rend = n
 	if n > 0 || err == nil {
@@ -102,22 +121,49 @@ func (c *Conn) fill() error {
 	return c.readFailed(err)
 }
 
+// read reads from the transport into p, or into the read buffer if p is
+// nil, borrowing one from the pool if the connection holds none.
+func (c *Conn) read(p []byte) (int, error) {
+	if c.sys.raw != nil {
+		return c.sys.read(p)
+	}
+	if p == nil {
+		if c.rbuf == nil {
+			c.rbuf = bufpool.Get(c.opts.readBufferSize())
+		}
+		p = *c.rbuf
+	}
+	return c.t.Read(p)
+}
+
+// transportReader reads a Conn's transport: the request head of Accept's
+// handshake is read through it, taking the same paths as the connection's
+// later reads.
+type transportReader struct{ c *Conn }
+
+func (r transportReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	return r.c.read(p)
+}
+
 // readDirect reads payload of the current data frame straight into p,
 // which must be no longer than what remains of the frame, and parses it in
-// place: the event's payload is p[:n].
-func (c *Conn) readDirect(p []byte) (wsframe.Event, error) {
-	n, err := c.t.Read(p)
+// place: the event (in c.ev) has the payload p[:n].
+func (c *Conn) readDirect(p []byte) error {
+	n, err := c.read(p)
 	if n == 0 {
+		c.ev = wsframe.Event{}
 		if err == nil {
-			return wsframe.Event{}, nil
+			return nil
 		}
-		return wsframe.Event{}, c.readFailed(err)
+		return c.readFailed(err)
 	}
-	_, ev, perr := c.parser.Parse(p[:n])
-	if perr != nil {
-		return ev, c.failRead(perr)
+	if _, perr := c.parser.Next(p[:n], &c.ev); perr != nil {
+		return c.failRead(perr)
 	}
-	return ev, nil
+	return nil
 }
 
 // readFailed classifies an error from the transport. A timeout leaves the
@@ -177,12 +223,13 @@ func (c *Conn) refuse(code CloseCode, err error) error {
 	return err
 }
 
-// control acts on a control frame the parser reported.
-func (c *Conn) control(ev wsframe.Event) {
+// control acts on the control frame in c.ev.
+func (c *Conn) control() {
+	ev := &c.ev
 	switch ev.Header.Opcode {
 	case wsframe.OpPing:
 		if !c.opts.DisableAutoPong {
-			_ = c.writeControl(context.Background(), wsframe.OpPong, ev.Payload)
+			c.pong(ev.Payload)
 		}
 		if c.opts.OnPing != nil {
 			c.opts.OnPing(ev.Payload)
@@ -193,21 +240,24 @@ func (c *Conn) control(ev wsframe.Event) {
 			c.opts.OnPong(ev.Payload)
 		}
 	case wsframe.OpClose:
-		code, reason, _ := wsframe.ParseClosePayload(ev.Payload) // checked by the parser
-		ce := &CloseError{Code: code, Reason: string(reason)}
-		c.stateMu.Lock()
-		c.peerClose = ce
-		c.stateMu.Unlock()
-		c.readErr = ce
-		c.stateMu.Lock()
-		weBegan := c.closeSent
-		c.stateMu.Unlock()
-		switch {
-		case weBegan:
-			c.awaitClose()
-		case !c.opts.DisableAutoClose:
-			c.answerClose(code)
-		}
+		c.peerClosed()
+	}
+}
+
+// peerClosed acts on the peer's close frame, in c.ev.
+func (c *Conn) peerClosed() {
+	code, reason, _ := wsframe.ParseClosePayload(c.ev.Payload) // checked by the parser
+	ce := &CloseError{Code: code, Reason: string(reason)}
+	c.stateMu.Lock()
+	c.peerClose = ce
+	weBegan := c.closeSent
+	c.stateMu.Unlock()
+	c.readErr = ce
+	switch {
+	case weBegan:
+		c.awaitClose()
+	case !c.opts.DisableAutoClose:
+		c.answerClose(code)
 	}
 }
 
@@ -268,9 +318,9 @@ func (c *Conn) readFrame() (Frame, error) {
 	if fa.out {
 		fa.release()
 	}
+	ev := &c.ev
 	for !fa.active {
-		ev, err := c.nextEvent()
-		if err != nil {
+		if err := c.next(); err != nil {
 			return Frame{}, err
 		}
 		if ev.Kind == wsframe.ControlEvent || ev.Last {
@@ -283,7 +333,6 @@ func (c *Conn) readFrame() (Frame, error) {
 		*fa.buf = append((*fa.buf)[:0], ev.Payload...)
 	}
 	for {
-		var ev wsframe.Event
 		var err error
 		if rem := c.parser.Remaining(); c.rpos == c.rend && rem > 0 {
 			b := *fa.buf
@@ -292,10 +341,10 @@ func (c *Conn) readFrame() (Frame, error) {
 				b = *fa.buf
 			}
 			room := int(min(rem, int64(cap(b)-len(b))))
-			ev, err = c.readDirect(b[len(b) : len(b)+room])
+			err = c.readDirect(b[len(b) : len(b)+room])
 			*fa.buf = b[:len(b)+len(ev.Payload)]
 		} else {
-			ev, err = c.nextEvent()
+			err = c.next()
 			if err == nil {
 				fa.appendPayload(ev.Payload)
 			}

@@ -2,29 +2,46 @@ package fastws
 
 import (
 	"net/http"
-	"strings"
 )
 
 // upgradeRequest is what the server checks in an opening handshake. Accept
 // fills it from its own parser with slices of the request buffer; Upgrade
 // fills it from an *http.Request.
+//
+// It lives on the stack of the connection's goroutine while the request is
+// parsed, so it is kept small: Sec-WebSocket-Extensions lines are only
+// counted while parsing, and joined into extensions afterwards if the
+// server negotiates extensions at all.
 type upgradeRequest struct {
+	host       []byte
+	key        []byte
+	version    []byte
+	origin     []byte
+	extensions string // the Sec-WebSocket-Extensions lines, joined by commas
+	protocol   int    // index in AcceptOptions.Subprotocols of the best offer
+
+	hosts, keys, versions, origins, extLines headerCount
+
 	methodGET    bool
 	http11       bool // HTTP/1.1 or later
-	host         []byte
-	hosts        int
 	upgrade      bool // Upgrade lists "websocket"
 	connection   bool // Connection lists "upgrade"
-	key          []byte
-	keys         int
-	version      []byte
-	versions     int
-	origin       []byte
-	origins      int
-	protocol     int // index in AcceptOptions.Subprotocols of the best offer
-	extensions   [8][]byte
-	extLines     int
 	headerTooBig bool
+}
+
+// maxExtensionLines bounds the Sec-WebSocket-Extensions lines of a request.
+const maxExtensionLines = 8
+
+// headerCount counts the lines of one header in a request. Only 0, 1 and
+// "more" matter, so it saturates instead of wrapping; it is a byte because
+// the request is parsed on the stack of the connection's goroutine, whose
+// size is most of what an idle connection costs.
+type headerCount uint8
+
+func (n *headerCount) inc() {
+	if *n < 255 {
+		*n++
+	}
 }
 
 // rejection is why a handshake is refused and the status that says so.
@@ -48,6 +65,11 @@ var (
 	rejectMalformed  = &rejection{http.StatusBadRequest, "malformed HTTP request", nil}
 )
 
+// err is the error a refused handshake returns. It is out of line because
+// it is cold and its temporaries would otherwise sit in the frames of the
+// handshake functions.
+//
+//go:noinline
 func (r *rejection) err() *HandshakeError {
 	return &HandshakeError{StatusCode: r.status, Reason: r.reason + " (answered " + itoa(r.status) + ")"}
 }
@@ -57,27 +79,24 @@ func (u *upgradeRequest) header(name, value []byte, opts *AcceptOptions) {
 	switch {
 	case equalFold(name, "Host"):
 		u.host = value
-		u.hosts++
+		u.hosts.inc()
 	case equalFold(name, "Upgrade"):
 		u.upgrade = u.upgrade || hasToken(value, "websocket")
 	case equalFold(name, "Connection"):
 		u.connection = u.connection || hasToken(value, "upgrade")
 	case equalFold(name, "Sec-WebSocket-Key"):
 		u.key = value
-		u.keys++
+		u.keys.inc()
 	case equalFold(name, "Sec-WebSocket-Version"):
 		u.version = value
-		u.versions++
+		u.versions.inc()
 	case equalFold(name, "Origin"):
 		u.origin = value
-		u.origins++
+		u.origins.inc()
 	case equalFold(name, "Sec-WebSocket-Protocol"):
 		u.protocol = rankSubprotocols(opts.Subprotocols, value, u.protocol)
 	case equalFold(name, "Sec-WebSocket-Extensions"):
-		if u.extLines < len(u.extensions) {
-			u.extensions[u.extLines] = value
-		}
-		u.extLines++
+		u.extLines.inc()
 	}
 }
 
@@ -100,7 +119,7 @@ func (u *upgradeRequest) check(opts *AcceptOptions) *rejection {
 		return rejectVersion
 	case u.keys != 1 || !validKey(u.key):
 		return rejectKey
-	case u.extLines > len(u.extensions):
+	case u.extLines > maxExtensionLines:
 		return rejectExtensions
 	case u.origins > 1:
 		return rejectOrigin
@@ -123,22 +142,21 @@ type negotiated struct {
 	deflate    *compression
 }
 
+// wantsExtensions reports whether negotiate needs the joined extension
+// lines: the client offered some and the server takes some.
+func (u *upgradeRequest) wantsExtensions(opts *AcceptOptions) bool {
+	return u.extLines > 0 && (opts.Extensions != nil || opts.Compression != nil)
+}
+
 func (u *upgradeRequest) negotiate(opts *AcceptOptions) (negotiated, *rejection) {
 	var n negotiated
 	if u.protocol < len(opts.Subprotocols) {
 		n.protocol = opts.Subprotocols[u.protocol]
 	}
-	if (opts.Extensions == nil && opts.Compression == nil) || u.extLines == 0 {
+	if !u.wantsExtensions(opts) {
 		return n, nil
 	}
-	var joined strings.Builder
-	for i, v := range u.extensions[:u.extLines] {
-		if i > 0 {
-			joined.WriteByte(',')
-		}
-		joined.Write(v)
-	}
-	offered, err := ParseExtensions(joined.String())
+	offered, err := ParseExtensions(u.extensions)
 	if err != nil {
 		return n, rejectExtensions
 	}
@@ -163,10 +181,10 @@ func (u *upgradeRequest) negotiate(opts *AcceptOptions) (negotiated, *rejection)
 	return n, nil
 }
 
-// appendSwitching appends the 101 response.
-func appendSwitching(dst []byte, key []byte, n *negotiated, extra http.Header) []byte {
-	var accept [28]byte
-	acceptKey(&accept, key)
+// appendSwitching appends the 101 response, with accept, the
+// Sec-WebSocket-Accept value (acceptKey). The caller computes it: hashing
+// takes stack, and the handshake's call chains are kept shallow.
+func appendSwitching(dst []byte, accept *[28]byte, n *negotiated, extra http.Header) []byte {
 	dst = append(dst, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 	dst = append(dst, accept[:]...)
 	dst = append(dst, "\r\n"...)

@@ -63,38 +63,63 @@ func (c *Conn) writeFrameLocked(h wsframe.Header, payload []byte) error {
 		h.Mask = newMaskKey()
 	}
 	if err := c.sender.Check(h); err != nil {
-		return fmt.Errorf("fastws: cannot send %v frame: %w", h.Opcode, err)
+		return sendError(h.Opcode, err)
 	}
 	hdr := wsframe.AppendHeader(c.hdr[:0], h)
 	var err error
 	switch {
 	case h.Masked:
 		err = c.writeMasked(hdr, h.Mask, payload)
-	case len(payload) <= smallFrame:
-		buf := bufpool.Get(len(hdr) + len(payload))
-		copy(*buf, hdr)
-		copy((*buf)[len(hdr):], payload)
-		_, err = c.t.Write(*buf)
-		bufpool.Put(buf)
-	case c.writev:
-		c.vec[0], c.vec[1] = hdr, payload
-		c.wv = c.vec[:]
-		_, err = c.wv.WriteTo(c.t)
-		c.vec[1] = nil // do not keep the caller's payload alive
+	case c.sys.raw != nil:
+		// One writev: the socket path is called straight from here
+		// because this is the deepest call chain a server's writer
+		// goroutine runs (see sysConn).
+		err = c.sys.write(hdr, payload)
 	default:
-		if _, err = c.t.Write(hdr); err == nil {
-			_, err = c.t.Write(payload)
-		}
+		err = c.writeTransport(hdr, payload)
 	}
 	if h.Opcode == wsframe.OpClose {
 		c.closeFrameSent()
 	}
 	if err != nil {
-		c.writeErr = fmt.Errorf("fastws: write failed, connection closed: %w", err)
-		c.closeTransport()
-		return c.writeErr
+		return c.writeFailed(err)
 	}
 	return nil
+}
+
+// sendError is the error for a frame the sender's rules refuse. It is out
+// of line, as is writeFailed, to keep writeFrameLocked's frame small.
+//
+//go:noinline
+func sendError(op wsframe.Opcode, err error) error {
+	return fmt.Errorf("fastws: cannot send %v frame: %w", op, err)
+}
+
+// writeFailed closes the connection after a failed write: the peer may
+// have received part of a frame.
+//
+//go:noinline
+func (c *Conn) writeFailed(err error) error {
+	c.writeErr = fmt.Errorf("fastws: write failed, connection closed: %w", err)
+	c.closeTransport()
+	return c.writeErr
+}
+
+// writeTransport sends a frame's header and payload on a transport that is
+// not a socket. Small frames are copied together so that they leave in one
+// Write: on a TLS connection, say, two Writes would make two records.
+//
+//go:noinline
+func (c *Conn) writeTransport(hdr, payload []byte) error {
+	if len(payload) > smallFrame {
+		return c.write(hdr, payload)
+	}
+	buf := bufpool.Get(len(hdr) + len(payload))
+	copy(*buf, hdr)
+	copy((*buf)[len(hdr):], payload)
+	err := c.write(*buf, nil)
+	bufpool.Put(buf)
+	return err
 }
 
 // writeMasked masks payload into pooled memory, never touching the
@@ -110,7 +135,7 @@ func (c *Conn) writeMasked(hdr []byte, key [4]byte, payload []byte) error {
 		b = append(b, payload[:n]...)
 		pos = wsframe.Mask(key, pos, b[start:])
 		payload = payload[n:]
-		if _, err := c.t.Write(b); err != nil {
+		if err := c.write(b, nil); err != nil {
 			return err
 		}
 		if len(payload) == 0 {
@@ -118,6 +143,34 @@ func (c *Conn) writeMasked(hdr []byte, key [4]byte, payload []byte) error {
 		}
 		b = b[:0]
 	}
+}
+
+// write sends a and then b on the transport; either may be empty. A
+// socket's takes one system call (writev).
+func (c *Conn) write(a, b []byte) error {
+	if c.sys.raw != nil {
+		return c.sys.write(a, b)
+	}
+	if len(a) > 0 {
+		if _, err := c.t.Write(a); err != nil {
+			return err
+		}
+	}
+	if len(b) > 0 {
+		_, err := c.t.Write(b)
+		return err
+	}
+	return nil
+}
+
+// pong answers a ping with its payload. It is writeControl without a
+// context, and leaner: the reader calls it from deep in its call chain.
+func (c *Conn) pong(payload []byte) {
+	if err := c.wireMu.lock(context.Background(), c.closed); err != nil {
+		return
+	}
+	_ = c.writeFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpPong}, payload)
+	c.wireMu.unlock()
 }
 
 // writeControl sends a control frame; control frames may go out between

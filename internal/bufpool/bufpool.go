@@ -27,16 +27,27 @@ func class(n int) int {
 // of two (at least 512). Buffers over 64 MiB are allocated, not pooled.
 func Get(n int) *[]byte {
 	c := class(n)
-	if c >= len(pools) {
-		b := make([]byte, n)
-		return &b
+	if c < len(pools) {
+		if v := pools[c].Get(); v != nil {
+			b := v.(*[]byte)
+			*b = (*b)[:n]
+			return b
+		}
 	}
-	if v := pools[c].Get(); v != nil {
-		b := v.(*[]byte)
-		*b = (*b)[:n]
-		return b
+	return alloc(n, c)
+}
+
+// alloc makes a buffer for Get when its pool has none. It is out of line
+// to keep Get's stack frame small: Get is called from deep in connection
+// goroutines whose stacks should stay at 2 KiB.
+//
+//go:noinline
+func alloc(n, c int) *[]byte {
+	size := n
+	if c < len(pools) {
+		size = 1 << (c + minShift)
 	}
-	b := make([]byte, n, 1<<(c+minShift))
+	b := make([]byte, n, size)
 	return &b
 }
 
