@@ -38,19 +38,19 @@ func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) 
 		c.closeTransport()
 		return c.closeResult(err)
 	}
-	for {
-		select {
-		case <-c.closed:
-			return c.closeResult(nil)
-		case c.readMu <- struct{}{}:
+	for !c.isClosed() {
+		switch err := c.readMu.lock(ctx, c.closed); err {
+		case nil:
 			stop := c.rdl.watch(ctx, c.closeFn)
 			c.awaitClose()
 			c.endRead(stop)
-		case <-ctx.Done():
+		case ErrClosed:
+		default:
 			c.closeTransport()
-			return c.closeResult(ctx.Err())
+			return c.closeResult(err)
 		}
 	}
+	return c.closeResult(nil)
 }
 
 // closeResult says how the closing handshake ended: nil if the peer's close

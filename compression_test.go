@@ -299,7 +299,7 @@ func TestCompressorIdleRelease(t *testing.T) {
 }
 
 func idleUnderLock(c *Conn) bool {
-	c.msgMu <- struct{}{}
+	c.msgMu.lockAlways()
 	defer c.msgMu.unlock()
 	return c.dfl.comp.Idle()
 }

@@ -102,9 +102,6 @@ func allocConn(t io.ReadWriteCloser, role Role) *Conn {
 		t:      t,
 		role:   role,
 		closed: make(chan struct{}),
-		readMu: newLock(),
-		msgMu:  newLock(),
-		wireMu: newLock(),
 	}
 	c.closeFn = c.closeTransport
 	if nc, ok := t.(net.Conn); ok {

@@ -53,14 +53,11 @@ func (c *Conn) compressedMessage() {
 }
 
 func (c *Conn) releaseCompressor() {
-	select {
-	case c.msgMu <- struct{}{}:
+	if c.msgMu.tryLock() {
 		c.dfl.comp.Release()
 		c.msgMu.unlock()
-	default:
-		if !c.isClosed() {
-			c.dfl.idle.Reset(compressorIdleRelease) // a message is being sent: later
-		}
+	} else if !c.isClosed() {
+		c.dfl.idle.Reset(compressorIdleRelease) // a message is being sent: later
 	}
 }
 

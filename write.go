@@ -210,7 +210,7 @@ func (c *Conn) WriteFrame(ctx context.Context, f Frame) error {
 		c.msgMu.unlock()
 		return err
 	}
-	c.wireMu <- struct{}{}
+	c.wireMu.lockAlways()
 	c.rawMsg = true
 	c.wireMu.unlock()
 	return nil
@@ -219,7 +219,7 @@ func (c *Conn) WriteFrame(ctx context.Context, f Frame) error {
 // endRawMessage releases the message lock a fragmented WriteFrame message
 // held.
 func (c *Conn) endRawMessage() {
-	c.wireMu <- struct{}{}
+	c.wireMu.lockAlways()
 	held := c.rawMsg
 	c.rawMsg = false
 	c.wireMu.unlock()
