@@ -40,13 +40,15 @@ func testCommand(t *testing.T) ServerCommand {
 	}
 }
 
-// TestQuickRun runs the whole harness on a tiny matrix: one short cell and
-// a small memory section, for fastws and gorilla.
+// TestQuickRun runs the whole harness on a tiny matrix: one short cell
+// in two rounds and a small memory section, for fastws, gorilla and the
+// floor reference.
 func TestQuickRun(t *testing.T) {
 	rep := Run(Options{
-		Servers:     []string{"fastws", "gorilla"},
+		Servers:     []string{"fastws", "gorilla", "floor"},
 		Cells:       []Cell{{Conns: 2, Size: 20}},
 		Timing:      Timing{Warmup: 100 * time.Millisecond, Duration: 300 * time.Millisecond},
+		Rounds:      2,
 		Load:        Load{Loops: 1},
 		MemoryConns: 20,
 		Command:     testCommand(t),
@@ -58,6 +60,9 @@ func TestQuickRun(t *testing.T) {
 		if row.MsgsPerSec <= 0 || row.P50 <= 0 || row.P99 < row.P50 || row.LoadgenCPU <= 0 {
 			t.Errorf("%s: implausible row %+v", row.Server, row)
 		}
+		if row.Runs != 2 || row.CPUMin > row.ServerCPU || row.ServerCPU > row.CPUMax {
+			t.Errorf("%s: %d runs, CPU %v outside its range %v–%v", row.Server, row.Runs, row.ServerCPU, row.CPUMin, row.CPUMax)
+		}
 	}
 	for _, m := range rep.Memory {
 		if m.Err != nil {
@@ -67,14 +72,48 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("memory %s: baseline RSS %d", m.Server, m.Baseline)
 		}
 	}
+	if len(rep.Memory) != 2 {
+		t.Errorf("memory rows %+v, want fastws and gorilla (no reference)", rep.Memory)
+	}
 	md := rep.Markdown()
 	for _, want := range []string{
-		"## 2 connections × 20B messages", "| fastws | ", "| gorilla | ",
-		"fastws: ", "the fastest peer (gorilla)", "## Memory", "CPU: ",
+		"## 2 connections × 20B messages", "| fastws | ", "| gorilla | ", "| floor (reference) | ",
+		"CPU range µs/msg", "fastws: ", "the fastest peer (gorilla)", "the CPU of the floor reference",
+		"Targets (CPU ≤ 0.85×, msgs/s ≥ 1.15×): ", "## Memory", "CPU: ",
+		"fastws idle: ", "the best goroutine-per-connection peer's (gorilla",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// A merged row takes each column's median separately, and a reference
+// server is never the best peer.
+func TestMedianRowAndPeers(t *testing.T) {
+	runs := []Row{
+		{Server: "gws", MsgsPerSec: 300, ServerCPU: 9, P50: 1, P99: 9},
+		{Server: "gws", MsgsPerSec: 100, ServerCPU: 30, P50: 3, P99: 7},
+		{Server: "gws", MsgsPerSec: 200, ServerCPU: 20, P50: 2, P99: 8},
+	}
+	m := medianRow(runs)
+	if m.MsgsPerSec != 200 || m.ServerCPU != 20 || m.P50 != 2 || m.P99 != 8 || m.CPUMin != 9 || m.CPUMax != 30 || m.Runs != 3 {
+		t.Errorf("merged %+v", m)
+	}
+	if m := medianRow(runs[:2]); m.MsgsPerSec != 200 || m.ServerCPU != 19 {
+		t.Errorf("even count: merged %+v", m)
+	}
+	rows := []Row{
+		{Server: "fastws", MsgsPerSec: 900, ServerCPU: 1},
+		{Server: "floor", MsgsPerSec: 800, ServerCPU: 2},
+		{Server: "nbio", MsgsPerSec: 700, ServerCPU: 3},
+		{Server: "gobwas", MsgsPerSec: 600, ServerCPU: 4},
+	}
+	if f, c := bestPeers(rows); f.Server != "nbio" || c.Server != "nbio" {
+		t.Errorf("best peers %s, %s; want nbio", f.Server, c.Server)
+	}
+	if f, c := bestGoroutinePeers(rows); f.Server != "gobwas" || c.Server != "gobwas" {
+		t.Errorf("best goroutine peers %s, %s; want gobwas", f.Server, c.Server)
 	}
 }
 

@@ -36,6 +36,10 @@ type Row struct {
 	Wire      loadgen.Wire
 	Extension string
 	Err       error
+	// Runs is how many runs the row merges (Options.Rounds), and CPUMin
+	// and CPUMax the range of their server CPU per message.
+	Runs           int
+	CPUMin, CPUMax time.Duration
 }
 
 // loadSlack is how long the load may outlast its planned time before the

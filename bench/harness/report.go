@@ -56,12 +56,38 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions(o.Servers))
 	fmt.Fprintf(b, "- load: %s messages, one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",
 		msgType, o.Timing.Duration, o.Timing.Warmup, max(o.Load.Loops, 1))
+	if rounds := max(o.Rounds, 1); rounds > 1 {
+		fmt.Fprintf(b, "- rounds: each cell ran %d times per server, the servers in a rotated order each round; every column is the median of its runs, and \"CPU range\" the lowest and highest server CPU per message among them\n", rounds)
+	}
 	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")
+	fmt.Fprintf(b, "- the line under each table gives fastws's ratios against all peers, against the goroutine-per-connection peers alone (all but %s), and against %s\n",
+		strings.Join(servers.EventLoop, ", "), referenceNote(o.Servers))
+	fmt.Fprintf(b, "- targets (issue 6), against the best peer: server CPU per message at most %.2f×, msgs/s at least %.2f×\n", cpuTarget, speedTarget)
+}
+
+// The issue's targets for fastws against the best peer of each cell.
+const (
+	cpuTarget   = 0.85
+	speedTarget = 1.15
+)
+
+// referenceNote says what the reference rows are, if the run has any.
+func referenceNote(names []string) string {
+	for _, n := range names {
+		if servers.IsReference(n) {
+			return "the floor reference row: not a library, the least a goroutine-per-connection echo server on Go's poller can do (bench/servers/floor.go), never counted as a peer"
+		}
+	}
+	return "no reference row (floor was not run)"
 }
 
 func libraryVersions(names []string) string {
 	var parts []string
 	for _, n := range names {
+		if servers.IsReference(n) {
+			parts = append(parts, n+" (reference, bench/servers/"+n+".go)")
+			continue
+		}
 		parts = append(parts, n+" "+moduleVersion(modulePaths[n]))
 	}
 	return strings.Join(parts, ", ")
@@ -85,11 +111,22 @@ func moduleVersion(path string) string {
 }
 
 // bestPeers returns the peer rows with the highest msgs/s and the lowest
-// server CPU per message, or nil where no peer succeeded.
+// server CPU per message, or nil where no peer succeeded. Reference rows
+// are not peers.
 func bestPeers(rows []Row) (fastest, cheapest *Row) {
+	return best(rows, func(name string) bool { return !servers.IsReference(name) })
+}
+
+// bestGoroutinePeers is bestPeers among the goroutine-per-connection
+// peers.
+func bestGoroutinePeers(rows []Row) (fastest, cheapest *Row) {
+	return best(rows, func(name string) bool { return !servers.IsReference(name) && !servers.IsEventLoop(name) })
+}
+
+func best(rows []Row, peer func(string) bool) (fastest, cheapest *Row) {
 	for i := range rows {
 		r := &rows[i]
-		if r.Err != nil || r.Server == servers.Fastws {
+		if r.Err != nil || r.Server == servers.Fastws || !peer(r.Server) {
 			continue
 		}
 		if fastest == nil || r.MsgsPerSec > fastest.MsgsPerSec {
@@ -108,11 +145,18 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 		title = fmt.Sprintf("%d connections × %s JSON messages, compressed", c.Cell.Conns, FormatSize(c.Cell.Size))
 	}
 	fmt.Fprintf(b, "\n## %s\n\n", title)
+	ranged := len(c.Rows) > 0 && c.Rows[0].Runs > 1
 	b.WriteString("| library | msgs/s | p50 | p99 | server CPU µs/msg | server cores | loadgen CPU µs/msg | msgs/s vs best peer | CPU vs best peer |")
+	if ranged {
+		b.WriteString(" CPU range µs/msg |")
+	}
 	if compress {
 		b.WriteString(" client→server B/msg | server→client B/msg | server→client / raw |")
 	}
 	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	if ranged {
+		b.WriteString("---:|")
+	}
 	if compress {
 		b.WriteString("---:|---:|---:|")
 	}
@@ -121,6 +165,9 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 	for _, r := range c.Rows {
 		if r.Err != nil {
 			fmt.Fprintf(b, "| %s | error: %s | | | | | | | |", r.Server, cellText(r.Err.Error()))
+			if ranged {
+				b.WriteString(" |")
+			}
 			if compress {
 				b.WriteString(" | | |")
 			}
@@ -133,26 +180,48 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 			cpu = formatRatio(float64(r.ServerCPU) / float64(cheapest.ServerCPU))
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s | %s |",
-			r.Server, formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
+			rowLabel(r.Server), formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
 			micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU), speed, cpu)
+		if ranged {
+			fmt.Fprintf(b, " %.2f–%.2f |", micros(r.CPUMin), micros(r.CPUMax))
+		}
 		if compress {
 			b.WriteString(wireColumns(r.Wire))
 		}
 		b.WriteString("\n")
 	}
-	writeCellSummary(b, c.Rows, fastest, cheapest, loops)
+	writeCellSummary(b, c.Rows, fastest, cheapest, loops, !compress)
 }
 
 // writeCellSummary states fastws's ratios in words, and how the load
 // generator's CPU per message compares with the servers': with the server
 // it drove in each run, and with the cheapest server of the cell.
-func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, loops int) {
+func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, loops int, targets bool) {
 	b.WriteString("\n")
 	for _, r := range rows {
 		if r.Server == servers.Fastws && r.Err == nil && fastest != nil {
-			fmt.Fprintf(b, "fastws: %s the msgs/s of the fastest peer (%s), %s the server CPU per message of the cheapest peer (%s).\n",
-				formatRatio(r.MsgsPerSec/fastest.MsgsPerSec), fastest.Server,
-				formatRatio(float64(r.ServerCPU)/float64(cheapest.ServerCPU)), cheapest.Server)
+			speed, cpu := r.MsgsPerSec/fastest.MsgsPerSec, float64(r.ServerCPU)/float64(cheapest.ServerCPU)
+			fmt.Fprintf(b, "fastws: %s the msgs/s of the fastest peer (%s), %s the server CPU per message of the cheapest peer (%s)",
+				formatRatio(speed), fastest.Server, formatRatio(cpu), cheapest.Server)
+			if gf, gc := bestGoroutinePeers(rows); gf != nil && (gf != fastest || gc != cheapest) {
+				fmt.Fprintf(b, "; among goroutine-per-connection peers, %s the msgs/s of %s and %s the CPU of %s",
+					formatRatio(r.MsgsPerSec/gf.MsgsPerSec), gf.Server,
+					formatRatio(float64(r.ServerCPU)/float64(gc.ServerCPU)), gc.Server)
+			}
+			for _, ref := range rows {
+				if servers.IsReference(ref.Server) && ref.Err == nil {
+					fmt.Fprintf(b, "; %s the CPU of the %s reference", formatRatio(float64(r.ServerCPU)/float64(ref.ServerCPU)), ref.Server)
+				}
+			}
+			b.WriteString(".")
+			if targets {
+				verdict := "met"
+				if cpu > cpuTarget || speed < speedTarget {
+					verdict = "NOT met"
+				}
+				fmt.Fprintf(b, " Targets (CPU ≤ %.2f×, msgs/s ≥ %.2f×): %s.", cpuTarget, speedTarget, verdict)
+			}
+			b.WriteString("\n")
 		}
 	}
 	var loadgenMax, serverMin time.Duration
@@ -185,6 +254,14 @@ func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, lo
 	}
 	fmt.Fprintf(b, "Load generator: %s; at most %.2f µs CPU per message, %s the cheapest server's %.2f µs (%s); at most %.2f cores busy, with %d event loop(s).\n",
 		pairing, micros(loadgenMax), overall, micros(serverMin), cheapestServer, loadgenCores, loops)
+}
+
+// rowLabel is a row's name in the tables.
+func rowLabel(name string) string {
+	if servers.IsReference(name) {
+		return name + " (reference)"
+	}
+	return name
 }
 
 func (r *Report) writeMemory(b *strings.Builder) {
@@ -225,4 +302,32 @@ func (r *Report) writeMemory(b *strings.Builder) {
 		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %s | %s |\n",
 			m.Server, formatMiB(m.Baseline), m.IdlePerCon/1024, m.EchoPerCon/1024, idleRatio, echoRatio)
 	}
+	writeMemorySummary(b, r.Memory)
+}
+
+// writeMemorySummary compares fastws's idle memory with the
+// goroutine-per-connection peers', the class of its blocking driver: the
+// target is at most the best of them.
+func writeMemorySummary(b *strings.Builder, rows []MemoryRow) {
+	var ours, bestRow *MemoryRow
+	for i := range rows {
+		m := &rows[i]
+		switch {
+		case m.Err != nil:
+		case m.Server == servers.Fastws:
+			ours = m
+		case !servers.IsEventLoop(m.Server) && (bestRow == nil || m.IdlePerCon < bestRow.IdlePerCon):
+			bestRow = m
+		}
+	}
+	if ours == nil || bestRow == nil || bestRow.IdlePerCon <= 0 {
+		return
+	}
+	ratio := ours.IdlePerCon / bestRow.IdlePerCon
+	verdict := "met"
+	if ratio > 1 {
+		verdict = "NOT met"
+	}
+	fmt.Fprintf(b, "\nfastws idle: %s the best goroutine-per-connection peer's (%s, %.2f KiB). Target (at most 1.00×): %s.\n",
+		formatRatio(ratio), bestRow.Server, bestRow.IdlePerCon/1024, verdict)
 }

@@ -6,7 +6,10 @@ package harness
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
+
+	"github.com/fastws/fastws/bench/servers"
 )
 
 // Options configures a benchmark run.
@@ -15,6 +18,10 @@ type Options struct {
 	Cells   []Cell
 	Timing  Timing
 	Load    Load
+	// Rounds is how many times each cell is measured per server, the
+	// servers in a rotated order each round; rows give the medians. 0
+	// means 1.
+	Rounds int
 	// MemoryConns is the connection count of the memory section; 0 skips
 	// the section.
 	MemoryConns int
@@ -46,12 +53,22 @@ type Report struct {
 // the memory section.
 func Run(opts Options) *Report {
 	rep := &Report{Start: time.Now(), Opts: opts}
+	rounds := max(opts.Rounds, 1)
 	for _, cell := range opts.Cells {
+		runs := make(map[string][]Row, len(opts.Servers))
+		for round := range rounds {
+			// Each round starts one server further along, so that no
+			// server always follows the same one or runs first.
+			for i := range opts.Servers {
+				name := opts.Servers[(i+round)%len(opts.Servers)]
+				row := runCell(opts.Command, name, cell, opts.Timing, opts.Load)
+				runs[name] = append(runs[name], row)
+				progress(opts.Progress, "%-10s %-8s %s", cell, name, rowSummary(row))
+			}
+		}
 		res := CellResult{Cell: cell}
 		for _, name := range opts.Servers {
-			row := runCell(opts.Command, name, cell, opts.Timing, opts.Load)
-			res.Rows = append(res.Rows, row)
-			progress(opts.Progress, "%-10s %-8s %s", cell, name, rowSummary(row))
+			res.Rows = append(res.Rows, medianRow(runs[name]))
 		}
 		rep.Cells = append(rep.Cells, res)
 	}
@@ -62,12 +79,56 @@ func Run(opts Options) *Report {
 			return rep
 		}
 		for _, name := range opts.Servers {
+			if servers.IsReference(name) {
+				continue // a yardstick for CPU per message; it holds a buffer per connection
+			}
 			row := measureMemory(opts.Command, name, opts.MemoryConns, opts.Load)
 			rep.Memory = append(rep.Memory, row)
 			progress(opts.Progress, "memory     %-8s %s", name, memorySummary(row))
 		}
 	}
 	return rep
+}
+
+// medianRow merges one server's runs of a cell: the median of each
+// column, taken separately, and the range of the server's CPU per
+// message. A failed run fails the row.
+func medianRow(runs []Row) Row {
+	for _, r := range runs {
+		if r.Err != nil {
+			return r
+		}
+	}
+	row := runs[len(runs)/2] // for the columns not merged
+	row.Runs = len(runs)
+	row.MsgsPerSec = median(runs, func(r Row) float64 { return r.MsgsPerSec })
+	row.ServerCores = median(runs, func(r Row) float64 { return r.ServerCores })
+	d := func(f func(Row) time.Duration) time.Duration {
+		return time.Duration(median(runs, func(r Row) float64 { return float64(f(r)) }))
+	}
+	row.P50 = d(func(r Row) time.Duration { return r.P50 })
+	row.P99 = d(func(r Row) time.Duration { return r.P99 })
+	row.ServerCPU = d(func(r Row) time.Duration { return r.ServerCPU })
+	row.LoadgenCPU = d(func(r Row) time.Duration { return r.LoadgenCPU })
+	row.CPUMin, row.CPUMax = runs[0].ServerCPU, runs[0].ServerCPU
+	for _, r := range runs {
+		row.CPUMin, row.CPUMax = min(row.CPUMin, r.ServerCPU), max(row.CPUMax, r.ServerCPU)
+	}
+	return row
+}
+
+// median is the median of f over rows (the mean of the middle two for an
+// even count).
+func median(rows []Row, f func(Row) float64) float64 {
+	v := make([]float64, len(rows))
+	for i, r := range rows {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 func progress(w io.Writer, format string, args ...any) {

@@ -33,10 +33,26 @@ var serveFuncs = map[string]func(ln net.Listener, compress bool) error{
 	"gobwas":  func(ln net.Listener, _ bool) error { return serveGobwas(ln) },
 	"gws":     serveGws,
 	"nbio":    func(ln net.Listener, _ bool) error { return serveNbio(ln) },
+	Floor:     func(ln net.Listener, _ bool) error { return serveFloor(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
-var Names = []string{Fastws, "gorilla", "coder", "gobwas", "gws", "nbio"}
+var Names = []string{Fastws, "gorilla", "coder", "gobwas", "gws", "nbio", Floor}
+
+// Reference lists the servers that are not libraries but yardsticks
+// (Floor): they are reported, and never counted as the best peer.
+var Reference = []string{Floor}
+
+// EventLoop lists the peers that serve connections from a few event loops
+// rather than a goroutine each; the others are compared with fastws's
+// goroutine-per-connection driver in a class of their own as well.
+var EventLoop = []string{"nbio"}
+
+// IsReference reports whether name is one of Reference.
+func IsReference(name string) bool { return slices.Contains(Reference, name) }
+
+// IsEventLoop reports whether name is one of EventLoop.
+func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 
 // Compressed lists the servers that can run with permessage-deflate, in
 // the order they are run and reported.

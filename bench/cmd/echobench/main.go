@@ -27,9 +27,10 @@ func run() int {
 		addr        = flag.String("addr", "127.0.0.1:0", "listen address for -serve")
 		serverList  = flag.String("servers", strings.Join(servers.Names, ","), "comma-separated servers to measure, in order")
 		cellList    = flag.String("cells", defaultCells(), "comma-separated cells CONNSxSIZE (SIZE in B, KiB or MiB)")
-		duration    = flag.Duration("duration", 5*time.Second, "measured window per cell and server")
+		duration    = flag.Duration("duration", 3*time.Second, "measured window per cell, server and round")
+		rounds      = flag.Int("rounds", 3, "runs of each cell per server, in a rotated server order; rows give medians")
 		warmup      = flag.Duration("warmup", time.Second, "load before the measured window")
-		quick       = flag.Bool("quick", false, "short cells: -duration 1s -warmup 300ms")
+		quick       = flag.Bool("quick", false, "short cells, one round: -duration 1s -warmup 300ms -rounds 1")
 		loops       = flag.Int("loops", 1, "load-generator event loops (goroutines, each with its own epoll)")
 		text        = flag.Bool("text", false, "send text messages instead of binary")
 		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
@@ -74,8 +75,10 @@ func run() int {
 		return 2
 	}
 	opts.Timing = harness.Timing{Warmup: *warmup, Duration: *duration}
+	opts.Rounds = *rounds
 	if *quick {
 		opts.Timing = harness.Timing{Warmup: 300 * time.Millisecond, Duration: time.Second}
+		opts.Rounds = 1
 	}
 	opts.Load = harness.Load{Text: *text || *compressed, Loops: *loops, Compress: *compressed}
 	opts.MemoryConns = *memoryConns

@@ -1,0 +1,188 @@
+package servers
+
+import (
+	"encoding/binary"
+	"errors"
+	"net"
+	"syscall"
+
+	"github.com/fastws/fastws/wsframe"
+	"github.com/gobwas/ws"
+)
+
+// Floor is the reference server: not a library, but the least a
+// goroutine-per-connection echo server on Go's network poller can do per
+// message, as a yardstick for what such a design can reach at all.
+// (It unmasks with fastws's wsframe.Mask, the fastest masking at hand.)
+//
+// After gobwas's handshake, each connection's goroutine stays inside one
+// syscall.RawConn.Read call for its whole life. Its callback reads with
+// read(2), unmasks and echoes every whole frame in the buffer with one
+// write, and when a read came back short (the socket was drained) returns
+// to the poller without the read that would say EAGAIN, which a blocking
+// Read API cannot avoid (Go's poller forgets readiness when a new read
+// call begins). Frames are parsed just enough to echo them: no limits, no
+// UTF-8 check, no fragmentation or control-frame rules, no closing
+// handshake. It would be wrong to use it for anything but this benchmark.
+const Floor = "floor"
+
+// serveFloor serves the reference echo on ln.
+func serveFloor(ln net.Listener) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer nc.Close()
+			if _, err := ws.Upgrade(nc); err != nil {
+				return
+			}
+			tc, ok := nc.(*net.TCPConn)
+			if !ok {
+				return
+			}
+			raw, err := tc.SyscallConn()
+			if err != nil {
+				return
+			}
+			e := &floorEcho{conn: tc}
+			_ = raw.Read(e.onReadable)
+		}()
+	}
+}
+
+// floorEcho is one connection's state: the bytes read and not yet
+// echoed (a partial frame at most), and the reply being built.
+type floorEcho struct {
+	conn *net.TCPConn
+	in   []byte // in[:n] holds unparsed input
+	n    int
+	out  []byte
+	done bool
+}
+
+// floorMinBuffer is the read buffer a connection starts with; it grows to
+// twice the largest frame seen.
+const floorMinBuffer = 16 << 10
+
+// onReadable is the RawConn.Read callback. Returning true ends the
+// connection; false waits for more data.
+func (e *floorEcho) onReadable(fd uintptr) bool {
+	for {
+		if e.in == nil {
+			e.in = make([]byte, floorMinBuffer)
+		}
+		n, err := syscall.Read(int(fd), e.in[e.n:])
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return false
+		case err != nil || n == 0:
+			return true
+		}
+		short := e.n+n < len(e.in)
+		e.n += n
+		if !e.echo() {
+			return true
+		}
+		if short {
+			return false // drained: wait without the EAGAIN read
+		}
+	}
+}
+
+// echo writes back every whole frame in the buffer, unmasked, keeps a
+// partial frame at the front and grows the buffer if that frame will not
+// fit. A lone frame is answered in place, its reply header written over
+// the end of its own header and masking key, so that nothing is copied;
+// several are gathered into one write. It reports false if the connection
+// must end.
+func (e *floorEcho) echo() bool {
+	b := e.in[:e.n]
+	var reply []byte
+	e.out = e.out[:0]
+	for frames := 0; ; frames++ {
+		size, hdr, length, ok := floorFrame(b)
+		if !ok {
+			break
+		}
+		op := b[0] & 0x8f // FIN, RSV and opcode
+		wsframe.Mask([4]byte(b[hdr:hdr+4]), 0, b[hdr+4:size])
+		// The reply's header is as long as the request's without the
+		// key, so it fits in the four bytes before the payload and more.
+		r := b[4:size]
+		r[0] = op
+		switch hdr {
+		case 2:
+			r[1] = byte(length)
+		case 4:
+			r[1] = 126
+			binary.BigEndian.PutUint16(r[2:], uint16(length))
+		default:
+			r[1] = 127
+			binary.BigEndian.PutUint64(r[2:], uint64(length))
+		}
+		if frames == 1 {
+			e.out = append(e.out, reply...) // a second frame: gather
+		}
+		if frames == 0 {
+			reply = r
+		} else {
+			e.out = append(e.out, r...)
+		}
+		if op&0x0f == 0x8 {
+			e.done = true // a close frame, echoed: the peer closes next
+		}
+		b = b[size:]
+	}
+	if len(e.out) > 0 {
+		reply = e.out
+	}
+	if len(reply) > 0 {
+		// net.Conn's Write, which waits on the poller if the socket's
+		// buffer is full; it takes the write lock, not the read lock this
+		// callback runs under.
+		if _, err := e.conn.Write(reply); err != nil {
+			return false
+		}
+	}
+	e.n = copy(e.in, b)
+	if need, _, _, _ := floorFrame(b); need > len(e.in) {
+		// Twice the frame: room for the next one behind it, so that
+		// reads of a stream of such frames come back short.
+		grown := make([]byte, 2*need)
+		copy(grown, b)
+		e.in = grown
+	}
+	return !e.done
+}
+
+// floorFrame looks at the masked client frame at the start of b: its size
+// in all, the length of its header before the masking key, its payload
+// length, and whether all of it is in b. With fewer than 14 bytes it may
+// report the size it needs to know more.
+func floorFrame(b []byte) (size, hdr, length int, whole bool) {
+	if len(b) < 2 {
+		return 2, 0, 0, false
+	}
+	hdr, length = 2, int(b[1]&0x7f)
+	switch length {
+	case 126:
+		if len(b) < 4 {
+			return 4, 0, 0, false
+		}
+		hdr, length = 4, int(binary.BigEndian.Uint16(b[2:]))
+	case 127:
+		if len(b) < 10 {
+			return 10, 0, 0, false
+		}
+		hdr, length = 10, int(binary.BigEndian.Uint64(b[2:]))
+	}
+	size = hdr + 4 + length
+	return size, hdr, length, len(b) >= size
+}
