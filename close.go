@@ -38,6 +38,11 @@ func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) 
 		c.closeTransport()
 		return c.closeResult(err)
 	}
+	if c.handling.Load() {
+		// A HandleMessages handler runs, inside the read that will get
+		// the peer's close frame: waiting here would wait for ourselves.
+		return nil
+	}
 	for !c.isClosed() {
 		switch err := c.readMu.lock(ctx, c.closed); err {
 		case nil:

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastws/fastws/wsframe"
@@ -58,6 +59,10 @@ type Conn struct {
 	frame   frameAssembly
 	msg     messageReadState
 	ev      wsframe.Event // the event next parsed, kept here rather than copied up the call chain
+	hs      *handler      // HandleMessages' fast path, once used
+
+	halfHandled bool        // HandleMessages stopped inside a message
+	handling    atomic.Bool // a HandleMessages handler is running
 
 	// Write side.
 	msgMu    lock // held from a data message's first frame to its last

@@ -65,6 +65,9 @@ func (c *Conn) beginMessage() error {
 // newMessage skips the rest of any message in progress and gets ready for
 // the next one.
 func (c *Conn) newMessage() error {
+	if c.halfHandled {
+		return errHalfHandled
+	}
 	m := &c.msg
 	if m.active && !m.ended {
 		if err := c.skipMessage(); err != nil {

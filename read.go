@@ -21,6 +21,9 @@ func (c *Conn) beginRead(ctx context.Context) (stop func() bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if c.handling.Load() {
+		return nil, errReadInHandler
+	}
 	if err := c.readMu.lock(ctx, c.closed); err != nil {
 		if c.readErr != nil {
 			return nil, c.readErr
@@ -314,6 +317,9 @@ func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 }
 
 func (c *Conn) readFrame() (Frame, error) {
+	if c.halfHandled {
+		return Frame{}, errHalfHandled
+	}
 	fa := &c.frame
 	if fa.out {
 		fa.release()

@@ -5,7 +5,8 @@ package fastws
 // sysConn is unused where there are no Unix sockets: every transport goes
 // through its own Read and Write.
 type sysConn struct {
-	raw any // always nil
+	raw   any  // always nil
+	again bool // never set
 }
 
 func (s *sysConn) init(*Conn, any) {}

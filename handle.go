@@ -1,0 +1,252 @@
+package fastws
+
+import (
+	"context"
+	"errors"
+
+	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/wsframe"
+)
+
+// errReadInHandler is returned by a read called while a HandleMessages
+// handler runs: the handler runs inside the read, so the read would wait
+// for itself.
+var errReadInHandler = errors.New("fastws: a read while a HandleMessages handler runs (the handler must not read the connection)")
+
+// errHalfHandled is returned by AppendMessage, ReadMessage, NextReader and
+// ReadFrame when HandleMessages stopped inside a message (its context
+// ended): only HandleMessages can finish that message.
+var errHalfHandled = errors.New("fastws: a message is half read by HandleMessages; call HandleMessages again to finish it")
+
+// handleYield is how many messages the fast path of HandleMessages hands
+// to its handler before it checks its context and read deadline again:
+// while data keeps coming it never waits, and only a wait sees them.
+const handleYield = 64
+
+// HandleMessages reads messages and calls handler with each, in order, on
+// the calling goroutine, until handler returns an error, ctx ends or the
+// connection does. It returns what stopped it: handler's error as it is,
+// or what a read would have returned (a *CloseError when the peer closed
+// the connection, ctx's error, a timeout, a protocol error).
+//
+// msg is valid only until handler returns: a message that arrived whole
+// in one read is handed over where it lies in the connection's read
+// buffer, without a copy. Control frames are acted on as they come, as by
+// AppendMessage.
+//
+// On a TCP or Unix socket without permessage-deflate, HandleMessages runs
+// the handler from inside its wait on Go's network poller, which saves a
+// system call per message over AppendMessage in a loop: a blocking read
+// must try the socket before it waits, and in a request-response exchange
+// that try finds nothing, where HandleMessages knows from the short read
+// before that the socket was drained. The price is a deeper stack while
+// the handler runs: a connection whose handler writes keeps a 4 KiB
+// goroutine stack where an AppendMessage loop keeps 2 KiB. Elsewhere it is
+// an AppendMessage loop.
+//
+// The handler may write (WriteMessage, NextWriter, WriteFrame, Ping without
+// waiting for its pong, WriteClose) but must not read the connection:
+// such a read returns an error. Close called while the handler runs sends
+// the close frame and returns without waiting for the peer's; HandleMessages
+// completes the closing handshake and returns the peer's *CloseError.
+func (c *Conn) HandleMessages(ctx context.Context, handler func(typ MessageType, msg []byte) error) error {
+	var buf []byte
+	for {
+		if c.canHandleFast() {
+			again, err := c.handleFast(ctx, handler)
+			if !again {
+				return err
+			}
+			continue
+		}
+		typ, msg, err := c.AppendMessage(ctx, buf[:0])
+		if err != nil {
+			return err
+		}
+		if err := handler(typ, msg); err != nil {
+			return err
+		}
+		if cap(msg) <= 1<<20 {
+			buf = msg // a modest buffer serves the next message
+		} else {
+			buf = nil
+		}
+	}
+}
+
+// canHandleFast reports whether HandleMessages may read the next message
+// from inside the poller's wait: a socket, no decompressor (which reads
+// frames itself), and no message half read by the other read APIs.
+func (c *Conn) canHandleFast() bool {
+	m := &c.msg
+	return c.sys.raw != nil && c.dfl == nil && !c.frame.active &&
+		(!m.active || m.ended && len(m.pending) == 0)
+}
+
+// handleFast runs the fast path of HandleMessages until something stops
+// it; again says HandleMessages should go on.
+func (c *Conn) handleFast(ctx context.Context, handler func(MessageType, []byte) error) (again bool, err error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.endRead(stop)
+	h := c.handleState()
+	h.fn = handler
+	exit, err := h.run()
+	h.fn = nil
+	switch exit {
+	case exitYield:
+		return true, nil
+	case exitHandler:
+		return false, err
+	case exitClose:
+		c.control() // the peer's close frame: answered, or the handshake finished
+		return false, ctxErr(ctx, c.readErr)
+	case exitParse:
+		return false, ctxErr(ctx, c.failRead(err))
+	}
+	return false, ctxErr(ctx, c.readFailed(err))
+}
+
+// exitReason is why the fast path of HandleMessages stopped.
+type exitReason uint8
+
+const (
+	exitRead    exitReason = iota // the transport failed, ended or timed out, or ctx ended
+	exitYield                     // handleYield messages were handled: check ctx and deadline
+	exitHandler                   // the handler returned an error
+	exitClose                     // a close frame, which needs the ordinary read path
+	exitParse                     // the peer broke a rule
+)
+
+// handled hands a whole message to the handler. It is called from inside
+// the poller's wait; it reports false if the fast path must stop.
+func (h *handler) handled(msg []byte) bool {
+	c := h.c
+	c.handling.Store(true)
+	err := h.fn(h.typ, msg)
+	c.handling.Store(false)
+	h.release()
+	if err != nil {
+		h.exit, h.err = exitHandler, err
+		return false
+	}
+	if h.count++; h.count >= handleYield {
+		h.exit = exitYield
+		return false
+	}
+	return true
+}
+
+// data takes the data event in c.ev: a whole message goes to the handler
+// at once, parts of a longer one gather in a pooled buffer first. It
+// reports false if the fast path must stop.
+func (h *handler) data() bool {
+	ev := &h.c.ev
+	if !h.partial {
+		h.typ = MessageType(ev.Message)
+		if ev.EndOfMessage() {
+			return h.handled(ev.Payload)
+		}
+		h.partial = true
+		h.c.halfHandled = true
+	}
+	h.gather(ev.Payload)
+	if !ev.EndOfMessage() {
+		return true
+	}
+	h.partial = false
+	h.c.halfHandled = false
+	return h.handled(h.msg)
+}
+
+// parse parses what the read buffer holds and acts on it. It reports
+// false if the fast path must stop.
+func (h *handler) parse() bool {
+	c := h.c
+	for c.rpos < c.rend {
+		n, err := c.parser.Next((*c.rbuf)[c.rpos:c.rend], &c.ev)
+		c.rpos += n
+		if err != nil {
+			h.exit, h.err = exitParse, err
+			return false
+		}
+		switch c.ev.Kind {
+		case wsframe.ControlEvent:
+			if c.ev.Header.Opcode == wsframe.OpClose {
+				h.exit = exitClose // answering it reads on: not from in here
+				return false
+			}
+			c.control()
+		case wsframe.DataEvent:
+			if !h.data() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// handler is the fast path's state, made on a connection's first
+// HandleMessages and kept: a message interrupted by a timeout continues
+// in the next call.
+type handler struct {
+	c      *Conn
+	fn     func(MessageType, []byte) error
+	readFn func(fd uintptr) bool // the poller callback, made once
+
+	typ     MessageType
+	partial bool    // a message has begun and not ended; its bytes are in msg
+	buf     *[]byte // pooled, backing msg
+	msg     []byte
+
+	waitFirst bool // the last read came back short: the socket was drained
+	count     int  // messages handled in this run
+	exit      exitReason
+	err       error
+}
+
+func (c *Conn) handleState() *handler {
+	if c.hs == nil {
+		c.hs = newHandler(c)
+	}
+	return c.hs
+}
+
+// gather appends p to the message being gathered, growing its buffer at
+// most to double what has arrived.
+func (h *handler) gather(p []byte) {
+	h.grow(len(p))
+	h.msg = append(h.msg, p...)
+}
+
+// grow makes room for at least n more bytes in msg.
+func (h *handler) grow(n int) {
+	if h.buf != nil && len(h.msg)+n <= cap(h.msg) {
+		return
+	}
+	nb := bufpool.Get(max(h.c.opts.readBufferSize(), len(h.msg)+n, 2*len(h.msg)))
+	*nb = append((*nb)[:0], h.msg...)
+	bufpool.Put(h.buf)
+	h.buf, h.msg = nb, *nb
+}
+
+// handleKeep bounds the gathering buffer HandleMessages keeps from one
+// message to the next, as an AppendMessage loop keeps its buffer: growing
+// it again for every large message cost more than the message's own
+// reads.
+const handleKeep = 1 << 20
+
+// release readies the gathering buffer for the next message, giving it
+// back if it grew beyond handleKeep.
+func (h *handler) release() {
+	switch {
+	case h.buf == nil:
+	case cap(h.msg) > handleKeep:
+		bufpool.Put(h.buf)
+		h.buf, h.msg = nil, nil
+	default:
+		h.msg = h.msg[:0]
+	}
+}
