@@ -43,7 +43,7 @@ func (h *handler) onReadable(fd uintptr) bool {
 			return false
 		}
 		if c.rbuf == nil {
-			c.rbuf = bufpool.Get(c.opts.readBufferSize())
+			c.rbuf = bufpool.Get(c.readBufferSize())
 		}
 		// Large payload goes straight into the message, with what follows
 		// the frame into the read buffer in the same call: a read that

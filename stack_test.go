@@ -26,7 +26,7 @@ const stackChildEnv = "FASTWS_STACK_CHILD"
 // copied into 4 KiB and, parked in the poller, never shrinks back. This
 // test checks that the goroutine of a connection served with Accept,
 // AppendMessage and WriteMessage stays within its first 2 KiB through the
-// handshake, echoes of 20 B, 1 KiB and 64 KiB messages, a ping answered and
+// handshake, echoes of 20 B, 1 KiB, 16 KiB and 64 KiB messages, a ping answered and
 // idle waits.
 //
 // It runs in a child process with GODEBUG=adaptivestackstart=0, so that
@@ -200,7 +200,7 @@ func (p *stackPeer) receive(op wsframe.Opcode, want []byte) {
 
 // exchange runs what every connection measured goes through.
 func (p *stackPeer) exchange() {
-	for _, size := range []int{20, 1 << 10, 64 << 10} {
+	for _, size := range []int{20, 1 << 10, 16 << 10, 64 << 10} {
 		p.echo(size)
 	}
 	p.ping()
