@@ -231,3 +231,46 @@ func ExampleConn_splitReaderWriters() {
 	client.Close(fastws.CloseNormal, "")
 	// Output: 3 echoes
 }
+
+// HandleMessages serves a connection with a handler per message; on a
+// socket the handler runs from inside the connection's wait on the poller.
+// The message is valid until the handler returns.
+func ExampleConn_HandleMessages() {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	served := make(chan error, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c, err := fastws.Accept(nc, nil)
+		if err != nil {
+			return
+		}
+		ctx := context.Background()
+		served <- c.HandleMessages(ctx, func(typ fastws.MessageType, msg []byte) error {
+			return c.WriteMessage(ctx, typ, []byte(strings.ToUpper(string(msg))))
+		})
+	}()
+
+	ctx := context.Background()
+	c, _, err := fastws.Dial(ctx, "ws://"+ln.Addr().String(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, word := range []string{"one", "two"} {
+		c.WriteMessage(ctx, fastws.Text, []byte(word))
+		_, msg, _ := c.ReadMessage(ctx)
+		fmt.Println(string(msg))
+	}
+	c.Close(fastws.CloseNormal, "done")
+	fmt.Println(<-served)
+	// Output:
+	// ONE
+	// TWO
+	// fastws: peer closed the connection: 1000 (normal closure): done
+}

@@ -35,14 +35,14 @@ const handleYield = 64
 // AppendMessage.
 //
 // On a TCP or Unix socket without permessage-deflate, HandleMessages runs
-// the handler from inside its wait on Go's network poller, which saves a
-// system call per message over AppendMessage in a loop: a blocking read
-// must try the socket before it waits, and in a request-response exchange
-// that try finds nothing, where HandleMessages knows from the short read
-// before that the socket was drained. The price is a deeper stack while
-// the handler runs: a connection whose handler writes keeps a 4 KiB
-// goroutine stack where an AppendMessage loop keeps 2 KiB. Elsewhere it is
-// an AppendMessage loop.
+// the handler from inside its wait on Go's network poller: it enters the
+// wait once for any number of messages instead of once or twice per
+// message, and hands over messages where they lie instead of copying them.
+// That costs some 3 % less CPU per message than an AppendMessage loop for
+// small messages and 8 % for 16 KiB ones (bench/, fastws-handle). The
+// price is a deeper stack while the handler runs: a connection whose
+// handler writes keeps a 4 KiB goroutine stack where an AppendMessage loop
+// keeps 2 KiB. Elsewhere it is an AppendMessage loop.
 //
 // The handler may write (WriteMessage, NextWriter, WriteFrame, Ping without
 // waiting for its pong, WriteClose) but must not read the connection:
@@ -201,10 +201,9 @@ type handler struct {
 	buf     *[]byte // pooled, backing msg
 	msg     []byte
 
-	waitFirst bool // the last read came back short: the socket was drained
-	count     int  // messages handled in this run
-	exit      exitReason
-	err       error
+	count int // messages handled in this run
+	exit  exitReason
+	err   error
 }
 
 func (c *Conn) handleState() *handler {

@@ -18,7 +18,7 @@ func newHandler(c *Conn) *handler {
 // run handles what the read buffer holds, then waits on the poller with
 // onReadable until something stops the fast path.
 func (h *handler) run() (exitReason, error) {
-	h.exit, h.err, h.count, h.waitFirst = exitRead, nil, 0, false
+	h.exit, h.err, h.count = exitRead, nil, 0
 	if !h.parse() {
 		return h.exit, h.err
 	}
@@ -29,38 +29,25 @@ func (h *handler) run() (exitReason, error) {
 }
 
 // onReadable is the poller's callback: it reads, handles every message
-// the read completed, and reads again until the socket is drained. It
+// the read completed, and reads again until the socket says EAGAIN. It
 // returns false to wait for data, true to stop the fast path.
+//
+// Reading until EAGAIN is the rule of edge-triggered polling, which Go's
+// poller does, and it cannot be cut short after a read that came back
+// short: an end of stream that arrived with the data raises no new edge,
+// so waiting then would wait for ever (FuzzHandleMessages found it).
 func (h *handler) onReadable(fd uintptr) bool {
 	c := h.c
 	for {
-		if h.waitFirst {
-			// The last read came back short, so the socket was empty
-			// then, and anything that came since has told the poller:
-			// wait now, without the read that would say EAGAIN.
-			h.waitFirst = false
-			c.putIdleBuffer()
-			return false
-		}
 		if c.rbuf == nil {
 			c.rbuf = bufpool.Get(c.readBufferSize())
 		}
-		// Large payload goes straight into the message, with what follows
-		// the frame into the read buffer in the same call: a read that
-		// asked for just the frame's rest could not tell a drained socket
-		// from one with more to come.
-		p, rest := *c.rbuf, []byte(nil)
-		direct := false
+		// Large payload goes straight into the message.
+		p, direct := *c.rbuf, false
 		if rem := c.parser.Remaining(); h.partial && rem >= directReadMin {
-			p, rest, direct = h.room(rem), p, true
+			p, direct = h.room(rem), true
 		}
-		var n int
-		var errno syscall.Errno
-		if direct {
-			n, errno = sysReadv(fd, p, rest)
-		} else {
-			n, errno = sysRead(fd, p)
-		}
+		n, errno := sysRead(fd, p)
 		switch errno {
 		case 0:
 		case syscall.EINTR:
@@ -76,17 +63,11 @@ func (h *handler) onReadable(fd uintptr) bool {
 			h.exit, h.err = exitRead, io.EOF
 			return true
 		}
-		asked := len(p)
-		if direct && readvJoins {
-			asked += len(rest)
-		}
-		h.waitFirst = n < asked
 		if direct {
-			if !h.direct(p[:min(n, len(p))]) {
-				c.rpos, c.rend = 0, max(n-len(p), 0) // parsed when the fast path goes on
+			if !h.direct(p[:n]) {
 				return true
 			}
-			n -= min(n, len(p))
+			continue
 		}
 		c.rpos, c.rend = 0, n
 		if !h.parse() {

@@ -19,19 +19,6 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(n), errno
 }
 
-// readvJoins says sysReadv fills both its buffers in one call.
-const readvJoins = true
-
-// sysReadv reads into a and then b, in one system call; both are
-// non-empty.
-func sysReadv(fd uintptr, a, b []byte) (int, syscall.Errno) {
-	iov := [2]syscall.Iovec{{Base: &a[0]}, {Base: &b[0]}}
-	iov[0].SetLen(len(a))
-	iov[1].SetLen(len(b))
-	n, _, errno := syscall.Syscall(syscall.SYS_READV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
-	return int(n), errno
-}
-
 // sysWritev writes a, then b if it is not empty, in one system call.
 func sysWritev(fd uintptr, a, b []byte) (int, syscall.Errno) {
 	if len(b) == 0 {

@@ -14,13 +14,6 @@ func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	return n, errnoOf(err)
 }
 
-// readvJoins says sysReadv fills only its first buffer.
-const readvJoins = false
-
-// sysReadv reads into a only: b is for what follows, which the next read
-// gets.
-func sysReadv(fd uintptr, a, _ []byte) (int, syscall.Errno) { return sysRead(fd, a) }
-
 // sysWritev writes a; b, if any, goes with the next call.
 func sysWritev(fd uintptr, a, _ []byte) (int, syscall.Errno) {
 	n, err := syscall.Write(int(fd), a)

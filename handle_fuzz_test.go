@@ -1,0 +1,115 @@
+//go:build unix
+
+package fastws
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/fastws/fastws/wsframe"
+)
+
+// FuzzHandleMessages sends arbitrary bytes, as a client's side of the
+// stream, to two server Conns over Unix socket pairs: one read with
+// HandleMessages (its fast path, since the transport is a socket), the
+// other with an AppendMessage loop. Both must hand over the same messages
+// and end the same way: the fast path is another driver of the same
+// Parser, and must not differ from the ordinary one in anything but cost.
+func FuzzHandleMessages(f *testing.F) {
+	frame := func(op wsframe.Opcode, fin bool, payload []byte) []byte { // masked, as a client sends
+		return maskFrame(wsframe.Header{Fin: fin, Opcode: op}, payload)
+	}
+	big := bytes.Repeat([]byte("0123456789"), 7000)
+	f.Add(frame(wsframe.OpText, true, []byte("hello")))
+	f.Add(cat(frame(wsframe.OpBinary, true, big), frame(wsframe.OpText, true, []byte("after"))))
+	f.Add(cat(frame(wsframe.OpBinary, false, big[:30000]), frame(wsframe.OpPing, true, []byte("p")),
+		frame(wsframe.OpContinuation, true, big[30000:])))
+	f.Add(cat(frame(wsframe.OpText, true, []byte("a")), frame(wsframe.OpClose, true, []byte{0x03, 0xe8, 'o', 'k'})))
+	f.Add(frame(wsframe.OpText, true, []byte{0xc3, 0x28}))
+	f.Add(cat(frame(wsframe.OpText, false, []byte("split ")), frame(wsframe.OpBinary, true, []byte("wrong"))))
+	f.Add([]byte{0x82, 0x7f, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, input []byte) {
+		handled := serveFuzzInput(t, input, func(c *Conn, keep func(MessageType, []byte)) error {
+			return c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
+				keep(typ, msg)
+				return nil
+			})
+		})
+		appended := serveFuzzInput(t, input, func(c *Conn, keep func(MessageType, []byte)) error {
+			for {
+				typ, msg, err := c.AppendMessage(context.Background(), nil)
+				if err != nil {
+					return err
+				}
+				keep(typ, msg)
+			}
+		})
+		if handled != appended {
+			t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
+		}
+	})
+}
+
+// serveFuzzInput runs read on a server Conn whose peer sends input and
+// then ends its side, and describes what read saw: every message and how
+// it ended.
+func serveFuzzInput(t *testing.T, input []byte, read func(*Conn, func(MessageType, []byte)) error) string {
+	server, client := unixPair(t)
+	go func() {
+		_, _ = client.Write(input)
+		_ = client.CloseWrite()
+		_, _ = io.Copy(io.Discard, client) // what the server answers: pongs, close frames
+		client.Close()
+	}()
+	c := NewConn(server, ServerSide, &ConnOptions{MaxMessageSize: 1 << 20})
+	var out bytes.Buffer
+	err := read(c, func(typ MessageType, msg []byte) {
+		fmt.Fprintf(&out, "%v %d %x\n", typ, len(msg), msg)
+	})
+	c.CloseNow()
+	fmt.Fprintf(&out, "end: %s", errorClass(err))
+	return out.String()
+}
+
+// errorClass names an error by what a peer would see of it.
+func errorClass(err error) string {
+	var ce *CloseError
+	var pe *wsframe.ProtocolError
+	var le *wsframe.LimitError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close %d %q", ce.Code, ce.Reason)
+	case errors.As(err, &le):
+		return fmt.Sprintf("limit %v", le.Err)
+	case errors.As(err, &pe):
+		return fmt.Sprintf("protocol %d %v", pe.Code, pe)
+	case err == nil:
+		return "nil"
+	}
+	return "other " + err.Error()
+}
+
+// unixPair returns the two ends of a connected Unix socket pair.
+func unixPair(t *testing.T) (*net.UnixConn, *net.UnixConn) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(fd int) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), "socketpair")
+		defer f.Close() // FileConn dups it
+		c, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.(*net.UnixConn)
+	}
+	return conn(fds[0]), conn(fds[1])
+}
