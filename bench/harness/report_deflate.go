@@ -135,7 +135,7 @@ func (r *Report) writeCompressedMemory(b *strings.Builder) {
 func bestPeerMemory(rows []MemoryRow, value func(MemoryRow) float64) float64 {
 	best, found := 0.0, false
 	for _, m := range rows {
-		if m.Err != nil || m.Server == servers.Fastws {
+		if m.Err != nil || servers.IsFastws(m.Server) {
 			continue
 		}
 		if v := value(m); !found || v < best {

@@ -9,10 +9,21 @@ import (
 )
 
 // serveFastws uses the raw Accept path (fastws's own handshake parser, no
-// net/http) with a goroutine per connection. Compressed, it takes the zero
-// CompressionOptions, fastws's defaults: level 1, context takeover both
-// ways, 15-bit windows, messages under 128 bytes sent uncompressed.
+// net/http) with a goroutine per connection and an AppendMessage loop.
+// Compressed, it takes the zero CompressionOptions, fastws's defaults:
+// level 1, context takeover both ways, 15-bit windows, messages under 128
+// bytes sent uncompressed.
 func serveFastws(ln net.Listener, compress bool) error {
+	return acceptFastws(ln, compress, echoFastws)
+}
+
+// serveFastwsHandle is serveFastws with HandleMessages, which runs the
+// echo from inside the connection's wait on Go's poller.
+func serveFastwsHandle(ln net.Listener, compress bool) error {
+	return acceptFastws(ln, compress, handleFastws)
+}
+
+func acceptFastws(ln net.Listener, compress bool, serve func(*fastws.Conn)) error {
 	opts := &fastws.AcceptOptions{
 		ConnOptions: fastws.ConnOptions{MaxMessageSize: MaxMessageSize},
 		CheckOrigin: func(string, string) bool { return true },
@@ -33,9 +44,17 @@ func serveFastws(ln net.Listener, compress bool) error {
 			if err != nil {
 				return // Accept has answered the client and closed nc
 			}
-			echoFastws(c)
+			serve(c)
 		}()
 	}
+}
+
+// handleFastws echoes each message from HandleMessages' handler.
+func handleFastws(c *fastws.Conn) {
+	ctx := context.Background()
+	_ = c.HandleMessages(ctx, func(typ fastws.MessageType, msg []byte) error {
+		return c.WriteMessage(ctx, typ, msg)
+	})
 }
 
 // echoFastws appends each message to one reused buffer, which makes the

@@ -19,25 +19,33 @@ const MaxMessageSize = 64 << 20
 // connection's life.
 const keptBufferSize = 1 << 20
 
-// Fastws is the name of the library being benchmarked; every other name in
-// Names is a peer it is compared against.
-const Fastws = "fastws"
+// Fastws is the name of the library being benchmarked, with its
+// AppendMessage loop; FastwsHandle is fastws with HandleMessages. Every
+// other name in Names is a peer they are compared against.
+const (
+	Fastws       = "fastws"
+	FastwsHandle = "fastws-handle"
+)
+
+// IsFastws reports whether name is one of fastws's own servers.
+func IsFastws(name string) bool { return name == Fastws || name == FastwsHandle }
 
 // serveFuncs maps each name to a function that serves echo on ln until ln
 // is closed or the process ends, with permessage-deflate if compress is
 // set (only the servers in Compressed are ever asked to).
 var serveFuncs = map[string]func(ln net.Listener, compress bool) error{
-	Fastws:    serveFastws,
-	"gorilla": serveGorilla,
-	"coder":   serveCoder,
-	"gobwas":  func(ln net.Listener, _ bool) error { return serveGobwas(ln) },
-	"gws":     serveGws,
-	"nbio":    func(ln net.Listener, _ bool) error { return serveNbio(ln) },
-	Floor:     func(ln net.Listener, _ bool) error { return serveFloor(ln) },
+	Fastws:       serveFastws,
+	FastwsHandle: serveFastwsHandle,
+	"gorilla":    serveGorilla,
+	"coder":      serveCoder,
+	"gobwas":     func(ln net.Listener, _ bool) error { return serveGobwas(ln) },
+	"gws":        serveGws,
+	"nbio":       func(ln net.Listener, _ bool) error { return serveNbio(ln) },
+	Floor:        func(ln net.Listener, _ bool) error { return serveFloor(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
-var Names = []string{Fastws, "gorilla", "coder", "gobwas", "gws", "nbio", Floor}
+var Names = []string{Fastws, FastwsHandle, "gorilla", "coder", "gobwas", "gws", "nbio", Floor}
 
 // Reference lists the servers that are not libraries but yardsticks
 // (Floor): they are reported, and never counted as the best peer.
