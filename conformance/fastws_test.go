@@ -18,15 +18,20 @@ import (
 
 // fastwsEcho serves echo with fastws's raw Accept path on 127.0.0.1.
 func fastwsEcho(t *testing.T) string {
+	return serveEcho(t, &fastws.AcceptOptions{
+		CheckOrigin: func(string, string) bool { return true },
+		Compression: &fastws.CompressionOptions{},
+	}, echoConn)
+}
+
+// serveEcho serves echo with fastws's raw Accept path on 127.0.0.1, each
+// connection by serve.
+func serveEcho(t *testing.T, opts *fastws.AcceptOptions, serve func(*fastws.Conn)) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	opts := &fastws.AcceptOptions{
-		CheckOrigin: func(string, string) bool { return true },
-		Compression: &fastws.CompressionOptions{},
-	}
 	go func() {
 		for {
 			nc, err := ln.Accept()
@@ -38,7 +43,7 @@ func fastwsEcho(t *testing.T) string {
 				if err != nil {
 					return
 				}
-				echoConn(c)
+				serve(c)
 			}()
 		}
 	}()
@@ -77,6 +82,26 @@ func TestFastwsServer(t *testing.T) {
 	leakcheck.Check(t)
 	rep, err := RunServer(context.Background(), ServerConfig{
 		URL: fastwsEcho(t) + "/", Agent: "fastws", Cases: casesUnderTest(ServerMode), Parallel: 4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkClean(t, rep)
+}
+
+// HandleMessages' fast path against the server cases, without
+// permessage-deflate, which would send every message down the ordinary
+// path (categories 12 and 13 are left out for that reason).
+func TestFastwsServerHandleMessages(t *testing.T) {
+	leakcheck.Check(t)
+	url := serveEcho(t, &fastws.AcceptOptions{CheckOrigin: func(string, string) bool { return true }}, func(c *fastws.Conn) {
+		ctx := context.Background()
+		_ = c.HandleMessages(ctx, func(typ fastws.MessageType, msg []byte) error {
+			return c.WriteMessage(ctx, typ, msg)
+		})
+	})
+	rep, err := RunServer(context.Background(), ServerConfig{
+		URL: url + "/", Agent: "fastws-handle", Cases: Select(casesUnderTest(ServerMode), "*", "12.*,13.*"), Parallel: 4,
 	})
 	if err != nil {
 		t.Fatal(err)
