@@ -5,7 +5,7 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test peers check vet lint race allocs conformance-peers fuzz-smoke bench serve echo
+.PHONY: test peers check vet lint race allocs conformance-peers fuzz-smoke bench bench-micro serve echo
 
 test: peers check race allocs conformance-peers fuzz-smoke
 
@@ -49,10 +49,15 @@ conformance-peers:
 fuzz-smoke:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz-smoke.sh
 
-# The side-by-side comparison with peer libraries (about 5 s per cell and
-# library); writes bench/results/echo-<date>.md.
+# The side-by-side comparison with peer libraries (3 rounds of 3 s per cell
+# and server, about 12 minutes); writes bench/results/echo-<date>.md.
 bench:
 	cd bench && $(GO) run ./cmd/echobench
+
+# The library's micro-benchmarks, 10 runs each, through benchstat; writes
+# bench/results/micro-<date>.txt. BASE=<rev> adds a comparison with <rev>.
+bench-micro:
+	bash scripts/microbench.sh
 
 serve:
 	$(GO) run ./cmd/fastws serve

@@ -177,19 +177,3 @@ func TestMaskPathsInParts(t *testing.T) {
 		})
 	}
 }
-
-// BenchmarkMaskPaths runs Mask on each path at the sizes of BenchmarkMask,
-// for comparing the paths with each other and with BenchmarkMaskBytewise.
-// Below the thresholds in mask_amd64.go every path is the pure-Go one.
-func BenchmarkMaskPaths(b *testing.B) {
-	for _, p := range maskPaths {
-		b.Run(p.name, func(b *testing.B) {
-			for _, n := range []int{16, 1024, 64 << 10, 1 << 20} {
-				b.Run(sizeName(n), func(b *testing.B) {
-					useMaskPath(b, p)
-					benchmarkMask(b, n, Mask)
-				})
-			}
-		})
-	}
-}

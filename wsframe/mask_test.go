@@ -73,16 +73,22 @@ func benchmarkMask(b *testing.B, n int, f func([4]byte, int, []byte) int) {
 	}
 }
 
+// BenchmarkMask compares, at each size, Mask as it runs here (impl=Mask),
+// each of its paths forced (avx2, sse2, purego: below the thresholds of
+// mask_amd64.go they are all the pure-Go one) and the straightforward
+// byte loop (bytewise), for the ratio the performance target asks for.
+// The names are key=value so that `benchstat -col /impl` lays the
+// implementations side by side.
 func BenchmarkMask(b *testing.B) {
 	for _, n := range []int{16, 1024, 64 << 10, 1 << 20} {
-		b.Run(sizeName(n), func(b *testing.B) { benchmarkMask(b, n, Mask) })
-	}
-}
-
-// The straightforward loop, for the ratio the performance target asks for.
-func BenchmarkMaskBytewise(b *testing.B) {
-	for _, n := range []int{16, 1024, 64 << 10, 1 << 20} {
-		b.Run(sizeName(n), func(b *testing.B) { benchmarkMask(b, n, maskBytewise) })
+		b.Run("impl=Mask/size="+sizeName(n), func(b *testing.B) { benchmarkMask(b, n, Mask) })
+		for _, p := range maskPaths {
+			b.Run("impl="+p.name+"/size="+sizeName(n), func(b *testing.B) {
+				useMaskPath(b, p)
+				benchmarkMask(b, n, Mask)
+			})
+		}
+		b.Run("impl=bytewise/size="+sizeName(n), func(b *testing.B) { benchmarkMask(b, n, maskBytewise) })
 	}
 }
 
