@@ -123,10 +123,7 @@ const (
 // handled hands a whole message to the handler. It is called from inside
 // the poller's wait; it reports false if the fast path must stop.
 func (h *handler) handled(msg []byte) bool {
-	c := h.c
-	c.handling.Store(true)
-	err := h.fn(h.typ, msg)
-	c.handling.Store(false)
+	err := h.call(msg)
 	h.release()
 	if err != nil {
 		h.exit, h.err = exitHandler, err
@@ -137,6 +134,13 @@ func (h *handler) handled(msg []byte) bool {
 		return false
 	}
 	return true
+}
+
+// call runs the handler, marked as running for reads and Close to see.
+func (h *handler) call(msg []byte) error {
+	h.c.handling.Store(true)
+	defer h.c.handling.Store(false) // a handler that panics leaves the mark too
+	return h.fn(h.typ, msg)
 }
 
 // data takes the data event in c.ev: a whole message goes to the handler

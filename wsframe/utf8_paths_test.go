@@ -125,3 +125,41 @@ func TestUTF8BothPaths(t *testing.T) {
 		}
 	}
 }
+
+// Random text, valid and damaged, of every length 0–1024 at every
+// alignment 0–31 of its buffer: the vector validator (from 64 bytes, its
+// minimum), the dispatch that picks it and the scalar validator all agree
+// with unicode/utf8.Valid.
+func TestUTF8EveryLengthAndAlignment(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	runes := []rune{'a', 'z', ' ', 'é', 'ж', '€', '世', '😀', 0x10FFFF, 0x7FF, 0x800, 0xFFFF, 0x10000}
+	var text []byte
+	for len(text) < 1024+64 {
+		text = utf8.AppendRune(text, runes[rng.IntN(len(runes))])
+	}
+	backing := make([]byte, 1024+64)
+	for n := 0; n <= 1024; n++ {
+		for align := 0; align < 32; align++ {
+			p := backing[align : align+n]
+			for damage := range 2 {
+				copy(p, text[align:]) // a cut mid-character is invalid, as it should be
+				if damage == 1 && n > 0 {
+					p[rng.IntN(n)] = byte(rng.IntN(256))
+				}
+				want := utf8.Valid(p)
+				if got := validWhole(p); got != want {
+					t.Fatalf("n=%d align=%d: validWhole %v, utf8.Valid %v", n, align, got, want)
+				}
+				if useAVX2 && n >= 64 {
+					if got := validAVX2(p); got != want {
+						t.Fatalf("n=%d align=%d: validAVX2 %v, utf8.Valid %v", n, align, got, want)
+					}
+				}
+				var v UTF8
+				if got := v.Feed(p) && v.Complete(); got != want {
+					t.Fatalf("n=%d align=%d: UTF8.Feed %v, utf8.Valid %v", n, align, got, want)
+				}
+			}
+		}
+	}
+}
