@@ -227,7 +227,8 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		}
 		// Read the rest of this frame straight into dst.
 		dst = c.growForPayload(dst, rem)
-		err := c.readDirect(dst[len(dst):min(cap(dst), len(dst)+int(min(rem, int64(cap(dst)))))])
+		want := int(min(rem, int64(cap(dst)-len(dst))))
+		err := c.readDirect(dst[len(dst) : len(dst)+want])
 		dst = dst[:len(dst)+len(ev.Payload)]
 		if err != nil {
 			return m.typ, dst, ctxErr(ctx, err)

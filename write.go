@@ -121,7 +121,7 @@ func (c *Conn) writeSmall(hdr, payload []byte) error {
 	copy((*buf)[len(hdr):], payload)
 	var err error
 	if c.sys.raw != nil {
-		err = c.sys.write(*buf, nil)
+		err = c.sys.write(*buf, nil) // not through c.write: one frame less on the writer's deepest chain
 	} else {
 		err = c.write(*buf, nil)
 	}
