@@ -108,7 +108,7 @@ func Accept(conn net.Conn, opts *AcceptOptions) (*Conn, error) {
 		opts = &defaultAcceptOptions
 	}
 	// The deadline is set here rather than in acceptHandshake to keep
-	// the deepest call chains of the handshake short (see answerRequest).
+	// the deepest call chains of the handshake short (see checkRequest).
 	_ = conn.SetDeadline(time.Now().Add(opts.handshakeTimeout()))
 	c := allocConn(conn, ServerSide)
 	var hs handshakeResult
