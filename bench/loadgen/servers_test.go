@@ -9,6 +9,33 @@ import (
 	"github.com/fastws/fastws/bench/servers"
 )
 
+// drive serves name on a fresh listener in this process and sends it 40
+// messages on each of cfg's connections, recording all of them; it
+// returns the client after the last echo.
+func drive(t *testing.T, name string, compress bool, cfg loadgen.Config) *loadgen.Client {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() { _ = servers.Serve(name, ln, compress) }()
+	cfg.Addr = ln.Addr().String()
+	c, err := loadgen.Connect(cfg)
+	if err != nil {
+		t.Fatalf("%s, %d bytes: %v", name, cfg.Size, err)
+	}
+	t.Cleanup(c.Close)
+	c.SetRecording(true)
+	if err := c.Start(40, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Wait(20 * time.Second); err != nil {
+		t.Fatalf("%s, %d bytes: %v", name, cfg.Size, err)
+	}
+	return c
+}
+
 // TestServersEcho drives every echo server, the floor reference included,
 // in this process, at sizes on both sides of each length encoding and of
 // the servers' buffers: 3 connections, 40 messages each, every first echo
@@ -17,27 +44,8 @@ import (
 func TestServersEcho(t *testing.T) {
 	for _, name := range servers.Names {
 		for _, size := range []int{20, 1 << 10, 16 << 10, 64<<10 + 3} {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go func() { _ = servers.Serve(name, ln, false) }()
-			c, err := loadgen.Connect(loadgen.Config{Addr: ln.Addr().String(), Conns: 3, Size: size})
-			if err != nil {
-				t.Fatalf("%s, %d bytes: %v", name, size, err)
-			}
-			c.SetRecording(true)
-			if err := c.Start(40, 20*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			err = c.Wait(20 * time.Second)
-			msgs, _ := c.Result()
-			c.Close()
-			_ = ln.Close()
-			if err != nil {
-				t.Fatalf("%s, %d bytes: %v", name, size, err)
-			}
-			if msgs != 120 {
+			c := drive(t, name, false, loadgen.Config{Conns: 3, Size: size})
+			if msgs, _ := c.Result(); msgs != 120 {
 				t.Errorf("%s, %d bytes: %d echoes, want 120", name, size, msgs)
 			}
 		}
@@ -51,30 +59,9 @@ func TestServersEcho(t *testing.T) {
 func TestCompressedServersVerifyAll(t *testing.T) {
 	for _, name := range servers.Compressed {
 		for _, size := range []int{1 << 10, 16 << 10} {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			go func() { _ = servers.Serve(name, ln, true) }()
-			c, err := loadgen.Connect(loadgen.Config{
-				Addr: ln.Addr().String(), Conns: 3, Size: size,
-				Compress: true, Variants: 8, VerifyAll: true,
-			})
-			if err != nil {
-				t.Fatalf("%s, %d bytes: %v", name, size, err)
-			}
-			c.SetRecording(true)
-			if err := c.Start(40, 20*time.Second); err != nil {
-				t.Fatal(err)
-			}
-			err = c.Wait(20 * time.Second)
+			c := drive(t, name, true, loadgen.Config{Conns: 3, Size: size, Compress: true, Variants: 8, VerifyAll: true})
 			w := c.Wire()
 			t.Logf("%s, %d bytes: %q, %+v", name, size, c.Extension(), w)
-			c.Close()
-			_ = ln.Close()
-			if err != nil {
-				t.Fatalf("%s, %d bytes: %v", name, size, err)
-			}
 			if w.Messages != 120 || w.Compressed != 120 {
 				t.Errorf("%s, %d bytes: wire counts %+v", name, size, w)
 			}

@@ -2,7 +2,6 @@ package servers
 
 import (
 	"context"
-	"errors"
 	"net"
 
 	"github.com/fastws/fastws"
@@ -31,22 +30,13 @@ func acceptFastws(ln net.Listener, compress bool, serve func(*fastws.Conn)) erro
 	if compress {
 		opts.Compression = &fastws.CompressionOptions{}
 	}
-	for {
-		nc, err := ln.Accept()
+	return acceptEach(ln, func(nc net.Conn) {
+		c, err := fastws.Accept(nc, opts)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
+			return // Accept has answered the client and closed nc
 		}
-		go func() {
-			c, err := fastws.Accept(nc, opts)
-			if err != nil {
-				return // Accept has answered the client and closed nc
-			}
-			serve(c)
-		}()
-	}
+		serve(c)
+	})
 }
 
 // handleFastws echoes each message from HandleMessages' handler.

@@ -2,12 +2,10 @@ package servers
 
 import (
 	"encoding/binary"
-	"errors"
 	"net"
 	"syscall"
 
 	"github.com/fastws/fastws/wsframe"
-	"github.com/gobwas/ws"
 )
 
 // Floor is the reference server: not a library, but the least a
@@ -28,31 +26,18 @@ const Floor = "floor"
 
 // serveFloor serves the reference echo on ln.
 func serveFloor(ln net.Listener) error {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
+	return acceptEach(ln, upgradedByGobwas(func(nc net.Conn) {
+		tc, ok := nc.(*net.TCPConn)
+		if !ok {
+			return
 		}
-		go func() {
-			defer nc.Close()
-			if _, err := ws.Upgrade(nc); err != nil {
-				return
-			}
-			tc, ok := nc.(*net.TCPConn)
-			if !ok {
-				return
-			}
-			raw, err := tc.SyscallConn()
-			if err != nil {
-				return
-			}
-			e := &floorEcho{conn: tc}
-			_ = raw.Read(e.onReadable)
-		}()
-	}
+		raw, err := tc.SyscallConn()
+		if err != nil {
+			return
+		}
+		e := &floorEcho{conn: tc}
+		_ = raw.Read(e.onReadable)
+	}))
 }
 
 // floorEcho is one connection's state: the bytes read and not yet

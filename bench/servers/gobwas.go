@@ -2,7 +2,6 @@ package servers
 
 import (
 	"bufio"
-	"errors"
 	"io"
 	"net"
 
@@ -14,22 +13,7 @@ import (
 // buffers, echoing frame by frame (which echoes fragmented messages
 // faithfully).
 func serveGobwas(ln net.Listener) error {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		go func() {
-			defer nc.Close()
-			if _, err := ws.Upgrade(nc); err != nil {
-				return
-			}
-			echoGobwas(nc)
-		}()
-	}
+	return acceptEach(ln, upgradedByGobwas(echoGobwas))
 }
 
 // echoGobwas reads each payload at an offset of ws.MaxHeaderSize in its

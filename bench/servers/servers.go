@@ -6,9 +6,12 @@
 package servers
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"slices"
+
+	"github.com/gobwas/ws"
 )
 
 // MaxMessageSize is the largest message every server accepts.
@@ -71,6 +74,33 @@ func Known(name string) bool { return slices.Contains(Names, name) }
 
 // KnownCompressed reports whether name is one of Compressed.
 func KnownCompressed(name string) bool { return slices.Contains(Compressed, name) }
+
+// acceptEach serves every connection ln accepts with serve, on a goroutine
+// of its own, until ln is closed.
+func acceptEach(ln net.Listener, serve func(net.Conn)) error {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		go serve(nc)
+	}
+}
+
+// upgradedByGobwas is serve behind gobwas's handshake: the connection is
+// closed when serve returns or the handshake fails.
+func upgradedByGobwas(serve func(net.Conn)) func(net.Conn) {
+	return func(nc net.Conn) {
+		defer nc.Close()
+		if _, err := ws.Upgrade(nc); err != nil {
+			return
+		}
+		serve(nc)
+	}
+}
 
 // Serve runs the echo server called name on ln, with permessage-deflate
 // if compress is set.
