@@ -69,6 +69,9 @@ func measureConnectionStacks(t *testing.T) {
 	leakcheck.Check(t)
 	ln := listen(t)
 	ended := make(chan struct{}, conns+1)
+	// The accept loop is written out, not shared with other tests: the
+	// goroutine it starts per connection is what is measured, so its
+	// frames must be exactly these.
 	go func() {
 		for {
 			nc, err := ln.Accept()
