@@ -373,13 +373,7 @@ func TestReadContextAndDeadline(t *testing.T) {
 	server.SetReadDeadline(time.Time{})
 	// A message interrupted halfway is continued by the next call.
 	msg := randomBytes(3, 200000)
-	go func() {
-		w, _ := client.NextWriter(ctx, Binary)
-		w.Write(msg[:100000])
-		time.Sleep(300 * time.Millisecond)
-		w.Write(msg[100000:])
-		w.Close()
-	}()
+	sendSplit(ctx, client, msg, 300*time.Millisecond)
 	short2, cancel2 := context.WithTimeout(ctx, 150*time.Millisecond)
 	defer cancel2()
 	_, part, err := server.AppendMessage(short2, nil)

@@ -190,13 +190,7 @@ func TestHandleMessagesInterrupted(t *testing.T) {
 		t.Fatalf("waiting with an expiring context: %v", err)
 	}
 	msg := randomBytes(4, 300000)
-	go func() {
-		w, _ := client.NextWriter(ctx, Binary)
-		w.Write(msg[:150000])
-		time.Sleep(300 * time.Millisecond)
-		w.Write(msg[150000:])
-		w.Close()
-	}()
+	sendSplit(ctx, client, msg, 300*time.Millisecond)
 	short2, cancel2 := context.WithTimeout(ctx, 150*time.Millisecond)
 	defer cancel2()
 	if err := server.HandleMessages(short2, nothing); !errors.Is(err, context.DeadlineExceeded) {

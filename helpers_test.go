@@ -120,3 +120,15 @@ func echoLoop(c *Conn) error {
 		}
 	}
 }
+
+// sendSplit sends msg as one binary message in two writes, the second
+// after pause, so that a reader is caught halfway through it.
+func sendSplit(ctx context.Context, c *Conn, msg []byte, pause time.Duration) {
+	go func() {
+		w, _ := c.NextWriter(ctx, Binary)
+		w.Write(msg[:len(msg)/2])
+		time.Sleep(pause)
+		w.Write(msg[len(msg)/2:])
+		w.Close()
+	}()
+}
