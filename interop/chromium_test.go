@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,7 +43,9 @@ func killBrowserLeftovers(t *testing.T, profile string) {
 		if time.Now().After(deadline) {
 			for _, pid := range pids {
 				t.Logf("killing leftover browser process %d", pid)
-				_ = syscall.Kill(pid, syscall.SIGKILL)
+				if p, err := os.FindProcess(pid); err == nil {
+					_ = p.Kill()
+				}
 			}
 			return
 		}
