@@ -54,10 +54,34 @@ func Dial(ctx context.Context, rawURL string, opts *DialOptions) (*Conn, *http.R
 		if perr != nil {
 			return nil, resp, fmt.Errorf("fastws: bad redirect location: %w", perr)
 		}
-		if u, err = parseWSURL(next.String()); err != nil {
+		nu, err := parseWSURL(next.String())
+		if err != nil {
 			return nil, resp, err
 		}
+		if u.Scheme == "wss" && nu.Scheme == "ws" {
+			return nil, resp, fmt.Errorf("fastws: refusing a redirect from %s to %s: it would leave TLS", u.Redacted(), nu.Redacted())
+		}
+		if !strings.EqualFold(u.Hostname(), nu.Hostname()) {
+			opts = withoutCredentials(opts)
+		}
+		u = nu
 	}
+}
+
+// credentialHeaders are the request headers a redirect to another host
+// does not carry: they were meant for the host the caller named (net/http
+// drops the same ones). Host is dropped too: it named the first server.
+var credentialHeaders = []string{"Authorization", "Www-Authenticate", "Cookie", "Cookie2", "Host"}
+
+// withoutCredentials is opts with credentialHeaders removed from a copy of
+// its Header.
+func withoutCredentials(opts *DialOptions) *DialOptions {
+	o := *opts
+	o.Header = opts.Header.Clone()
+	for _, k := range credentialHeaders {
+		o.Header.Del(k)
+	}
+	return &o
 }
 
 // parseWSURL checks the scheme and normalises it to ws or wss.

@@ -65,6 +65,9 @@ type DialOptions struct {
 
 	// FollowRedirects makes Dial follow 3xx answers with a Location (up to
 	// 10). Off by default: a redirect is returned as a *HandshakeError.
+	// A redirect to another host does not carry Header's credentials
+	// (Authorization, Cookie and the like) or its Host, and a redirect
+	// from wss to ws is refused.
 	FollowRedirects bool
 
 	// MaxResponseHeaderBytes bounds the response head. 0 means

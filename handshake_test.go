@@ -2,6 +2,7 @@ package fastws
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -367,6 +368,59 @@ func TestDialRedirects(t *testing.T) {
 		t.Fatalf("following: %v", err)
 	}
 	c.Close(CloseNormal, "")
+}
+
+// A redirect to another host keeps the caller's headers but not its
+// credentials; one to the same host keeps both; one from wss to ws is
+// refused. NetDial takes every host name to the loopback listener.
+func TestDialRedirectsKeepCredentialsAtHome(t *testing.T) {
+	leakcheck.Check(t)
+	for _, tc := range []struct {
+		location string
+		kept     bool
+	}{
+		{"ws://elsewhere.example/moved", false},
+		{"/moved", true},
+	} {
+		seen := make(chan http.Header, 1)
+		addr := fakeServer(t, func(r *http.Request) string {
+			if r.URL.Path == "/moved" {
+				seen <- r.Header
+				return switching(r, "")
+			}
+			return "HTTP/1.1 307 Temporary Redirect\r\nLocation: " + tc.location + "\r\nContent-Length: 0\r\n\r\n"
+		})
+		opts := &DialOptions{
+			FollowRedirects: true,
+			Header:          http.Header{"Authorization": {"Bearer secret"}, "Cookie": {"session=1"}, "X-Trace": {"t1"}},
+			NetDial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			},
+		}
+		c, _, err := Dial(testCtx(t), "ws://home.example/", opts)
+		if err != nil {
+			t.Fatalf("redirect to %s: %v", tc.location, err)
+		}
+		c.CloseNow()
+		h := <-seen
+		if h.Get("X-Trace") != "t1" {
+			t.Errorf("redirect to %s: X-Trace not kept: %v", tc.location, h)
+		}
+		if got := h.Get("Authorization") != "" && h.Get("Cookie") != ""; got != tc.kept {
+			t.Errorf("redirect to %s: credentials kept %v, want %v: %v", tc.location, got, tc.kept, h)
+		}
+	}
+
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "ws://"+r.Host+"/plain", http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	tlsConfig := srv.Client().Transport.(*http.Transport).TLSClientConfig
+	_, _, err := Dial(testCtx(t), "wss://"+srv.Listener.Addr().String()+"/", &DialOptions{FollowRedirects: true, TLSConfig: tlsConfig})
+	if err == nil || !strings.Contains(err.Error(), "leave TLS") {
+		t.Fatalf("a redirect from wss to ws: %v", err)
+	}
 }
 
 func TestDialCustomHeaders(t *testing.T) {
