@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -310,5 +311,36 @@ func TestCompressionByDefault(t *testing.T) {
 	}
 	if out.String() != strings.Repeat("compress me ", 50)+"\n" {
 		t.Errorf("echo %q", out.String())
+	}
+}
+
+// Shutting the demo server down closes its WebSockets with 1001, after
+// the closing handshake, rather than leaving them to time out.
+func TestServeShutdownSaysGoingAway(t *testing.T) {
+	leakcheck.Check(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newDemoServer(defaultFlags())
+	go srv.Serve(ln)
+	defer srv.Close()
+	ctx := testCtx(t)
+	c, _, err := fastws.Dial(ctx, "ws://"+ln.Addr().String()+"/echo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	read := make(chan error, 1)
+	go func() {
+		_, _, err := c.ReadMessage(ctx)
+		read <- err
+	}()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var ce *fastws.CloseError
+	if err := <-read; !errors.As(err, &ce) || ce.Code != fastws.CloseGoingAway || ce.Reason != "server shutting down" {
+		t.Fatalf("the client read %v, want close 1001 (server shutting down)", err)
 	}
 }
