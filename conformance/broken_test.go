@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -161,9 +162,13 @@ func errorsAs(err error, pe **wsframe.ProtocolError) {
 
 func runAgainst(t *testing.T, url, patterns string) *Report {
 	t.Helper()
-	rep, err := RunServer(context.Background(), ServerConfig{
-		URL: url, Agent: "naive", Cases: Select(Cases(ServerMode), patterns, "9.*"), Parallel: 4,
-	})
+	// The faults make cases wait for time limits that expire, and a
+	// naive testee does next to no work: the limits are not stretched for
+	// the race detector (only for a slow machine), and many cases wait at
+	// once.
+	cfg := runConfig(url, "naive", Select(Cases(ServerMode), patterns, "9.*"))
+	cfg.TimeScale, cfg.Parallel = testtime.MachineScale(), 16
+	rep, err := RunServer(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +222,11 @@ func TestSuiteCatchesFaults(t *testing.T) {
 		{"ignores frames that break a rule", faults{ignoreBadFrames: true},
 			[]string{"3.1", "3.5", "4.1.1", "4.2.1", "4.2.2"}, "1.1.1,6.2.*"},
 	}
+	// The faulty testees mostly make the suite wait for timeouts that
+	// expire: they run side by side.
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			url := naiveServer(t, tc.f)
 			rep := runAgainst(t, url, strings.Join(tc.must, ",")+","+tc.mustNot)
 			results := resultsByID(rep)

@@ -62,8 +62,15 @@ func deflateCase(id, terms string, t DeflateTerms, isText bool, size deflateSize
 		frames = fmt.Sprintf("in frames of %d compressed bytes", size.frag)
 	}
 	terms2 := t
+	nframes := deflateMessages
+	if size.frag > 0 {
+		// The compressed size is not known in advance; the uncompressed
+		// size bounds the frame count.
+		nframes *= (size.n + size.frag - 1) / size.frag
+	}
+	limit := budget(work{bytes: deflateMessages * size.n, rate: deflateRate, frames: nframes, roundTrips: deflateMessages})
 	return &Case{
-		ID: id, Modes: BothModes, Deflate: &terms2, Timeout: 2 * time.Minute,
+		ID: id, Modes: BothModes, Deflate: &terms2, Timeout: limit,
 		Description: fmt.Sprintf("Negotiate permessage-deflate (%s), then send %d compressed %s messages of %d bytes, %s, each after the previous one came back.",
 			terms, deflateMessages, kind, size.n, frames),
 		Expectation: "Every message comes back unchanged, compressed or not; what the testee compresses keeps to the agreed window and context takeover. A testee that does not negotiate these terms is UNIMPLEMENTED.",

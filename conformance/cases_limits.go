@@ -57,7 +57,12 @@ func bigPayload(isText bool, n int) []byte {
 }
 
 func bigCase(id, desc string, isText bool, n, frag, chop int) *Case {
-	return &Case{ID: id, Description: desc, Modes: BothModes, Serial: true, Timeout: 100 * time.Second,
+	frames := 1
+	if frag < n {
+		frames = (n + frag - 1) / frag
+	}
+	limit := budget(work{bytes: n, rate: plainRate, frames: frames})
+	return &Case{ID: id, Description: desc, Modes: BothModes, Serial: true, Timeout: limit,
 		Expectation: "The message comes back unchanged; the time it took is recorded.",
 		Run: func(s *Session) {
 			payload := bigPayload(isText, n)
@@ -76,7 +81,7 @@ func bigCase(id, desc string, isText bool, n, frag, chop int) *Case {
 			default:
 				s.SendMessage(op, payload)
 			}
-			s.KillAfter(90 * time.Second)
+			s.KillAfter(limit)
 		}}
 }
 
@@ -87,7 +92,8 @@ func roundTrips(id string, isText bool, n int) *Case {
 	if isText {
 		kind = "text"
 	}
-	return &Case{ID: id, Modes: BothModes, Serial: true, Timeout: 100 * time.Second,
+	limit := budget(work{bytes: 1000 * n, rate: plainRate, frames: 1000, roundTrips: 1000})
+	return &Case{ID: id, Modes: BothModes, Serial: true, Timeout: limit,
 		Description: fmt.Sprintf("Send 1000 %s messages of %d bytes, each after the previous one came back.", kind, n),
 		Expectation: "Every message comes back unchanged, in order; the total time is recorded.",
 		Run: func(s *Session) {

@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -25,7 +24,9 @@ import (
 // every message until the suite closes, then asks for the reports.
 type ClientSuite struct {
 	Cases       []*Case       // from Cases(ClientMode)
-	CaseTimeout time.Duration // 0 means DefaultCaseTimeout
+	CaseTimeout time.Duration // for cases that set no Timeout; 0 means DefaultCaseTimeout
+	// TimeScale multiplies every time limit, as ServerConfig.TimeScale.
+	TimeScale float64
 	// Progress, when set, is called after each case.
 	Progress func(agent string, r *Result)
 	// OnReport is called when a client asks for its reports.
@@ -107,18 +108,18 @@ func (cs *ClientSuite) sendAndClose(w http.ResponseWriter, r *http.Request, text
 		conn.Close()
 		return
 	}
-	s := newSession(conn, br, false)
+	s := newSession(conn, br, false, cs.TimeScale)
 	s.SuppressClose()
 	go s.readLoop()
 	if text != "" {
 		s.SendMessage(wsframe.OpText, []byte(text))
 	}
 	s.SendClose(1000, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	t := time.NewTimer(s.scaled(5 * time.Second))
+	defer t.Stop()
 	select {
 	case <-s.done:
-	case <-ctx.Done():
+	case <-t.C:
 		s.drop()
 	}
 }
@@ -130,7 +131,8 @@ func (cs *ClientSuite) runCase(w http.ResponseWriter, r *http.Request, c *Case, 
 	}
 	var res *Result
 	if c.Handshake != nil {
-		res = probe(c, &HandshakeProbe{mode: ClientMode, conn: conn, br: br, req: r, timeout: caseTimeout(c, cs.CaseTimeout)})
+		res = probe(c, &HandshakeProbe{mode: ClientMode, conn: conn, br: br, req: r,
+			timeout: caseTimeout(c, cs.CaseTimeout, cs.TimeScale), scale: cs.TimeScale})
 		conn.Close()
 	} else {
 		// The suite accepts an extension only in the permessage-deflate
@@ -152,7 +154,8 @@ func (cs *ClientSuite) runCase(w http.ResponseWriter, r *http.Request, c *Case, 
 			conn.Close()
 			return
 		}
-		res = play(c, conn, br, false, caseTimeout(c, cs.CaseTimeout), dfl, unimpl)
+		res = play(c, conn, br, stage{timeout: caseTimeout(c, cs.CaseTimeout, cs.TimeScale), scale: cs.TimeScale,
+			deflate: dfl, unimplemented: unimpl})
 	}
 	cs.Report(agent).add(res)
 	if cs.Progress != nil {

@@ -88,7 +88,8 @@ func hostPort(u *url.URL) string {
 type HandshakeProbe struct {
 	mode    Mode
 	url     *url.URL
-	timeout time.Duration
+	timeout time.Duration // already scaled
+	scale   float64       // the run's time scale, for waits inside the case
 
 	// client mode
 	conn net.Conn
@@ -140,7 +141,7 @@ func (h *HandshakeProbe) RespondAndWatch(response string, wait time.Duration) (e
 	if _, err := io.WriteString(h.conn, response); err != nil {
 		return false, "could not write the response: " + err.Error()
 	}
-	s := newSession(h.conn, h.br, false)
+	s := newSession(h.conn, h.br, false, h.scale)
 	s.SuppressClose()
 	go s.readLoop()
 	s.SendMessage(1, []byte("are you there?"))

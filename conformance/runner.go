@@ -6,21 +6,32 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 )
 
 // DefaultCaseTimeout bounds a case when neither the case nor the runner
-// says otherwise.
+// says otherwise, at time scale 1.
 const DefaultCaseTimeout = 30 * time.Second
 
-// play runs case c on an open connection and judges it; dfl is the
-// permessage-deflate the handshake settled (nil if none), unimpl why the
-// case could not be set up (the testee lacks what it needs).
-func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Duration, dfl *sessionDeflate, unimpl string) *Result {
-	s := newSession(conn, br, client)
-	s.deflate = dfl
-	s.unimplemented = unimpl
+// stage is what the handshake settled for a case about to be played.
+type stage struct {
+	client  bool            // the suite is the client
+	timeout time.Duration   // the case's limit, already scaled
+	scale   float64         // the run's time scale, for the waits inside the case
+	deflate *sessionDeflate // permessage-deflate, nil if none
+	// unimplemented says why the case could not be set up (the testee
+	// lacks what it needs).
+	unimplemented string
+}
+
+// play runs case c on an open connection and judges it.
+func play(c *Case, conn net.Conn, br *bufio.Reader, st stage) *Result {
+	s := newSession(conn, br, st.client, st.scale)
+	s.deflate = st.deflate
+	s.unimplemented = st.unimplemented
+	timeout := st.timeout
 	start := time.Now()
 	go s.readLoop()
 	ran := make(chan struct{})
@@ -64,7 +75,7 @@ func play(c *Case, conn net.Conn, br *bufio.Reader, client bool, timeout time.Du
 	<-s.done
 	r := evaluate(c, s, time.Since(start))
 	if timedOut {
-		r.Observed.Notes = append(r.Observed.Notes, fmt.Sprintf("the case did not finish within %v", timeout))
+		r.Observed.Notes = append(r.Observed.Notes, fmt.Sprintf("the case did not finish within %v: %s", timeout, s.progressNote()))
 		r.Behavior = Failed
 	}
 	if c.Judge != nil {
@@ -98,8 +109,12 @@ type ServerConfig struct {
 	URL         string        // ws://host:port/path of the testee
 	Agent       string        // name the results are filed under
 	Cases       []*Case       // the cases to run, from Cases(ServerMode)
-	Parallel    int           // cases run at once (Serial cases always alone); 0 means 1
-	CaseTimeout time.Duration // 0 means DefaultCaseTimeout
+	Parallel    int           // cases run at once (Serial cases always alone); 0 means DefaultParallel()
+	CaseTimeout time.Duration // for cases that set no Timeout; 0 means DefaultCaseTimeout
+	// TimeScale multiplies every time limit (each case's, and the waits
+	// inside cases): a run under the race detector, or on a loaded or
+	// slow machine, sets it above 1. Values below 1 count as 1.
+	TimeScale float64
 	// Progress, when set, is called after each case.
 	Progress func(*Result)
 }
@@ -126,7 +141,7 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
 		if ctx.Err() != nil {
 			return
 		}
-		r := runServerCase(c, u, caseTimeout(c, cfg.CaseTimeout))
+		r := runServerCase(c, u, caseTimeout(c, cfg.CaseTimeout, cfg.TimeScale), cfg.TimeScale)
 		rep.add(r)
 		if cfg.Progress != nil {
 			cfg.Progress(r)
@@ -134,7 +149,11 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
 	}
 	work := make(chan *Case)
 	var wg sync.WaitGroup
-	for range max(1, cfg.Parallel) {
+	workers := cfg.Parallel
+	if workers <= 0 {
+		workers = DefaultParallel()
+	}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -154,19 +173,32 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
 	return rep, ctx.Err()
 }
 
-func caseTimeout(c *Case, runner time.Duration) time.Duration {
+// DefaultParallel is how many cases a run plays at once unless told: two
+// per CPU the process may use, because most cases spend their time
+// waiting on the testee or on a timer, not computing.
+func DefaultParallel() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// caseTimeout is the limit of case c: its own, else the runner's, else
+// DefaultCaseTimeout, times the time scale.
+func caseTimeout(c *Case, runner time.Duration, scale float64) time.Duration {
+	d := DefaultCaseTimeout
 	switch {
 	case c.Timeout > 0:
-		return c.Timeout
+		d = c.Timeout
 	case runner > 0:
-		return runner
+		d = runner
 	}
-	return DefaultCaseTimeout
+	return scaleDuration(d, scale)
 }
 
-func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
+// scaleDuration is d times scale (values below 1 count as 1).
+func scaleDuration(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) * max(scale, 1))
+}
+
+func runServerCase(c *Case, u *url.URL, timeout time.Duration, scale float64) *Result {
 	if c.Handshake != nil {
-		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: min(timeout, 10*time.Second)})
+		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: min(timeout, scaleDuration(10*time.Second, scale)), scale: scale})
 	}
 	var offers []string
 	if c.Deflate != nil {
@@ -174,7 +206,7 @@ func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
 			offers = append(offers, offerHeader(o))
 		}
 	}
-	conn, br, exts, err := dialTestee(u, min(timeout, 10*time.Second), offers)
+	conn, br, exts, err := dialTestee(u, min(timeout, scaleDuration(10*time.Second, scale)), offers)
 	if err != nil {
 		return &Result{
 			ID: c.ID, Behavior: Failed, BehaviorClose: Failed, Result: Failed,
@@ -203,5 +235,5 @@ func runServerCase(c *Case, u *url.URL, timeout time.Duration) *Result {
 			Observed: Observed{Notes: []string{"the server accepted extensions the suite did not offer: " + exts}},
 		}
 	}
-	return play(c, conn, br, true, timeout, dfl, unimpl)
+	return play(c, conn, br, stage{client: true, timeout: timeout, scale: scale, deflate: dfl, unimplemented: unimpl})
 }

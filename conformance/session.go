@@ -3,6 +3,7 @@ package conformance
 import (
 	"bufio"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -15,7 +16,7 @@ import (
 
 // closeWait is how long the suite, as a client, waits for a server to
 // close TCP after the closing handshake before closing it itself (and
-// recording that the server left it to the client).
+// recording that the server left it to the client), at time scale 1.
 const closeWait = 2 * time.Second
 
 // maxIncoming bounds one message from the testee, so that a broken testee
@@ -40,9 +41,12 @@ type Session struct {
 	br      *bufio.Reader
 	client  bool // the suite is the client: its frames are masked
 	start   time.Time
+	scale   float64 // every time limit is multiplied by it (TimeScale)
 	writeMu sync.Mutex
-	done    chan struct{}   // closed when the connection has ended
-	deflate *sessionDeflate // permessage-deflate, when negotiated
+	done    chan struct{} // closed when the connection has ended
+	// progress is signalled after every event, for WaitEvents.
+	progress chan struct{}
+	deflate  *sessionDeflate // permessage-deflate, when negotiated
 	// unimplemented says why the testee could not be tested on this case
 	// (it lacks an optional feature the case needs).
 	unimplemented string
@@ -62,22 +66,30 @@ type Session struct {
 	remoteReason   string
 	violation      string
 	notes          []string
+	sent           int64 // bytes written to the testee
 	ended          bool
 	endedAt        time.Duration
 	killAt         time.Time
 	onEvent        func(Event) // a case's hook, called after each event
 }
 
-func newSession(conn net.Conn, br *bufio.Reader, client bool) *Session {
+// newSession starts a session whose time limits are multiplied by scale
+// (values below 1 count as 1).
+func newSession(conn net.Conn, br *bufio.Reader, client bool, scale float64) *Session {
 	return &Session{
 		conn:     conn,
 		br:       br,
 		client:   client,
 		start:    time.Now(),
+		scale:    scale,
 		done:     make(chan struct{}),
+		progress: make(chan struct{}, 1),
 		expected: map[Verdict][]Event{},
 	}
 }
+
+// scaled is d stretched by the session's time scale.
+func (s *Session) scaled(d time.Duration) time.Duration { return scaleDuration(d, s.scale) }
 
 // Expect states one acceptable outcome: the events the suite should
 // receive, in order, for verdict v.
@@ -117,10 +129,11 @@ func (s *Session) Note(format string) {
 	s.mu.Unlock()
 }
 
-// KillAfter drops the TCP connection if it is still open after d.
+// KillAfter drops the TCP connection if it is still open after d (times
+// the time scale).
 func (s *Session) KillAfter(d time.Duration) {
 	s.mu.Lock()
-	s.killAt = time.Now().Add(d)
+	s.killAt = time.Now().Add(s.scaled(d))
 	s.mu.Unlock()
 }
 
@@ -134,10 +147,12 @@ func (s *Session) Open() bool {
 	}
 }
 
-// Wait waits for d. If the connection is still open then, it records
-// Timeout(label) and returns true; if it ended, it returns false at once.
+// Wait waits for d (times the time scale: a slow testee gets longer to
+// act before the wait counts as its answer). If the connection is still
+// open then, it records Timeout(label) and returns true; if it ended, it
+// returns false at once.
 func (s *Session) Wait(d time.Duration, label string) bool {
-	t := time.NewTimer(d)
+	t := time.NewTimer(s.scaled(d))
 	defer t.Stop()
 	select {
 	case <-s.done:
@@ -152,22 +167,40 @@ func (s *Session) Wait(d time.Duration, label string) bool {
 }
 
 // WaitEvents waits until n events have been received, the connection ends
-// or d passes, and reports whether n arrived.
+// or d (times the time scale) passes, and reports whether n arrived.
 func (s *Session) WaitEvents(n int, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+	t := time.NewTimer(s.scaled(d))
+	defer t.Stop()
+	for {
 		s.mu.Lock()
 		got := len(s.received)
 		s.mu.Unlock()
 		if got >= n {
 			return true
 		}
-		if !s.Open() {
+		select {
+		case <-s.progress:
+		case <-s.done:
+			s.mu.Lock()
+			got = len(s.received)
+			s.mu.Unlock()
+			return got >= n
+		case <-t.C:
 			return false
 		}
-		time.Sleep(time.Millisecond)
 	}
-	return false
+}
+
+// progressNote says how far a case got: for a note on a case that ran out
+// of time.
+func (s *Session) progressNote() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	note := fmt.Sprintf("%d of %d expected events arrived", len(s.received), len(s.expected[OK]))
+	if n := len(s.times); n > 0 {
+		note += fmt.Sprintf(" (the last %v in)", s.times[n-1].Round(time.Millisecond))
+	}
+	return note + fmt.Sprintf("; the suite sent %d bytes", s.sent)
 }
 
 // Frame is a frame for a case to send, given bit by bit so that cases can
@@ -225,8 +258,11 @@ func (s *Session) SendRaw(b []byte, chop int, delay time.Duration) {
 	for len(b) > 0 {
 		n := min(chop, len(b))
 		s.writeMu.Lock()
-		_, err := s.conn.Write(b[:n])
+		w, err := s.conn.Write(b[:n])
 		s.writeMu.Unlock()
+		s.mu.Lock()
+		s.sent += int64(w)
+		s.mu.Unlock()
 		if err != nil {
 			return
 		}
@@ -358,6 +394,10 @@ func (s *Session) record(e Event) {
 		code = s.expectClose.Codes[0]
 	}
 	s.mu.Unlock()
+	select {
+	case s.progress <- struct{}{}:
+	default: // a signal is already pending
+	}
 	if hook != nil {
 		hook(e)
 	}
@@ -504,7 +544,7 @@ func (s *Session) control(op wsframe.Opcode, payload []byte) bool {
 			return false
 		}
 		// A client waits for the server to close TCP.
-		time.AfterFunc(closeWait, func() {
+		time.AfterFunc(s.scaled(closeWait), func() {
 			if s.Open() {
 				s.Note("the server did not close TCP after the closing handshake")
 				s.drop()

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fastws/fastws/conformance"
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // The conformance suite against each peer, in both directions where the
@@ -19,7 +21,8 @@ import (
 // with 0 FAILED expected of every peer. FASTWS_CONFORMANCE_REPORTS names a
 // directory for the JSON and HTML reports (make test uses reports/).
 
-const conformanceTimeout = 15 * time.Minute
+// conformanceTimeout bounds a whole run against one peer.
+var conformanceTimeout = testtime.Limit(15 * time.Minute)
 
 // skipUnderRace keeps the conformance runs against peers out of the race
 // run: they take ten minutes there (against four without the detector),
@@ -93,7 +96,8 @@ func TestConformanceChromiumClient(t *testing.T) {
 	t.Cleanup(func() { killBrowserLeftovers(t, profile) })
 	runConformanceClient(t, "chromium", func(base string) []string {
 		page := "http://" + strings.TrimPrefix(base, "ws://") + "/testee.html?agent=chromium"
-		return []string{"node", filepath.Join(nodeDir, "chromium-driver.js"), page, profile, "840000"}
+		return []string{"node", filepath.Join(nodeDir, "chromium-driver.js"), page, profile,
+			strconv.FormatInt((conformanceTimeout - time.Minute).Milliseconds(), 10)}
 	}, os.Environ(), http.FileServer(http.Dir("browser")), chromiumDeviations)
 }
 
@@ -116,7 +120,7 @@ func runConformanceServer(t *testing.T, url, agent string, deviations map[string
 	ctx, cancel := context.WithTimeout(context.Background(), conformanceTimeout)
 	defer cancel()
 	rep, err := conformance.RunServer(ctx, conformance.ServerConfig{
-		URL: url + "/", Agent: agent, Cases: conformance.Cases(conformance.ServerMode), Parallel: 4,
+		URL: url + "/", Agent: agent, Cases: conformance.Cases(conformance.ServerMode), TimeScale: testtime.Scale(),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +137,9 @@ func runConformanceClient(t *testing.T, agent string, argv func(base string) []s
 	t.Helper()
 	reports := make(chan *conformance.Report, 1)
 	suite := &conformance.ClientSuite{
-		Cases:    conformance.Cases(conformance.ClientMode),
-		OnReport: func(r *conformance.Report) { reports <- r },
+		Cases:     conformance.Cases(conformance.ClientMode),
+		TimeScale: testtime.Scale(),
+		OnReport:  func(r *conformance.Report) { reports <- r },
 	}
 	handler := http.Handler(suite)
 	if pages != nil {

@@ -29,8 +29,9 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	agent := fs.String("agent", "", "name the results are filed under (server mode: default \"server\"; client mode: the client's own agent name)")
 	cases := fs.String("cases", "*", "comma-separated case patterns, e.g. '1.*,6.4.*'")
 	exclude := fs.String("exclude", "", "comma-separated case patterns to leave out")
-	parallel := fs.Int("parallel", 4, "server mode: cases run at once (timing cases always run alone)")
-	caseTimeout := fs.Duration("case-timeout", conformance.DefaultCaseTimeout, "longest one case may take")
+	parallel := fs.Int("parallel", 0, "server mode: cases run at once (timing cases always run alone); 0 means two per CPU")
+	caseTimeout := fs.Duration("case-timeout", conformance.DefaultCaseTimeout, "longest a case may take when it sets no limit of its own (limits of cases that move much data grow with their work)")
+	timeScale := fs.Float64("time-scale", 1, "multiply every time limit by this, for a slow testee or a busy machine")
 	runTimeout := fs.Duration("timeout", time.Hour, "client mode: longest the whole run may take")
 	reportDir := fs.String("report-dir", "reports", "where the JSON and HTML reports are written")
 	verbose := fs.Bool("v", false, "print a line per case")
@@ -62,7 +63,8 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		var err error
 		rep, err = conformance.RunServer(ctx, conformance.ServerConfig{
-			URL: *url, Agent: name, Cases: selected, Parallel: *parallel, CaseTimeout: *caseTimeout, Progress: progress,
+			URL: *url, Agent: name, Cases: selected, Parallel: *parallel, CaseTimeout: *caseTimeout, TimeScale: *timeScale,
+			Progress: progress,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "fastws conformance:", err)
@@ -70,7 +72,13 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 	} else {
 		var err error
-		if rep, err = serveClientSuite(ctx, *addr, selected, *caseTimeout, *runTimeout, progress, stdout); err != nil {
+		suite := &conformance.ClientSuite{
+			Cases:       selected,
+			CaseTimeout: *caseTimeout,
+			TimeScale:   *timeScale,
+			Progress:    func(_ string, r *conformance.Result) { progress(r) },
+		}
+		if rep, err = serveClientSuite(ctx, *addr, suite, *runTimeout, stdout); err != nil {
 			fmt.Fprintln(stderr, "fastws conformance:", err)
 			return 1
 		}
@@ -88,30 +96,24 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// serveClientSuite listens for one testee client's run and returns its
-// report once the client asks for it.
-func serveClientSuite(ctx context.Context, addr string, cases []*conformance.Case, caseTimeout, runTimeout time.Duration,
-	progress func(*conformance.Result), stdout io.Writer) (*conformance.Report, error) {
+// serveClientSuite serves suite for one testee client's run and returns
+// its report once the client asks for it.
+func serveClientSuite(ctx context.Context, addr string, suite *conformance.ClientSuite, runTimeout time.Duration, stdout io.Writer) (*conformance.Report, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	done := make(chan *conformance.Report, 1)
-	suite := &conformance.ClientSuite{
-		Cases:       cases,
-		CaseTimeout: caseTimeout,
-		Progress:    func(_ string, r *conformance.Result) { progress(r) },
-		OnReport: func(r *conformance.Report) {
-			select {
-			case done <- r:
-			default:
-			}
-		},
+	suite.OnReport = func(r *conformance.Report) {
+		select {
+		case done <- r:
+		default:
+		}
 	}
 	srv := &http.Server{Handler: suite, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(stdout, "fastws conformance: %d cases; point the testee client at ws://%s\n", len(cases), ln.Addr())
+	fmt.Fprintf(stdout, "fastws conformance: %d cases; point the testee client at ws://%s\n", len(suite.Cases), ln.Addr())
 	select {
 	case rep := <-done:
 		return rep, nil

@@ -9,16 +9,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // Check records the goroutines running now and registers a cleanup that
-// waits up to five seconds for every goroutine started since to exit,
+// waits up to five seconds (times testtime.Scale: goroutines that end on a
+// timer or a close handshake take longer on a slow run) for every
+// goroutine started since to exit,
 // failing the test with their stacks if some do not.
 func Check(t testing.TB) {
 	t.Helper()
 	before := goroutines()
 	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
+		deadline := time.Now().Add(testtime.Limit(5 * time.Second))
 		var leaked []string
 		for {
 			leaked = leaked[:0]
