@@ -34,6 +34,11 @@ func (c *Conn) CloseContext(ctx context.Context, code CloseCode, reason string) 
 	if err := wsframe.CheckClose(code, reason); err != nil {
 		return fmt.Errorf("fastws: Close: %w", err)
 	}
+	// CloseTimeout bounds the whole handshake, sending the close frame
+	// included: a writer stuck on a peer that reads nothing holds the
+	// wire, and the close timer only starts once the frame has left.
+	ctx, cancel := context.WithTimeout(ctx, c.opts.closeTimeout())
+	defer cancel()
 	if _, err := c.sendClose(ctx, code, reason); err != nil {
 		c.closeTransport()
 		return c.closeResult(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -331,8 +332,8 @@ func TestCloseWithoutReader(t *testing.T) {
 	if err := client.Close(CloseNormal, ""); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Close took %v", d)
+	if d := time.Since(start); d > DefaultCloseTimeout/2 {
+		t.Fatalf("Close took %v: it waited for the close timeout", d)
 	}
 	if code := CloseStatus(<-done); code != CloseNormal {
 		t.Fatalf("server saw %v", code)
@@ -348,8 +349,30 @@ func TestCloseTimeout(t *testing.T) {
 	if err == nil {
 		t.Fatal("Close succeeded without the peer's close frame")
 	}
-	if d := time.Since(start); d < 250*time.Millisecond || d > 3*time.Second {
+	if d := time.Since(start); d < 250*time.Millisecond || d > testtime.Limit(3*time.Second) {
 		t.Fatalf("Close returned after %v, want about 300ms", d)
+	}
+}
+
+// A writer stuck on a peer that reads nothing holds the wire: Close still
+// gives up after CloseTimeout, closing the connection, which also frees
+// the writer.
+func TestCloseTimeoutWithAStuckWriter(t *testing.T) {
+	server, client := pair(t, false, &AcceptOptions{ConnOptions: ConnOptions{CloseTimeout: 300 * time.Millisecond}}, nil)
+	_ = client // reads nothing, so the server's big write fills the socket buffers and stops
+	ctx := testCtx(t)
+	written := make(chan error, 1)
+	go func() { written <- server.WriteMessage(ctx, Binary, make([]byte, 64<<20)) }()
+	time.Sleep(100 * time.Millisecond) // let the write begin and block
+	start := time.Now()
+	if err := server.Close(CloseNormal, ""); err == nil {
+		t.Fatal("Close succeeded although its close frame could not be sent")
+	}
+	if d := time.Since(start); d > testtime.Limit(3*time.Second) {
+		t.Fatalf("Close returned after %v, want about 300ms", d)
+	}
+	if err := <-written; err == nil {
+		t.Fatal("the stuck write succeeded")
 	}
 }
 
