@@ -2,9 +2,6 @@ module github.com/fastws/fastws
 
 go 1.26.0
 
-require (
-	github.com/hashicorp/yamux v0.1.2
-	github.com/klauspost/compress v1.20.3
-)
+require github.com/klauspost/compress v1.20.3
 
 require golang.org/x/sys v0.49.0

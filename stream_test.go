@@ -24,8 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hashicorp/yamux"
-
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -202,51 +200,6 @@ func selfSigned(t *testing.T, name string) (tls.Certificate, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
-func TestStreamYamux(t *testing.T) {
-	server, client := streamPair(t, Binary, nil)
-	cfg := yamux.DefaultConfig()
-	cfg.LogOutput = io.Discard
-	ss, err := yamux.Server(server, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs, err := yamux.Client(client, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			st, err := ss.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(st, st); st.Close() }()
-		}
-	}()
-	var wg sync.WaitGroup
-	for i := range 100 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, err := cs.Open()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer st.Close()
-			msg := bytes.Repeat([]byte{byte(i)}, 1000+i*100)
-			go func() { st.Write(msg) }()
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(st, got); err != nil || !bytes.Equal(got, msg) {
-				t.Errorf("stream %d: %v", i, err)
-			}
-		}()
-	}
-	wg.Wait()
-	cs.Close()
-	ss.Close()
 }
 
 // io.Copy of 1 GiB, checksummed on both ends.
