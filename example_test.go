@@ -11,48 +11,85 @@ import (
 	"net/http/httptest"
 	"net/rpc"
 	"strings"
+	"time"
 
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/wsframe"
 )
 
-// An echo server on net/http, and a client talking to it.
+// An echo server on net/http, and a client that sends a message and reads
+// the echo. The README quotes this example.
 func Example() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
 		c, err := fastws.Upgrade(w, r, nil)
 		if err != nil {
-			return // Upgrade has answered the client
+			return // Upgrade has answered the client (403, 426, ...)
 		}
+		defer c.CloseNow()
 		ctx := r.Context()
-		var buf []byte
 		for {
-			typ, msg, err := c.AppendMessage(ctx, buf[:0])
+			typ, msg, err := c.ReadMessage(ctx)
 			if err != nil {
 				return // the peer closed (a *fastws.CloseError) or broke the protocol
 			}
 			if err := c.WriteMessage(ctx, typ, msg); err != nil {
 				return
 			}
-			buf = msg
 		}
-	}))
+	})
+	srv := httptest.NewServer(mux) // a program would call http.ListenAndServe("127.0.0.1:8080", mux)
 	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/echo"
 
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := fastws.Dial(ctx, url, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.WriteMessage(ctx, fastws.Text, []byte("hello")); err != nil {
+		log.Fatal(err)
+	}
+	_, reply, err := c.ReadMessage(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", reply)
+	if err := c.Close(fastws.CloseNormal, "bye"); err != nil {
+		log.Fatal(err)
+	}
+	// Output: hello
+}
+
+// AppendMessage reads into a buffer the caller keeps, so a connection
+// that echoes allocates nothing per message.
+func ExampleConn_AppendMessage() {
+	server, client := connectedPair()
+	go func() {
+		ctx := context.Background()
+		var buf []byte
+		for {
+			typ, msg, err := server.AppendMessage(ctx, buf[:0])
+			if err != nil {
+				return
+			}
+			if err := server.WriteMessage(ctx, typ, msg); err != nil {
+				return
+			}
+			buf = msg // reuse the grown buffer for the next message
+		}
+	}()
 	ctx := context.Background()
-	c, _, err := fastws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	client.WriteMessage(ctx, fastws.Binary, []byte{1, 2, 3})
+	_, msg, err := client.ReadMessage(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	c.WriteMessage(ctx, fastws.Text, []byte("hello"))
-	_, msg, err := c.ReadMessage(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(string(msg))
-	fmt.Println(c.Close(fastws.CloseNormal, "bye"))
-	// Output:
-	// hello
-	// <nil>
+	fmt.Println(msg)
+	client.Close(fastws.CloseNormal, "")
+	// Output: [1 2 3]
 }
 
 // Accept serves WebSocket on a raw listener, with fastws's own

@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // testCtx is the context every test operation runs under: nothing in a
 // test may block longer than this.
 func testCtx(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testtime.Limit(20*time.Second))
 	t.Cleanup(cancel)
 	return ctx
 }

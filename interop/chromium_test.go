@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // TestChromiumToFastwsServer has headless Chromium load browser/index.html
@@ -23,7 +24,7 @@ func TestChromiumToFastwsServer(t *testing.T) {
 	e.mux.Handle("GET /", http.FileServer(http.Dir("browser")))
 	profile := t.TempDir() // a new, empty --user-data-dir
 	t.Cleanup(func() { killBrowserLeftovers(t, profile) })
-	rep, exitErr := runPeerClient(t, 2*time.Minute, os.Environ(),
+	rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), os.Environ(),
 		"node", filepath.Join(nodeDir, "chromium-driver.js"), e.httpURL+"/", profile, "100000")
 	checkClientReport(t, rep, exitErr, browserListNames())
 	checkEchoServerRecords(t, e, nil)
@@ -34,7 +35,7 @@ func TestChromiumToFastwsServer(t *testing.T) {
 // (it runs in its own process group, so stopping the driver does not reach
 // it).
 func killBrowserLeftovers(t *testing.T, profile string) {
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(testtime.Limit(5 * time.Second))
 	for {
 		pids := processesMentioning(profile)
 		if len(pids) == 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // The variants a fastws server imposes on Chromium, which offers
@@ -56,7 +57,7 @@ func TestChromiumToFastwsServerDeflate(t *testing.T) {
 	q.Set("big", strings.Join(big, ","))
 	profile := t.TempDir() // a new, empty --user-data-dir
 	t.Cleanup(func() { killBrowserLeftovers(t, profile) })
-	rep, exitErr := runPeerClient(t, 3*time.Minute, os.Environ(),
+	rep, exitErr := runPeerClient(t, testtime.Limit(3*time.Minute), os.Environ(),
 		"node", filepath.Join(nodeDir, "chromium-driver.js"), e.httpURL+"/?"+q.Encode(), profile, "170000")
 	failed := false
 	for _, v := range chromiumVariants {

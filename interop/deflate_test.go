@@ -26,6 +26,7 @@ import (
 
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/flatecheck"
+	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -520,7 +521,7 @@ func peerServerVariants(vs []deflateVariant) string {
 }
 
 // variantTimeout bounds one variant's client run.
-const variantTimeout = time.Minute
+var variantTimeout = testtime.Limit(time.Minute)
 
 // runPeerClientVariants runs a peer's client script once per variant
 // (argv builds its command line from its base URL and its configuration)

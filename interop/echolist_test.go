@@ -14,10 +14,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // itemTimeout bounds each item of the echo list.
-const itemTimeout = 30 * time.Second
+var itemTimeout = testtime.Limit(30 * time.Second)
 
 const mib = 1 << 20
 

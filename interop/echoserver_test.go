@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -113,7 +114,7 @@ func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *ec
 		}()
 		select {
 		case <-waited:
-		case <-time.After(15 * time.Second):
+		case <-time.After(testtime.Limit(15 * time.Second)):
 			t.Error("echo server: connection handlers still running 15 s after the test")
 		}
 	})
@@ -308,7 +309,7 @@ func writeStreamed(ctx context.Context, c *fastws.Conn, p []byte) error {
 // returns the records of all connections, by path.
 func (e *echoServer) waitRecords(t *testing.T, paths ...string) map[string][]*connRecord {
 	t.Helper()
-	deadline := time.NewTimer(15 * time.Second)
+	deadline := time.NewTimer(testtime.Limit(15 * time.Second))
 	defer deadline.Stop()
 	for {
 		e.mu.Lock()

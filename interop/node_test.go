@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // TestNodeClientToFastwsServer runs Node ws's client (node/client.js)
@@ -16,7 +17,7 @@ func TestNodeClientToFastwsServer(t *testing.T) {
 	leakcheck.Check(t)
 	requirePeers(t, missingNode("ws")...)
 	e := newEchoServer(t, acceptAnyOrigin)
-	rep, exitErr := runPeerClient(t, 2*time.Minute, os.Environ(),
+	rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), os.Environ(),
 		"node", filepath.Join(nodeDir, "client.js"), e.url)
 	checkClientReport(t, rep, exitErr, echoListNames())
 	checkEchoServerRecords(t, e, []string{"ping-from-client"})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/fastws/fastws/internal/testtime"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,7 +61,7 @@ var pythonWebsockets = sync.OnceValue(func() string {
 	if _, err := os.Stat(pythonPath); err != nil {
 		return pythonPath + " (Debian's python3) does not exist"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testtime.Limit(20*time.Second))
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pythonPath, "-c", "import websockets")
 	cmd.Env = pythonEnv()

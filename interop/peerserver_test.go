@@ -2,6 +2,7 @@ package interop
 
 import (
 	"encoding/json"
+	"github.com/fastws/fastws/internal/testtime"
 	"net"
 	"slices"
 	"strconv"
@@ -35,7 +36,7 @@ type serverReport struct {
 // and waits for it to print the port.
 func startPeerServer(t *testing.T, env []string, argv ...string) *peerServer {
 	t.Helper()
-	return startPeerServerFor(t, 2*time.Minute, env, argv...)
+	return startPeerServerFor(t, testtime.Limit(2*time.Minute), env, argv...)
 }
 
 // startPeerServerFor is startPeerServer for a server that must run up to
@@ -52,7 +53,7 @@ func startPeerServerArgs(t *testing.T, timeout time.Duration, env []string, argv
 	out := newLineWriter()
 	s := &peerServer{out: out}
 	s.peerProcess = startPeer(t, timeout, env, out, append(append(slices.Clip(argv), "0"), after...)...)
-	first, err := out.waitLine(20*time.Second, func(string) bool { return true })
+	first, err := out.waitLine(testtime.Limit(20*time.Second), func(string) bool { return true })
 	if err != nil {
 		t.Fatalf("%s printed no port: %v", s.name, err)
 	}
@@ -87,7 +88,7 @@ func (s *peerServer) reports(t *testing.T) []serverReport {
 func (s *peerServer) waitClose(t *testing.T, path string) (serverReport, bool) {
 	t.Helper()
 	var r serverReport
-	_, err := s.out.waitLine(10*time.Second, func(l string) bool {
+	_, err := s.out.waitLine(testtime.Limit(10*time.Second), func(l string) bool {
 		return json.Unmarshal([]byte(l), &r) == nil && r.Event == "close" && r.Path == path
 	})
 	if err != nil {

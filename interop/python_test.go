@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 // TestPythonClientToFastwsServer runs Python websockets's client
@@ -15,7 +16,7 @@ func TestPythonClientToFastwsServer(t *testing.T) {
 	leakcheck.Check(t)
 	requirePeers(t, missingPython()...)
 	e := newEchoServer(t, acceptAnyOrigin)
-	rep, exitErr := runPeerClient(t, 2*time.Minute, pythonEnv(),
+	rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), pythonEnv(),
 		pythonPath, filepath.Join("python", "client.py"), e.url)
 	checkClientReport(t, rep, exitErr, echoListNames())
 	checkEchoServerRecords(t, e, []string{"ping-from-client"})
