@@ -1,37 +1,62 @@
 # make test is the whole suite: what CI runs (.ci/run) and what a developer
-# runs before pushing. It installs what it needs and skips nothing.
+# runs before pushing. It installs what it needs and skips nothing; every
+# step runs even when an earlier one failed, and the end prints one line
+# per step with its result and time (scripts/test.sh). Each step is a
+# target of its own below.
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-.PHONY: test peers check vet lint race allocs conformance-peers fuzz-smoke bench bench-micro serve echo
+# The repository's modules: the library (with the command), the examples
+# and the bench, each with a go.mod of its own.
+MODULES := . examples bench
+# The other systems the library and the command are meant to build on:
+# go vet per target, tests included.
+CROSS := darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64 js/wasm
 
-test: peers check race allocs conformance-peers fuzz-smoke
+.PHONY: test peers vet cross lint race conformance conformance-peers allocs examples bench-tests fuzz-smoke bench bench-micro serve echo
 
-# Formatting, vet and staticcheck, on the library and on the bench module.
-check: vet lint
-
-vet:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	cd bench && $(GO) vet ./...
-
-lint:
-	$(GO) run $(STATICCHECK) ./...
-	cd bench && $(GO) run $(STATICCHECK) ./...
+test:
+	bash scripts/test.sh
 
 # The independent peers the interop tests run against: Node's ws,
 # Debian's python3-websockets and chromium. Installed if missing.
 peers:
 	bash scripts/install-peers.sh
 
-# Every test under the race detector. FASTWS_REQUIRE_PEERS=1 turns a
-# missing interop peer from a skip into a failure.
+# Formatting and vet, on every module.
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...) || exit 1; done
+
+# Cross-builds: go vet for each other target, on the library module and
+# the examples (the examples are servers: not for js/wasm).
+cross:
+	@for t in $(CROSS); do echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/}"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
+	@for t in $(filter-out js/wasm,$(CROSS)); do echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/} (examples)"; (cd examples && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...) || exit 1; done
+
+lint:
+	@for m in $(MODULES); do echo "staticcheck ($$m)"; (cd $$m && $(GO) run $(STATICCHECK) ./...) || exit 1; done
+
+# Every test of the library under the race detector, and the pure-Go
+# fallbacks of the assembly. FASTWS_REQUIRE_PEERS=1 turns a missing interop
+# peer from a skip into a failure. The conformance suite's heavy
+# categories (9, 12, 13: volume, not concurrency) are represented there by
+# a slice; the next step runs them all without the detector.
 race:
 	FASTWS_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m ./...
 	$(GO) test -tags purego -count=1 ./wsframe
-	cd bench && $(GO) test -count=1 ./...
+
+# The conformance suite against fastws's server and client, every case.
+conformance:
+	$(GO) test -count=1 -timeout 20m ./conformance
+
+# The conformance suite against Node's ws, Python's websockets and
+# Chromium: slow under -race, so the race run skips it and this runs it
+# without.
+conformance-peers:
+	FASTWS_REQUIRE_PEERS=1 FASTWS_CONFORMANCE_REPORTS=reports $(GO) test -count=1 -timeout 20m -run '^TestConformance' ./interop
 
 # Allocation counts and stack sizes: sync.Pool drops items at random under
 # -race and the detector deepens every call, so these tests run again
@@ -39,10 +64,13 @@ race:
 allocs:
 	$(GO) test -count=1 -run 'Allocates|StaysSmall' ./...
 
-# The conformance suite against Node's ws, Python's websockets and Chromium:
-# slow under -race, so the race run skips it and this runs it without.
-conformance-peers:
-	FASTWS_REQUIRE_PEERS=1 FASTWS_CONFORMANCE_REPORTS=reports $(GO) test -count=1 -timeout 20m -run '^TestConformance' ./interop
+# The example programs: each is built and run by its test.
+examples:
+	cd examples && $(GO) test -race -count=1 ./...
+
+# The bench module's own tests (its servers and load generator).
+bench-tests:
+	cd bench && $(GO) test -count=1 ./...
 
 # Every fuzz target, for a few seconds each: a smoke run that also replays
 # the committed seed corpora under testdata/fuzz.
