@@ -62,6 +62,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 		for _, h := range rej.header {
 			w.Header().Set(h[0], h[1])
 		}
+		if rej.status == http.StatusUpgradeRequired {
+			w.Header().Set("Connection", "Upgrade") // with the Upgrade header, RFC 9110 section 7.8
+		}
 		http.Error(w, rej.reason, rej.status)
 		return nil, rej.err()
 	}

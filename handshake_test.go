@@ -91,14 +91,20 @@ func TestHandshakeRejections(t *testing.T) {
 	serverKinds(t, nil, func(t *testing.T, addr string, _ <-chan *Conn) {
 		for _, tc := range cases {
 			p := dialRaw(t, addr, tc.request)
-			resp := p.response()
-			body, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != tc.status {
-				t.Errorf("%s: %s (%s), want %d", tc.name, resp.Status, body, tc.status)
+			status, header, body := p.rawResponse()
+			if status != tc.status {
+				t.Errorf("%s: %d (%s), want %d", tc.name, status, body, tc.status)
 				continue
 			}
-			if tc.header[0] != "" && resp.Header.Get(tc.header[0]) != tc.header[1] {
-				t.Errorf("%s: header %s = %q, want %q", tc.name, tc.header[0], resp.Header.Get(tc.header[0]), tc.header[1])
+			if tc.header[0] != "" && header.Get(tc.header[0]) != tc.header[1] {
+				t.Errorf("%s: header %s = %q, want %q", tc.name, tc.header[0], header.Get(tc.header[0]), tc.header[1])
+			}
+			// RFC 9110 15.5.22 and 7.8: a 426 names the protocol in
+			// Upgrade, and lists upgrade in a single Connection header.
+			if tc.status == http.StatusUpgradeRequired {
+				if up, conn := header.Get("Upgrade"), header.Values("Connection"); up != "websocket" || len(conn) != 1 || !strings.Contains(strings.ToLower(conn[0]), "upgrade") {
+					t.Errorf("%s: 426 with Upgrade %q and Connection %q", tc.name, up, conn)
+				}
 			}
 			if len(body) == 0 || len(body) > 200 {
 				t.Errorf("%s: body of %d bytes, want a short explanation", tc.name, len(body))

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +59,33 @@ func (p *rawPeer) response() *http.Response {
 		p.t.Fatalf("reading response: %v", err)
 	}
 	return resp
+}
+
+// rawResponse reads a response with a body of Content-Length bytes,
+// keeping its header as sent: http.ReadResponse would drop a Connection
+// header that says close.
+func (p *rawPeer) rawResponse() (status int, header textproto.MIMEHeader, body []byte) {
+	p.t.Helper()
+	tp := textproto.NewReader(p.br)
+	line, err := tp.ReadLine()
+	if err != nil {
+		p.t.Fatalf("reading the status line: %v", err)
+	}
+	if _, err := fmt.Sscanf(line, "HTTP/1.%d %d", new(int), &status); err != nil {
+		p.t.Fatalf("status line %q: %v", line, err)
+	}
+	if header, err = tp.ReadMIMEHeader(); err != nil {
+		p.t.Fatalf("reading the header: %v", err)
+	}
+	n, err := strconv.Atoi(header.Get("Content-Length"))
+	if err != nil || n > 1<<16 {
+		p.t.Fatalf("Content-Length %q", header.Get("Content-Length"))
+	}
+	body = make([]byte, n)
+	if _, err := io.ReadFull(p.br, body); err != nil {
+		p.t.Fatalf("reading the body: %v", err)
+	}
+	return status, header, body
 }
 
 // upgraded reads the answer and requires a valid 101.

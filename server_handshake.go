@@ -55,15 +55,26 @@ var (
 	rejectMethod     = &rejection{http.StatusMethodNotAllowed, "method must be GET", [][2]string{{"Allow", "GET"}}}
 	rejectProto      = &rejection{http.StatusHTTPVersionNotSupported, "HTTP/1.1 or later required", nil}
 	rejectHost       = &rejection{http.StatusBadRequest, "exactly one non-empty Host header required", nil}
-	rejectUpgrade    = &rejection{http.StatusUpgradeRequired, "Upgrade header must list websocket", [][2]string{{"Upgrade", "websocket"}, {"Connection", "Upgrade"}}}
+	rejectUpgrade    = &rejection{http.StatusUpgradeRequired, "Upgrade header must list websocket", [][2]string{{"Upgrade", "websocket"}}}
 	rejectConnection = &rejection{http.StatusBadRequest, "Connection header must list upgrade", nil}
 	rejectKey        = &rejection{http.StatusBadRequest, "Sec-WebSocket-Key must be base64 of 16 bytes, sent once", nil}
-	rejectVersion    = &rejection{http.StatusUpgradeRequired, "Sec-WebSocket-Version must be 13", [][2]string{{"Sec-WebSocket-Version", "13"}}}
+	rejectVersion    = &rejection{http.StatusUpgradeRequired, "Sec-WebSocket-Version must be 13", [][2]string{{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}}}
 	rejectOrigin     = &rejection{http.StatusForbidden, "origin not allowed", nil}
 	rejectExtensions = &rejection{http.StatusBadRequest, "malformed Sec-WebSocket-Extensions header", nil}
 	rejectTooBig     = &rejection{http.StatusRequestHeaderFieldsTooLarge, "request header too large", nil}
 	rejectMalformed  = &rejection{http.StatusBadRequest, "malformed HTTP request", nil}
 )
+
+// connection is the Connection header of the refusal on a raw connection,
+// which is closed after it. A 426 names the protocol to upgrade to in an
+// Upgrade header (RFC 9110 section 15.5.22), and a sender of Upgrade lists
+// "upgrade" in Connection (section 7.8), both in one header.
+func (r *rejection) connection() string {
+	if r.status == http.StatusUpgradeRequired {
+		return "Upgrade, close"
+	}
+	return "close"
+}
 
 // err is the error a refused handshake returns. It is out of line because
 // it is cold and its temporaries would otherwise sit in the frames of the
@@ -225,7 +236,9 @@ func appendRejection(dst []byte, r *rejection) []byte {
 	dst = append(dst, itoa(r.status)...)
 	dst = append(dst, ' ')
 	dst = append(dst, http.StatusText(r.status)...)
-	dst = append(dst, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"...)
+	dst = append(dst, "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: "...)
+	dst = append(dst, r.connection()...)
+	dst = append(dst, "\r\n"...)
 	for _, h := range r.header {
 		dst = appendHeaderLine(dst, h[0], h[1])
 	}
