@@ -58,11 +58,11 @@ conformance:
 conformance-peers:
 	FASTWS_REQUIRE_PEERS=1 FASTWS_CONFORMANCE_REPORTS=reports $(GO) test -count=1 -timeout 20m -run '^TestConformance' ./interop
 
-# Allocation counts and stack sizes: sync.Pool drops items at random under
-# -race and the detector deepens every call, so these tests run again
-# without it (under -race they skip and say why).
+# Allocation counts, memory per message and stack sizes: sync.Pool drops
+# items at random under -race and the detector deepens every call, so
+# these tests run again without it (under -race they skip and say why).
 allocs:
-	$(GO) test -count=1 -run 'Allocates|StaysSmall' ./...
+	$(GO) test -count=1 -run 'Allocates|StaysSmall|Memory' ./...
 
 # The example programs: each is built and run by its test.
 examples:

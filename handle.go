@@ -160,8 +160,19 @@ func (h *handler) data() bool {
 	if !ev.EndOfMessage() {
 		return true
 	}
+	return h.finish()
+}
+
+// finish hands the message gathered to the handler.
+func (h *handler) finish() bool {
 	h.partial = false
 	h.c.halfHandled = false
+	if h.spill.n > 0 {
+		h.assemble(0)
+	}
+	if h.big != nil {
+		return h.handled(h.big)
+	}
 	return h.handled(h.msg)
 }
 
@@ -204,6 +215,11 @@ type handler struct {
 	partial bool    // a message has begun and not ended; its bytes are in msg
 	buf     *[]byte // pooled, backing msg
 	msg     []byte
+	// A message larger than handleKeep goes on in spill, then in big,
+	// exactly its size, once that is known (see AppendMessage).
+	spill spill
+	big   []byte
+	into  gatherTarget // where the direct read in progress goes
 
 	count int // messages handled in this run
 	exit  exitReason
@@ -217,11 +233,83 @@ func (c *Conn) handleState() *handler {
 	return c.hs
 }
 
-// gather appends p to the message being gathered, growing its buffer at
-// most to double what has arrived.
+// gather appends p to the message being gathered: in the kept buffer, up
+// to handleKeep; past it in the spill, until the message's size is known
+// (its last frame has begun and an eighth of the message has arrived) and
+// big can be allocated at exactly that size.
 func (h *handler) gather(p []byte) {
-	h.grow(len(p))
-	h.msg = append(h.msg, p...)
+	switch {
+	case h.big != nil:
+		h.big = append(h.big, p...) // big has room: it was sized for the whole message
+	case h.spill.n == 0 && len(h.msg)+len(p) <= handleKeep:
+		h.grow(len(p))
+		h.msg = append(h.msg, p...)
+	default:
+		h.spill.write(p)
+		rem := h.c.parser.Remaining()
+		if h.c.ev.Header.Fin && 7*int64(len(h.msg)+h.spill.n) >= rem {
+			h.assemble(int(rem))
+		}
+	}
+}
+
+// gatherTarget is where a direct read of payload goes.
+type gatherTarget uint8
+
+const (
+	intoMsg gatherTarget = iota
+	intoBig
+	intoSpill
+)
+
+// room returns where the next direct read of the current frame's payload
+// goes, and notes it in into: msg's spare capacity, grown at most to
+// double what has arrived and never past handleKeep; big, sized for the
+// whole message once its size is known; or the spill.
+func (h *handler) room(rem int64) []byte {
+	switch {
+	case h.big != nil:
+		h.into = intoBig
+	case h.spill.n == 0 && len(h.msg) < handleKeep:
+		h.into = intoMsg
+		if len(h.msg) == cap(h.msg) {
+			h.grow(int(min(rem, int64(max(len(h.msg), h.c.opts.readBufferSize())), int64(handleKeep-len(h.msg)))))
+		}
+		n := int(min(rem, int64(cap(h.msg)-len(h.msg))))
+		return h.msg[len(h.msg) : len(h.msg)+n]
+	case h.c.ev.Header.Fin && 7*int64(len(h.msg)+h.spill.n) >= rem:
+		h.assemble(int(rem))
+		h.into = intoBig
+	default:
+		h.into = intoSpill
+		sp := h.spill.space()
+		return sp[:min(rem, int64(len(sp)))]
+	}
+	n := int(min(rem, int64(cap(h.big)-len(h.big))))
+	return h.big[len(h.big) : len(h.big)+n]
+}
+
+// took records n bytes read into the room last returned.
+func (h *handler) took(n int) {
+	switch h.into {
+	case intoMsg:
+		h.msg = h.msg[:len(h.msg)+n]
+	case intoBig:
+		h.big = h.big[:len(h.big)+n]
+	default:
+		h.spill.commit(n)
+	}
+}
+
+// assemble moves the message gathered so far into big, with room for
+// more bytes still to come.
+//
+//go:noinline
+func (h *handler) assemble(more int) {
+	h.big = make([]byte, 0, len(h.msg)+h.spill.n+more)
+	h.big = append(h.big, h.msg...)
+	h.big = h.spill.drainTo(h.big)
+	h.msg = h.msg[:0]
 }
 
 // grow makes room for at least n more bytes in msg.
@@ -244,6 +332,7 @@ const handleKeep = 1 << 20
 // release readies the gathering buffer for the next message, giving it
 // back if it grew beyond handleKeep.
 func (h *handler) release() {
+	h.big = nil
 	switch {
 	case h.buf == nil:
 	case cap(h.msg) > handleKeep:

@@ -76,29 +76,17 @@ func (h *handler) onReadable(fd uintptr) bool {
 	}
 }
 
-// room returns where the next direct read of the current frame's payload
-// goes: msg's spare capacity, grown to fit up to rem bytes but at most to
-// double what has arrived.
-func (h *handler) room(rem int64) []byte {
-	if len(h.msg) == cap(h.msg) {
-		h.grow(int(min(rem, int64(max(len(h.msg), h.c.opts.readBufferSize())))))
-	}
-	n := int(min(rem, int64(cap(h.msg)-len(h.msg))))
-	return h.msg[len(h.msg) : len(h.msg)+n]
-}
-
-// direct parses payload read straight into msg's spare capacity, in place.
+// direct parses payload read straight into the room room returned, in
+// place.
 func (h *handler) direct(p []byte) bool {
 	c := h.c
 	if _, err := c.parser.Next(p, &c.ev); err != nil {
 		h.exit, h.err = exitParse, err
 		return false
 	}
-	h.msg = h.msg[:len(h.msg)+len(p)]
+	h.took(len(p))
 	if !c.ev.EndOfMessage() {
 		return true
 	}
-	h.partial = false
-	c.halfHandled = false
-	return h.handled(h.msg)
+	return h.finish()
 }

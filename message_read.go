@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/fastws/fastws/internal/deflate"
 
@@ -47,6 +46,8 @@ type messageReadState struct {
 	typ        MessageType
 	pending    []byte // parsed payload not yet handed out; aliases the read buffer
 	total      int64  // inflated bytes of a compressed message so far
+	got        int64  // bytes of the message AppendMessage has taken so far
+	spill      spill  // what AppendMessage took that did not fit its destination
 }
 
 // beginMessage skips the rest of any message in progress and waits for the
@@ -88,6 +89,7 @@ func (c *Conn) startMessage() {
 	m.active = true
 	m.typ = MessageType(ev.Message)
 	m.compressed = ev.Compressed
+	m.got = 0
 	if m.compressed {
 		m.total = 0
 		m.ended = false
@@ -170,8 +172,16 @@ func (c *Conn) readInflated(p []byte) (int, error) {
 // AppendMessage reads the next message and appends its payload to dst,
 // returning the extended slice: with a dst of enough capacity it allocates
 // nothing. Fragments are reassembled; control frames between them are acted
-// on. Large payloads are read straight into dst, which grows with the bytes
-// that actually arrive, never ahead of them by more than a factor of two.
+// on.
+//
+// Memory follows the bytes that arrive, never what a header announces.
+// When dst is too small, a message of n bytes costs one allocation of
+// exactly what it needs, and holds at most about 1.125 n + 64 KiB at its
+// peak when it arrives as one frame (its size is then known once an
+// eighth of it has arrived) and 2 n + 64 KiB otherwise (fragments, or a
+// compressed message: the bytes wait in pooled chunks until the size is
+// known). A message that breaks MaxMessageSize is refused having held at
+// most the limit plus 64 KiB, decompression bombs included.
 //
 // If ctx ends or the read deadline passes mid-message, AppendMessage
 // returns what it has read so far with the error; the next call continues
@@ -208,16 +218,18 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		return c.appendInflated(ctx, dst)
 	}
 	for {
-		dst = append(dst, m.pending...)
-		m.pending = nil
+		if len(m.pending) > 0 {
+			dst = c.takePending(dst)
+		}
 		if m.ended {
+			dst = m.spill.drainTo(dst)
 			m.active = false
 			return m.typ, dst, nil
 		}
 		rem := c.parser.Remaining()
 		if c.rpos < c.rend || rem < directReadMin {
 			if err := c.next(); err != nil {
-				return m.typ, dst, ctxErr(ctx, err)
+				return m.typ, c.partial(dst), ctxErr(ctx, err)
 			}
 			if ev.Kind == wsframe.DataEvent {
 				m.pending = ev.Payload
@@ -225,47 +237,105 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 			}
 			continue
 		}
-		// Read the rest of this frame straight into dst.
-		dst = c.growForPayload(dst, rem)
-		want := int(min(rem, int64(cap(dst)-len(dst))))
-		err := c.readDirect(dst[len(dst) : len(dst)+want])
-		dst = dst[:len(dst)+len(ev.Payload)]
+		// Read the rest of this frame straight into its destination.
+		var p []byte
+		var spilled bool
+		dst, p, spilled = c.directTarget(dst, rem)
+		err := c.readDirect(p)
+		n := len(ev.Payload)
+		m.got += int64(n)
+		if spilled {
+			m.spill.commit(n)
+		} else {
+			dst = dst[:len(dst)+n]
+		}
 		if err != nil {
-			return m.typ, dst, ctxErr(ctx, err)
+			return m.typ, c.partial(dst), ctxErr(ctx, err)
 		}
 		m.ended = ev.EndOfMessage()
 	}
 }
 
-// growForPayload makes room in dst for up to rem more payload bytes,
-// growing it at most to double what has arrived: memory follows the
-// bytes a peer actually sends, not the length it announces.
+// partial is what AppendMessage returns when a read fails mid-message:
+// after a timeout, everything read so far (the next call continues the
+// message); after a failure that ends the connection, dst as it is, the
+// spill going back to the pool.
 //
 //go:noinline
-func (c *Conn) growForPayload(dst []byte, rem int64) []byte {
-	room := cap(dst) - len(dst)
-	if int64(room) < rem && room < max(len(dst), c.opts.readBufferSize()) {
-		dst = slices.Grow(dst, int(min(rem, int64(max(len(dst), c.opts.readBufferSize())))))
+func (c *Conn) partial(dst []byte) []byte {
+	if c.readErr != nil {
+		c.msg.spill.release()
+		return dst
 	}
+	return c.msg.spill.drainTo(dst)
+}
+
+// takePending moves the pending payload into dst, or into the spill when
+// dst has no room for it and the message goes on: its size is unknown.
+//
+//go:noinline
+func (c *Conn) takePending(dst []byte) []byte {
+	m := &c.msg
+	m.got += int64(len(m.pending))
+	switch {
+	case m.spill.n == 0 && cap(dst)-len(dst) >= len(m.pending):
+		dst = append(dst, m.pending...)
+	case m.spill.n == 0 && m.ended:
+		// The last part: the message's size is known now.
+		dst = append(growExact(dst, len(m.pending)), m.pending...)
+	default:
+		m.spill.write(m.pending)
+	}
+	m.pending = nil
 	return dst
 }
 
+// directTarget returns where to read the next rem bytes of the current
+// frame: the room left in dst; dst grown to exactly the message's size,
+// when this frame ends the message and enough of it has arrived (an
+// eighth: memory follows the bytes that arrive, and the spill then holds
+// little); or the spill's room, which spilled reports.
+//
+//go:noinline
+func (c *Conn) directTarget(dst []byte, rem int64) (_, p []byte, spilled bool) {
+	m := &c.msg
+	room := cap(dst) - len(dst)
+	if m.spill.n == 0 && int64(room) >= min(rem, directReadMin) {
+		return dst, dst[len(dst) : len(dst)+int(min(rem, int64(room)))], false
+	}
+	if c.ev.Header.Fin && 7*m.got >= rem {
+		dst = m.spill.drainTo(growExact(dst, m.spill.n+int(rem)))
+		return dst, dst[len(dst) : len(dst)+int(rem)], false
+	}
+	sp := m.spill.space()
+	return dst, sp[:min(rem, int64(len(sp)))], true
+}
+
 // appendInflated appends the rest of the current compressed message to
-// dst, growing it as inflated bytes arrive.
+// dst: into its room while it has some, then into the spill.
 func (c *Conn) appendInflated(ctx context.Context, dst []byte) (MessageType, []byte, error) {
 	m := &c.msg
 	for !m.ended {
-		if cap(dst)-len(dst) < 512 {
-			dst = slices.Grow(dst, max(len(dst), c.opts.readBufferSize()))
+		inDst := m.spill.n == 0 && cap(dst)-len(dst) > 0
+		var p []byte
+		if inDst {
+			p = dst[len(dst):cap(dst)]
+		} else {
+			p = m.spill.space()
 		}
-		n, err := c.readInflated(dst[len(dst):cap(dst)])
-		dst = dst[:len(dst)+n]
+		n, err := c.readInflated(p)
+		if inDst {
+			dst = dst[:len(dst)+n]
+		} else {
+			m.spill.commit(n)
+		}
 		if err != nil && err != io.EOF {
+			m.spill.release() // the connection has failed: the message is lost
 			return m.typ, dst, ctxErr(ctx, err)
 		}
 	}
 	m.active = false
-	return m.typ, dst, nil
+	return m.typ, m.spill.drainTo(dst), nil
 }
 
 // endIfDone reports io.EOF to an eager reader whose message has been read

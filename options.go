@@ -27,7 +27,11 @@ type ConnOptions struct {
 	// peer that announces a larger one gets close code 1009 and the reader
 	// a *wsframe.LimitError. 0 means DefaultMaxMessageSize (64 MiB); a
 	// negative value means no limit. Memory grows with the bytes that
-	// actually arrive, never with what a header announces.
+	// actually arrive, never with what a header announces, and a message
+	// that breaks the limit is refused having held at most the limit plus
+	// 64 KiB (and, when compressed, the decompressor's state): a
+	// decompression bomb stops there. What a message that keeps to the
+	// limit costs is said on AppendMessage.
 	MaxMessageSize int64
 
 	// MaxFrameSize is the largest frame payload accepted. 0 means the same

@@ -1,6 +1,13 @@
 // Package bufpool hands out byte buffers from size-classed pools, so that a
 // connection holds a buffer only while a frame is in flight and buffers of
 // very different sizes never displace each other.
+//
+// Only buffers of up to MaxPooled bytes are pooled. A larger one is
+// allocated at exactly the size asked for and, once put back, left to the
+// garbage collector: a burst of large messages must not leave its memory
+// parked in pools, and above a megabyte the copy into a buffer costs more
+// than allocating it. Pooled buffers themselves go back to the runtime
+// within two garbage collections of their last use (sync.Pool's rule).
 package bufpool
 
 import (
@@ -10,8 +17,11 @@ import (
 
 const (
 	minShift = 9  // smallest class: 512 B
-	maxShift = 26 // largest pooled class: 64 MiB
+	maxShift = 20 // largest pooled class: 1 MiB
 )
+
+// MaxPooled is the largest buffer kept in a pool.
+const MaxPooled = 1 << maxShift
 
 var pools [maxShift - minShift + 1]sync.Pool
 
@@ -24,7 +34,8 @@ func class(n int) int {
 }
 
 // Get returns a buffer of length n whose capacity is n rounded up to a power
-// of two (at least 512). Buffers over 64 MiB are allocated, not pooled.
+// of two (at least 512). Buffers over MaxPooled are allocated with a
+// capacity of exactly n, and not pooled.
 func Get(n int) *[]byte {
 	c := class(n)
 	if c < len(pools) {

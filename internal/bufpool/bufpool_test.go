@@ -3,18 +3,20 @@ package bufpool
 import "testing"
 
 func TestGetPut(t *testing.T) {
-	for _, n := range []int{0, 1, 511, 512, 513, 4096, 5000, 1 << 20, 64 << 20} {
+	for _, n := range []int{0, 1, 511, 512, 513, 4096, 5000, MaxPooled} {
 		b := Get(n)
 		if len(*b) != n || cap(*b) < n || cap(*b) < 512 || cap(*b)&(cap(*b)-1) != 0 {
 			t.Fatalf("Get(%d): len %d cap %d", n, len(*b), cap(*b))
 		}
 		Put(b)
 	}
-	big := Get(64<<20 + 1)
-	if len(*big) != 64<<20+1 {
-		t.Fatal("oversized Get")
+	for _, n := range []int{MaxPooled + 1, 3 << 20, 64 << 20} {
+		big := Get(n)
+		if len(*big) != n || cap(*big) != n {
+			t.Fatalf("Get(%d) past the pooled sizes: len %d cap %d, want exactly %d", n, len(*big), cap(*big), n)
+		}
+		Put(big) // left to the garbage collector; must not panic
 	}
-	Put(big) // ignored, must not panic
 	Put(nil)
 	odd := make([]byte, 1000)
 	Put(&odd) // not a power of two: ignored

@@ -1,0 +1,99 @@
+package fastws
+
+import "github.com/fastws/fastws/internal/bufpool"
+
+// Chunk sizes of a spill: the first is small, so that a message of a few
+// kilobytes costs a few kilobytes; each is half as large as what the spill
+// holds, up to spillChunkMax, so that the last, partly empty chunk wastes
+// at most that much.
+const (
+	spillChunkMin = 4 << 10
+	spillChunkMax = 64 << 10
+)
+
+// spill holds the part of a message that did not fit the caller's buffer
+// while the message's size is unknown: fragments still to come, or
+// inflated bytes of a compressed message. It keeps them in pooled chunks
+// and copies them once, into a destination of exactly the right size,
+// when the message ends. Growing one buffer by doubling instead would
+// allocate twice the message and, while copying, hold three times the
+// last step; a spill holds the message plus one chunk, and a message that
+// breaks the size limit (a decompression bomb) never holds more than the
+// limit plus one chunk, all of it going back to the pool.
+type spill struct {
+	chunks []*[]byte // from bufpool; all full but the last
+	n      int       // bytes held
+}
+
+// space returns the free room at the end of the last chunk, taking a new
+// chunk from the pool when it is full.
+func (s *spill) space() []byte {
+	if k := len(s.chunks); k > 0 {
+		if last := *s.chunks[k-1]; len(last) < cap(last) {
+			return last[len(last):cap(last)]
+		}
+	}
+	b := bufpool.Get(min(spillChunkMax, max(spillChunkMin, s.n/2)))
+	*b = (*b)[:0]
+	s.chunks = append(s.chunks, b)
+	return (*b)[:cap(*b)]
+}
+
+// commit records that n bytes were written at the start of the room space
+// returned last.
+func (s *spill) commit(n int) {
+	last := s.chunks[len(s.chunks)-1]
+	*last = (*last)[:len(*last)+n]
+	s.n += n
+}
+
+// write appends p.
+func (s *spill) write(p []byte) {
+	for len(p) > 0 {
+		k := copy(s.space(), p)
+		s.commit(k)
+		p = p[k:]
+	}
+}
+
+// drainTo appends what the spill holds to dst, growing dst exactly to fit,
+// and empties the spill.
+func (s *spill) drainTo(dst []byte) []byte {
+	if s.n == 0 {
+		if len(s.chunks) > 0 {
+			s.release() // a chunk taken for bytes that did not come
+		}
+		return dst
+	}
+	dst = growExact(dst, s.n)
+	for _, b := range s.chunks {
+		dst = append(dst, *b...)
+	}
+	s.release()
+	return dst
+}
+
+// release gives the chunks back to the pool.
+func (s *spill) release() {
+	for i, b := range s.chunks {
+		bufpool.Put(b)
+		s.chunks[i] = nil
+	}
+	s.chunks = s.chunks[:0]
+	if cap(s.chunks) > 64 {
+		s.chunks = nil // a huge message's chunk list is not kept
+	}
+	s.n = 0
+}
+
+// growExact returns dst with room for n more bytes, allocating exactly
+// that much when it has too little: the size is known, so rounding up
+// would only waste memory.
+func growExact(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	nb := make([]byte, len(dst), len(dst)+n)
+	copy(nb, dst)
+	return nb
+}
