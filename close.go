@@ -212,5 +212,21 @@ func (c *Conn) closeTransport() {
 			c.killTimer.Stop()
 		}
 		c.stateMu.Unlock()
+		c.dropPartialMessage()
 	})
+}
+
+// dropPartialMessage gives back what a message left half received holds
+// (pooled chunks, its share of the memory budget) when no read is running
+// to do it: a read that is running does it when it fails.
+func (c *Conn) dropPartialMessage() {
+	if !c.readMu.tryLock() {
+		return
+	}
+	c.msg.spill.settle()
+	if c.hs != nil {
+		c.hs.partial, c.hs.big = false, nil
+		c.hs.settle()
+	}
+	c.readMu.unlock()
 }

@@ -146,6 +146,7 @@ func (c *Conn) setup(opts *ConnOptions, hs *handshakeResult) {
 	case c.maxMsg < 0:
 		c.maxMsg = 0
 	}
+	c.msg.spill.budget = c.opts.MemoryBudget
 	c.parser.Reset(cfg)
 	c.sender.Reset(cfg)
 	c.rbuf, c.rpos, c.rend = hs.rbuf, hs.rpos, hs.rend

@@ -311,3 +311,25 @@ func ExampleConn_HandleMessages() {
 	// TWO
 	// fastws: peer closed the connection: 1000 (normal closure): done
 }
+
+// One MemoryBudget shared by every connection of a server bounds what
+// their messages in progress hold together; a connection whose message
+// would pass it is closed with 1013 (try again later).
+func ExampleMemoryBudget() {
+	budget := fastws.NewMemoryBudget(256 << 20)
+	opts := &fastws.AcceptOptions{ConnOptions: fastws.ConnOptions{MemoryBudget: budget}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := fastws.Upgrade(w, r, opts)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		_ = c.HandleMessages(r.Context(), func(typ fastws.MessageType, msg []byte) error {
+			return c.WriteMessage(r.Context(), typ, msg)
+		})
+	})
+	// A program serves mux, and can export the budget's figures:
+	fmt.Println(budget.Limit()>>20, "MiB, in use:", budget.InUse(), "refused:", budget.Refused())
+	// Output: 256 MiB, in use: 0 refused: 0
+}

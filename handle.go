@@ -104,9 +104,16 @@ func (c *Conn) handleFast(ctx context.Context, handler func(MessageType, []byte)
 		c.control() // the peer's close frame: answered, or the handshake finished
 		return false, ctxErr(ctx, c.readErr)
 	case exitParse:
-		return false, ctxErr(ctx, c.failRead(err))
+		err = c.failRead(err)
+	default:
+		err = c.readFailed(err)
 	}
-	return false, ctxErr(ctx, c.readFailed(err))
+	if c.readErr != nil {
+		// The connection is over: a message half gathered is lost.
+		h.partial, h.big = false, nil
+		h.settle()
+	}
+	return false, ctxErr(ctx, err)
 }
 
 // exitReason is why the fast path of HandleMessages stopped.
@@ -156,6 +163,9 @@ func (h *handler) data() bool {
 		h.partial = true
 		h.c.halfHandled = true
 	}
+	if !h.account(len(ev.Payload)) {
+		return false
+	}
 	h.gather(ev.Payload)
 	if !ev.EndOfMessage() {
 		return true
@@ -170,10 +180,30 @@ func (h *handler) finish() bool {
 	if h.spill.n > 0 {
 		h.assemble(0)
 	}
+	h.settle() // the message is the handler's now
 	if h.big != nil {
 		return h.handled(h.big)
 	}
 	return h.handled(h.msg)
+}
+
+// account counts n more bytes gathered against the memory budget; when it
+// has no room, the fast path stops and the connection fails with 1013.
+func (h *handler) account(n int) bool {
+	if !h.c.opts.MemoryBudget.take(int64(n)) {
+		h.exit, h.err = exitParse, errMemoryBudget
+		return false
+	}
+	h.held += int64(n)
+	return true
+}
+
+// settle gives back to the budget what the message took, and the spill's
+// chunks to the pool.
+func (h *handler) settle() {
+	h.c.opts.MemoryBudget.give(h.held)
+	h.held = 0
+	h.spill.release()
 }
 
 // parse parses what the read buffer holds and acts on it. It reports
@@ -220,6 +250,9 @@ type handler struct {
 	spill spill
 	big   []byte
 	into  gatherTarget // where the direct read in progress goes
+	// held is what the message being gathered has taken from the
+	// connection's memory budget: one byte for each byte gathered.
+	held int64
 
 	count int // messages handled in this run
 	exit  exitReason
@@ -333,6 +366,7 @@ const handleKeep = 1 << 20
 // back if it grew beyond handleKeep.
 func (h *handler) release() {
 	h.big = nil
+	h.settle()
 	switch {
 	case h.buf == nil:
 	case cap(h.msg) > handleKeep:

@@ -85,6 +85,9 @@ func (h *handler) direct(p []byte) bool {
 		return false
 	}
 	h.took(len(p))
+	if !h.account(len(p)) {
+		return false
+	}
 	if !c.ev.EndOfMessage() {
 		return true
 	}

@@ -11,7 +11,9 @@ import (
 	"runtime/metrics"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -273,5 +275,78 @@ func TestMemoryBomb(t *testing.T) {
 				t.Errorf("the bomb made the read allocate %d KiB, more than the limit's bound of %d KiB", allocated>>10, bound>>10)
 			}
 		})
+	}
+}
+
+// A budget shared by connections bounds what their messages in progress
+// hold: a message that would pass it fails its connection with 1013 while
+// the other connections go on, and everything taken is given back.
+func TestMemoryBudget(t *testing.T) {
+	for _, r := range memReaders {
+		if r.name == "AppendMessage into a reused buffer" || r.name == "NextReader" {
+			continue // the caller's memory and streams never touch the budget
+		}
+		t.Run(r.name, func(t *testing.T) {
+			budget := NewMemoryBudget(1 << 20)
+			opts := &AcceptOptions{ConnOptions: ConnOptions{MemoryBudget: budget}}
+			holder, hp := memoryPair(t, opts)
+			greedy, gp := memoryPair(t, opts)
+			ctx := testCtx(t)
+
+			// The holder's 768 KiB message is half sent, in 64 KiB fragments.
+			held := memPayload(768 << 10)
+			wire := wireMessage(t, memShape{n: len(held), frag: 64 << 10}, held)
+			half := len(wire) / 2
+			hp.conn.Write(wire[:half])
+			holderDone := make(chan error, 1)
+			go func() { holderDone <- r.read(ctx, holder, held, nil) }()
+			deadline := time.Now().Add(testtime.Limit(10 * time.Second))
+			for budget.InUse() < 256<<10 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if budget.InUse() < 256<<10 {
+				t.Fatalf("the half-received message holds %d bytes of the budget", budget.InUse())
+			}
+
+			// Another connection's 1 MiB message does not fit beside it.
+			big := memPayload(1 << 20)
+			go gp.conn.Write(wireMessage(t, memShape{n: len(big), frag: 64 << 10}, big))
+			if err := r.read(ctx, greedy, big, nil); !errors.Is(err, ErrMemoryBudget) {
+				t.Fatalf("a message past the budget: %v, want ErrMemoryBudget", err)
+			}
+			if code := gp.expectClose(); code != CloseTryAgainLater {
+				t.Fatalf("close code %v, want 1013", code)
+			}
+			if budget.Refused() != 1 {
+				t.Errorf("Refused() = %d, want 1", budget.Refused())
+			}
+
+			// The holder finishes its message, untouched.
+			hp.conn.Write(wire[half:])
+			if err := <-holderDone; err != nil {
+				t.Fatalf("the message within the budget: %v", err)
+			}
+			if n := budget.InUse(); n != 0 {
+				t.Errorf("%d bytes still taken from the budget after both messages ended", n)
+			}
+		})
+	}
+}
+
+// A decompression bomb on a server with a budget smaller than the message
+// limit stops at the budget, with 1013, and gives all of it back.
+func TestMemoryBudgetStopsABomb(t *testing.T) {
+	budget := NewMemoryBudget(1 << 20)
+	server, p := memoryPair(t, &AcceptOptions{Compression: &CompressionOptions{}, ConnOptions: ConnOptions{MemoryBudget: budget}})
+	zeros := make([]byte, 64<<20) // within the default 64 MiB limit
+	go p.conn.Write(wireMessage(t, memShape{compressed: true}, zeros))
+	if _, _, err := server.ReadMessage(testCtx(t)); !errors.Is(err, ErrMemoryBudget) {
+		t.Fatalf("read: %v, want ErrMemoryBudget", err)
+	}
+	if code := p.expectClose(); code != CloseTryAgainLater {
+		t.Fatalf("close code %v, want 1013", code)
+	}
+	if n := budget.InUse(); n != 0 {
+		t.Errorf("%d bytes still taken from the budget", n)
 	}
 }

@@ -219,12 +219,14 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 	}
 	for {
 		if len(m.pending) > 0 {
-			dst = c.takePending(dst)
+			var err error
+			if dst, err = c.takePending(dst); err != nil {
+				return m.typ, c.partial(dst), err
+			}
 		}
 		if m.ended {
-			dst = m.spill.drainTo(dst)
 			m.active = false
-			return m.typ, dst, nil
+			return m.typ, m.handOver(dst), nil
 		}
 		rem := c.parser.Remaining()
 		if c.rpos < c.rend || rem < directReadMin {
@@ -241,6 +243,9 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		var p []byte
 		var spilled bool
 		dst, p, spilled = c.directTarget(dst, rem)
+		if p == nil {
+			return m.typ, c.partial(dst), c.failRead(errMemoryBudget)
+		}
 		err := c.readDirect(p)
 		n := len(ev.Payload)
 		m.got += int64(n)
@@ -264,17 +269,25 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 //go:noinline
 func (c *Conn) partial(dst []byte) []byte {
 	if c.readErr != nil {
-		c.msg.spill.release()
+		c.msg.spill.settle()
 		return dst
 	}
-	return c.msg.spill.drainTo(dst)
+	return c.msg.handOver(dst)
+}
+
+// handOver appends what the spill holds to dst and ends the account of
+// the message's memory with the budget: from here on dst is the caller's.
+func (m *messageReadState) handOver(dst []byte) []byte {
+	dst = m.spill.drainTo(dst)
+	m.spill.settle()
+	return dst
 }
 
 // takePending moves the pending payload into dst, or into the spill when
 // dst has no room for it and the message goes on: its size is unknown.
 //
 //go:noinline
-func (c *Conn) takePending(dst []byte) []byte {
+func (c *Conn) takePending(dst []byte) ([]byte, error) {
 	m := &c.msg
 	m.got += int64(len(m.pending))
 	switch {
@@ -283,18 +296,19 @@ func (c *Conn) takePending(dst []byte) []byte {
 	case m.spill.n == 0 && m.ended:
 		// The last part: the message's size is known now.
 		dst = append(growExact(dst, len(m.pending)), m.pending...)
-	default:
-		m.spill.write(m.pending)
+	case !m.spill.write(m.pending):
+		return dst, c.failRead(errMemoryBudget)
 	}
 	m.pending = nil
-	return dst
+	return dst, nil
 }
 
 // directTarget returns where to read the next rem bytes of the current
 // frame: the room left in dst; dst grown to exactly the message's size,
 // when this frame ends the message and enough of it has arrived (an
 // eighth: memory follows the bytes that arrive, and the spill then holds
-// little); or the spill's room, which spilled reports.
+// little); or the spill's room, which spilled reports. p is nil when the
+// memory budget has no room for the message.
 //
 //go:noinline
 func (c *Conn) directTarget(dst []byte, rem int64) (_, p []byte, spilled bool) {
@@ -304,10 +318,16 @@ func (c *Conn) directTarget(dst []byte, rem int64) (_, p []byte, spilled bool) {
 		return dst, dst[len(dst) : len(dst)+int(min(rem, int64(room)))], false
 	}
 	if c.ev.Header.Fin && 7*m.got >= rem {
+		if cap(dst)-len(dst) < m.spill.n+int(rem) && !m.spill.reserveExact(len(dst)+m.spill.n+int(rem)) {
+			return dst, nil, false
+		}
 		dst = m.spill.drainTo(growExact(dst, m.spill.n+int(rem)))
 		return dst, dst[len(dst) : len(dst)+int(rem)], false
 	}
 	sp := m.spill.space()
+	if sp == nil {
+		return dst, nil, true
+	}
 	return dst, sp[:min(rem, int64(len(sp)))], true
 }
 
@@ -320,8 +340,9 @@ func (c *Conn) appendInflated(ctx context.Context, dst []byte) (MessageType, []b
 		var p []byte
 		if inDst {
 			p = dst[len(dst):cap(dst)]
-		} else {
-			p = m.spill.space()
+		} else if p = m.spill.space(); p == nil {
+			m.spill.settle()
+			return m.typ, dst, c.failRead(errMemoryBudget)
 		}
 		n, err := c.readInflated(p)
 		if inDst {
@@ -330,12 +351,12 @@ func (c *Conn) appendInflated(ctx context.Context, dst []byte) (MessageType, []b
 			m.spill.commit(n)
 		}
 		if err != nil && err != io.EOF {
-			m.spill.release() // the connection has failed: the message is lost
+			m.spill.settle() // the connection has failed: the message is lost
 			return m.typ, dst, ctxErr(ctx, err)
 		}
 	}
 	m.active = false
-	return m.typ, m.spill.drainTo(dst), nil
+	return m.typ, m.handOver(dst), nil
 }
 
 // endIfDone reports io.EOF to an eager reader whose message has been read

@@ -59,6 +59,13 @@ type ConnOptions struct {
 	OnPing func(payload []byte)
 	OnPong func(payload []byte)
 
+	// MemoryBudget, when set, bounds the memory held by messages being
+	// received on all the connections that share it; a connection whose
+	// message would pass it fails with close code 1013 (see MemoryBudget).
+	// nil means no budget: each connection is bounded by MaxMessageSize
+	// alone.
+	MemoryBudget *MemoryBudget
+
 	// ReadBufferSize is the size of the buffer a read borrows from a shared
 	// pool (sizes are rounded up to a power of two). Larger buffers mean
 	// fewer system calls for large messages. 0 means DefaultReadBufferSize.

@@ -23,10 +23,18 @@ const (
 type spill struct {
 	chunks []*[]byte // from bufpool; all full but the last
 	n      int       // bytes held
+
+	// The budget the message's memory is counted against (nil for none):
+	// what the chunks take, and what was allocated for the message before
+	// it ended (reserveExact), given back by release and settle.
+	budget     *MemoryBudget
+	chunkBytes int64
+	exactBytes int64
 }
 
 // space returns the free room at the end of the last chunk, taking a new
-// chunk from the pool when it is full.
+// chunk from the pool when it is full. It returns nil when the budget has
+// no room for another chunk.
 func (s *spill) space() []byte {
 	if k := len(s.chunks); k > 0 {
 		if last := *s.chunks[k-1]; len(last) < cap(last) {
@@ -34,6 +42,11 @@ func (s *spill) space() []byte {
 		}
 	}
 	b := bufpool.Get(min(spillChunkMax, max(spillChunkMin, s.n/2)))
+	if !s.budget.take(int64(cap(*b))) {
+		bufpool.Put(b)
+		return nil
+	}
+	s.chunkBytes += int64(cap(*b))
 	*b = (*b)[:0]
 	s.chunks = append(s.chunks, b)
 	return (*b)[:cap(*b)]
@@ -47,13 +60,43 @@ func (s *spill) commit(n int) {
 	s.n += n
 }
 
-// write appends p.
-func (s *spill) write(p []byte) {
+// write appends p. It reports false when the budget has no room for it.
+func (s *spill) write(p []byte) bool {
 	for len(p) > 0 {
-		k := copy(s.space(), p)
+		sp := s.space()
+		if sp == nil {
+			return false
+		}
+		k := copy(sp, p)
 		s.commit(k)
 		p = p[k:]
 	}
+	return true
+}
+
+// reserveExact counts n bytes, allocated for the message before its end
+// to take over what the chunks hold, against the budget, or reports false
+// if the budget has no room. The chunks' share moves to the new memory:
+// the moment both exist, while one is copied into the other, is not
+// counted twice.
+func (s *spill) reserveExact(n int) bool {
+	switch more := int64(n) - s.chunkBytes; {
+	case more < 0:
+		s.budget.give(-more) // the chunks held more than the message needs
+	case !s.budget.take(more):
+		return false
+	}
+	s.exactBytes += int64(n)
+	s.chunkBytes = 0
+	return true
+}
+
+// settle ends the message's account: the chunks go back to the pool and
+// everything it took from the budget is given back.
+func (s *spill) settle() {
+	s.release()
+	s.budget.give(s.exactBytes)
+	s.exactBytes = 0
 }
 
 // drainTo appends what the spill holds to dst, growing dst exactly to fit,
@@ -73,12 +116,15 @@ func (s *spill) drainTo(dst []byte) []byte {
 	return dst
 }
 
-// release gives the chunks back to the pool.
+// release gives the chunks back to the pool, and what they took back to
+// the budget.
 func (s *spill) release() {
 	for i, b := range s.chunks {
 		bufpool.Put(b)
 		s.chunks[i] = nil
 	}
+	s.budget.give(s.chunkBytes)
+	s.chunkBytes = 0
 	s.chunks = s.chunks[:0]
 	if cap(s.chunks) > 64 {
 		s.chunks = nil // a huge message's chunk list is not kept
