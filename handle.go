@@ -201,6 +201,9 @@ func (h *handler) account(n int) bool {
 // settle gives back to the budget what the message took, and the spill's
 // chunks to the pool.
 func (h *handler) settle() {
+	if h.held == 0 && len(h.spill.chunks) == 0 {
+		return // the common case, after every message: nothing to give back
+	}
 	h.c.opts.MemoryBudget.give(h.held)
 	h.held = 0
 	h.spill.release()
