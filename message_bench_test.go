@@ -89,3 +89,38 @@ func BenchmarkReadMessage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadFragments reads a 64 KiB message sent as 1-byte fragments,
+// the shape where the per-frame path is all there is; ns/op is per
+// fragment.
+func BenchmarkReadFragments(b *testing.B) {
+	const n = 64 << 10
+	var wire []byte
+	for i := range n {
+		h := wsframe.Header{Fin: i == n-1, Opcode: wsframe.OpContinuation, Length: 1, Masked: true, Mask: [4]byte{1, 2, 3, 4}}
+		if i == 0 {
+			h.Opcode = wsframe.OpBinary
+		}
+		wire = wsframe.AppendHeader(wire, h)
+		wire = append(wire, 'x'^1)
+	}
+	for _, into := range []struct {
+		name string
+		buf  []byte
+	}{{"into-room", make([]byte, 0, n)}, {"into-nil", nil}} {
+		b.Run(into.name, func(b *testing.B) {
+			c := NewConn(&frameStream{wire: wire}, ServerSide, nil)
+			ctx := context.Background()
+			b.ReportAllocs()
+			var frags int
+			for b.Loop() {
+				_, msg, err := c.AppendMessage(ctx, into.buf[:0])
+				if err != nil || len(msg) != n {
+					b.Fatal(err)
+				}
+				frags += n
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(frags), "ns/fragment")
+		})
+	}
+}

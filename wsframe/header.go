@@ -78,8 +78,16 @@ func AppendHeader(dst []byte, h Header) []byte {
 // sender to use the shortest, but nothing is ambiguous about a longer one,
 // and rejecting it would only break interoperability.
 func ParseHeader(b []byte) (h Header, n int, err error) {
+	n, err = parseHeaderInto(b, &h)
+	return h, n, err
+}
+
+// parseHeaderInto is ParseHeader writing the header in place: Header holds
+// an array, so it is returned through memory, and a Parser that parses
+// into its own field saves that copy on every frame.
+func parseHeaderInto(b []byte, h *Header) (n int, err error) {
 	if len(b) < 2 {
-		return h, 0, nil
+		return 0, nil
 	}
 	b0, b1 := b[0], b[1]
 	h.Fin = b0&0x80 != 0
@@ -90,17 +98,17 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 	switch l := b1 & 0x7F; l {
 	case 126:
 		if len(b) < 4 {
-			return h, 0, nil
+			return 0, nil
 		}
 		h.Length = int64(binary.BigEndian.Uint16(b[2:4]))
 		n = 4
 	case 127:
 		if len(b) < 10 {
-			return h, 0, nil
+			return 0, nil
 		}
 		u := binary.BigEndian.Uint64(b[2:10])
 		if u>>63 != 0 {
-			return h, 0, ErrLengthMSB
+			return 0, ErrLengthMSB
 		}
 		h.Length = int64(u)
 		n = 10
@@ -109,12 +117,12 @@ func ParseHeader(b []byte) (h Header, n int, err error) {
 	}
 	if h.Masked {
 		if len(b) < n+4 {
-			return h, 0, nil
+			return 0, nil
 		}
 		copy(h.Mask[:], b[n:n+4])
 		n += 4
 	}
-	return h, n, nil
+	return n, nil
 }
 
 // headerSizeFromPrefix returns the full size of a header whose second byte

@@ -179,28 +179,35 @@ func (p *Parser) Parse(b []byte) (n int, ev Event, err error) {
 // Next is Parse with the event written to *ev, which a driver can keep in
 // place instead of copying it up its call chain.
 func (p *Parser) Next(b []byte, ev *Event) (n int, err error) {
-	*ev = Event{}
+	// Every path writes *ev once: a data event field by field (the
+	// per-frame cost of a stream of tiny fragments is mostly this), any
+	// other as a whole.
 	switch {
 	case p.err != nil:
+		*ev = Event{}
 		return 0, p.err
 	case p.closed:
+		*ev = Event{}
 		return len(b), nil
 	case p.inPayload:
 		return p.dataPart(b, 0, false, ev)
 	case p.inControl:
 		return p.controlPart(b, 0, ev)
 	}
-	h, n, complete, err := p.header(b)
+	n, complete, err := p.header(b)
 	if err != nil {
+		*ev = Event{}
 		return p.fail(err)
 	}
 	if !complete {
+		*ev = Event{}
 		return n, nil
 	}
+	h := &p.h
 	if err := p.check(h); err != nil {
+		*ev = Event{}
 		return p.fail(err)
 	}
-	p.h = h
 	p.remain = h.Length
 	p.maskPos = 0
 	if h.Opcode.IsControl() {
@@ -217,17 +224,17 @@ func (p *Parser) Next(b []byte, ev *Event) (n int, err error) {
 	return p.dataPart(b[n:], n, true, ev)
 }
 
-// header returns the next frame header, gathering it in hbuf when it is
-// split across inputs. n is the number of bytes of b consumed.
-func (p *Parser) header(b []byte) (h Header, n int, complete bool, err error) {
+// header parses the next frame header into p.h, gathering it in hbuf when
+// it is split across inputs. n is the number of bytes of b consumed.
+func (p *Parser) header(b []byte) (n int, complete bool, err error) {
 	if p.hn == 0 {
-		h, n, err = ParseHeader(b)
+		n, err = parseHeaderInto(b, &p.h)
 		if err != nil || n > 0 {
-			return h, n, err == nil, err
+			return n, err == nil, err
 		}
 		// A header is at most 14 bytes, so all of b fits.
 		p.hn = uint8(copy(p.hbuf[:], b))
-		return h, len(b), false, nil
+		return len(b), false, nil
 	}
 	if p.hn < 2 {
 		n = copy(p.hbuf[p.hn:2], b)
@@ -241,16 +248,16 @@ func (p *Parser) header(b []byte) (h Header, n int, complete bool, err error) {
 	}
 	// Parsing what has been gathered so far reports a bad length as soon
 	// as its bytes are in, whatever the chunking.
-	h, size, err := ParseHeader(p.hbuf[:p.hn])
+	size, err := parseHeaderInto(p.hbuf[:p.hn], &p.h)
 	if err != nil || size == 0 {
-		return h, n, false, err
+		return n, false, err
 	}
 	p.hn = 0
-	return h, n, true, nil
+	return n, true, nil
 }
 
 // check applies every rule that can be decided from a header alone.
-func (p *Parser) check(h Header) error {
+func (p *Parser) check(h *Header) error {
 	if h.Opcode.IsReserved() {
 		return ErrReservedOpcode
 	}
@@ -295,7 +302,7 @@ func (p *Parser) check(h Header) error {
 // checkMessageSize applies the message size limit to a data frame header,
 // before the frame limit, so that a one-frame message over the message
 // limit is reported as what it is.
-func (p *Parser) checkMessageSize(h Header) error {
+func (p *Parser) checkMessageSize(h *Header) error {
 	compressed := p.compressed
 	soFar := p.msgLen
 	if h.Opcode != OpContinuation {
@@ -322,18 +329,18 @@ func (p *Parser) dataPart(b []byte, n int, first bool, ev *Event) (int, error) {
 	p.remain -= int64(take)
 	text := p.msgOp == OpText && !p.compressed
 	if text && !p.utf8.Feed(part) {
+		*ev = Event{}
 		return p.fail(ErrInvalidUTF8)
 	}
-	*ev = Event{
-		Kind:       DataEvent,
-		Header:     p.h,
-		Payload:    part,
-		First:      first,
-		Last:       p.remain == 0,
-		Message:    p.msgOp,
-		Compressed: p.compressed,
-	}
-	if ev.Last {
+	last := p.remain == 0
+	ev.Kind = DataEvent
+	ev.Header = p.h
+	ev.Payload = part
+	ev.First = first
+	ev.Last = last
+	ev.Message = p.msgOp
+	ev.Compressed = p.compressed
+	if last {
 		p.inPayload = false
 		if p.h.Fin {
 			if text && !p.utf8.Complete() {
@@ -361,6 +368,7 @@ func (p *Parser) controlPart(b []byte, n int, ev *Event) (int, error) {
 	p.cn += uint8(take)
 	p.inControl = true
 	if int(p.cn) < length {
+		*ev = Event{}
 		return n + take, nil
 	}
 	p.inControl = false
@@ -374,6 +382,7 @@ func (p *Parser) finishControl(payload []byte, n int, ev *Event) (int, error) {
 	}
 	if p.h.Opcode == OpClose {
 		if _, _, err := ParseClosePayload(payload); err != nil {
+			*ev = Event{}
 			return p.fail(err)
 		}
 		p.closed = true
