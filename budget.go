@@ -23,6 +23,11 @@ import (
 // connection's read buffer or the caller's buffer never touch the budget,
 // so traffic well below it is not affected.
 //
+// The budget covers what the library gathers for the caller: ReadMessage,
+// AppendMessage and HandleMessages. NextReader and the Stream adapter read
+// into the caller's buffers and gather nothing; ReadFrame, which hands
+// over one raw frame at a time, is bounded by MaxFrameSize instead.
+//
 // A MemoryBudget is safe for use by any number of connections at once.
 type MemoryBudget struct {
 	limit   int64

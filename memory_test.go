@@ -191,6 +191,39 @@ var memReaders = []struct {
 		// (handleKeep, grown by doubling while the pool is cold).
 		return newMessageBound(s) + 2*handleKeep
 	}},
+	{"ReadFrame", func(ctx context.Context, c *Conn, want, _ []byte) error {
+		// Raw frames: a compressed message's payload is what the wire
+		// carried, so only its end is checked. A context that can end
+		// costs an allocation per call (ReadFrame's doc): the deadline
+		// stands in for it, so that what is measured is the gathering.
+		if d, ok := ctx.Deadline(); ok {
+			_ = c.SetReadDeadline(d)
+		}
+		ctx = context.Background()
+		compressed := false
+		for {
+			f, err := c.ReadFrame(ctx)
+			if err != nil {
+				return err
+			}
+			compressed = compressed || f.Rsv != 0
+			if !compressed {
+				if !bytes.HasPrefix(want, f.Payload) {
+					return fmt.Errorf("a frame differs %d bytes from the message's end", len(want))
+				}
+				want = want[len(f.Payload):]
+			} else {
+				want = nil
+			}
+			if f.Fin {
+				return sameMessage(nil, want, nil)
+			}
+		}
+	}, func(s memShape) int {
+		// A frame longer than a read is gathered, and allocated exactly
+		// once an eighth of it has arrived.
+		return s.n + s.n/4 + slack
+	}},
 }
 
 // sameMessage reports err, or how got differs from want.
@@ -256,6 +289,9 @@ func TestMemoryBomb(t *testing.T) {
 	zeros := make([]byte, 64<<20)
 	bomb := wireMessage(t, memShape{compressed: true}, zeros) // 64 MiB of zeros: about 64 KiB on the wire
 	for _, r := range memReaders {
+		if r.name == "ReadFrame" {
+			continue // raw frames are not inflated
+		}
 		t.Run(r.name, func(t *testing.T) {
 			server, p := memoryPair(t, &AcceptOptions{Compression: &CompressionOptions{}, ConnOptions: ConnOptions{MaxMessageSize: limit}})
 			buf := make([]byte, 0, 4<<10)
@@ -283,8 +319,8 @@ func TestMemoryBomb(t *testing.T) {
 // the other connections go on, and everything taken is given back.
 func TestMemoryBudget(t *testing.T) {
 	for _, r := range memReaders {
-		if r.name == "AppendMessage into a reused buffer" || r.name == "NextReader" {
-			continue // the caller's memory and streams never touch the budget
+		if r.name == "AppendMessage into a reused buffer" || r.name == "NextReader" || r.name == "ReadFrame" {
+			continue // the caller's memory, streams and raw frames never touch the budget
 		}
 		t.Run(r.name, func(t *testing.T) {
 			budget := NewMemoryBudget(1 << 20)
@@ -338,7 +374,7 @@ func TestMemoryBudget(t *testing.T) {
 func TestMemoryBudgetStopsABomb(t *testing.T) {
 	budget := NewMemoryBudget(1 << 20)
 	server, p := memoryPair(t, &AcceptOptions{Compression: &CompressionOptions{}, ConnOptions: ConnOptions{MemoryBudget: budget}})
-	zeros := make([]byte, 64<<20) // within the default 64 MiB limit
+	zeros := make([]byte, 16<<20) // within the default 16 MiB limit
 	go p.conn.Write(wireMessage(t, memShape{compressed: true}, zeros))
 	if _, _, err := server.ReadMessage(testCtx(t)); !errors.Is(err, ErrMemoryBudget) {
 		t.Fatalf("read: %v, want ErrMemoryBudget", err)

@@ -330,6 +330,13 @@ func (f *frameAssembly) release() {
 // compressed message has RSV1 on its first frame and compressed payload.
 // Do not mix ReadFrame with the message API on such a connection: the
 // message API's decompressor would miss the context of what ReadFrame read.
+//
+// A frame longer than what one read brings is gathered in memory that
+// follows its bytes: at most 1.25 times the frame plus a read buffer at
+// the peak, however long its header says it is. A context that can end
+// costs a small allocation per call (the watch that interrupts the read);
+// a loop over many tiny frames is cheaper with context.Background() and
+// SetReadDeadline.
 func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
 	stop, err := c.beginRead(ctx)
 	if err != nil {
@@ -359,24 +366,22 @@ func (c *Conn) readFrame() (Frame, error) {
 		// The frame continues beyond this read: gather it.
 		fa.active = true
 		fa.h = ev.Header
-		fa.buf = bufpool.Get(max(c.opts.readBufferSize(), 2*len(ev.Payload)))
+		fa.buf = bufpool.Get(int(min(ev.Header.Length, int64(max(c.opts.readBufferSize(), 2*len(ev.Payload))))))
 		*fa.buf = append((*fa.buf)[:0], ev.Payload...)
 	}
 	for {
 		var err error
 		if rem := c.parser.Remaining(); c.rpos == c.rend && rem > 0 {
+			fa.reserve(1, rem)
 			b := *fa.buf
-			if len(b) == cap(b) {
-				fa.grow(int(min(rem, int64(len(b)))))
-				b = *fa.buf
-			}
 			room := int(min(rem, int64(cap(b)-len(b))))
 			err = c.readDirect(b[len(b) : len(b)+room])
 			*fa.buf = b[:len(b)+len(ev.Payload)]
 		} else {
 			err = c.next()
 			if err == nil {
-				fa.appendPayload(ev.Payload)
+				fa.reserve(len(ev.Payload), int64(len(ev.Payload))+c.parser.Remaining())
+				*fa.buf = append(*fa.buf, ev.Payload...)
 			}
 		}
 		if err != nil {
@@ -390,18 +395,23 @@ func (c *Conn) readFrame() (Frame, error) {
 	}
 }
 
-func (f *frameAssembly) grow(extra int) {
-	nb := bufpool.Get(len(*f.buf) + extra)
-	*nb = append((*nb)[:0], *f.buf...)
+// reserve makes room for n more bytes of a frame that has rem bytes still
+// to come, n included. The frame's length is known, so growth never goes
+// past it, and once an eighth of it has arrived the rest is allocated in
+// one step: the peak is then at most the frame plus a quarter.
+func (f *frameAssembly) reserve(n int, rem int64) {
+	b := *f.buf
+	if cap(b)-len(b) >= n {
+		return
+	}
+	extra := int64(max(n, len(b)))
+	if extra > rem || 7*int64(len(b)) >= rem {
+		extra = rem
+	}
+	nb := bufpool.Get(len(b) + int(extra))
+	*nb = append((*nb)[:0], b...)
 	bufpool.Put(f.buf)
 	f.buf = nb
-}
-
-func (f *frameAssembly) appendPayload(p []byte) {
-	if len(*f.buf)+len(p) > cap(*f.buf) {
-		f.grow(max(len(p), len(*f.buf)))
-	}
-	*f.buf = append(*f.buf, p...)
 }
 
 func frameOf(h wsframe.Header, payload []byte) Frame {
