@@ -70,7 +70,7 @@
 //
 // Every limit has a default, documented on its option and changeable:
 //
-//   - [ConnOptions].MaxMessageSize: 64 MiB ([DefaultMaxMessageSize]); a
+//   - [ConnOptions].MaxMessageSize: 16 MiB ([DefaultMaxMessageSize]); a
 //     larger message is refused with 1009 from its header, before its
 //     payload is read. Decompressed messages are held to the same limit.
 //   - [ConnOptions].CloseTimeout: 5 s for the closing handshake

@@ -333,3 +333,54 @@ func ExampleMemoryBudget() {
 	fmt.Println(budget.Limit()>>20, "MiB, in use:", budget.InUse(), "refused:", budget.Refused())
 	// Output: 256 MiB, in use: 0 refused: 0
 }
+
+// A heartbeat. An idle WebSocket is normal, so fastws has no idle timeout
+// once the handshake is done; a server that wants to notice a peer that
+// vanished without closing pings it on a timer, and gives up on the
+// connection when a pong does not come in time. Ping needs a reader
+// running (here HandleMessages), which is what sees the pong.
+func ExampleConn_Ping() {
+	const interval, timeout = 20 * time.Millisecond, 5 * time.Second // a server would use about 30 s and 10 s
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := fastws.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		go func() {
+			_ = c.HandleMessages(context.Background(), func(fastws.MessageType, []byte) error { return nil })
+		}()
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		for i := 1; i <= 3; i++ { // a server would loop until the connection ends
+			<-tick.C
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			err := c.Ping(ctx, []byte("hb"))
+			cancel()
+			if err != nil {
+				return // no pong in time: the deferred CloseNow drops the peer
+			}
+			fmt.Println("pong", i)
+		}
+		_ = c.Close(fastws.CloseGoingAway, "done")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, _, err := fastws.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.CloseNow()
+	// The client's read answers each ping with a pong as it goes.
+	_, _, err = c.ReadMessage(ctx)
+	fmt.Println("client:", fastws.CloseStatus(err))
+	// Output:
+	// pong 1
+	// pong 2
+	// pong 3
+	// client: 1001 (going away)
+}

@@ -54,7 +54,7 @@ func TestHostileFrames(t *testing.T) {
 		{"RSV1 without extension", maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpText, Rsv: wsframe.Rsv1}, []byte("x")), 1002},
 		{"length with MSB set", long(1 << 63), 1002},
 		{"length of 2^62", long(1 << 62), 1009},
-		{"length just over 64 MiB", long(64<<20 + 1), 1009},
+		{"length just over 16 MiB", long(16<<20 + 1), 1009},
 		{"invalid UTF-8", maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpText}, []byte("ok\xed\xa0\x80")), 1007},
 		{"fragmented ping", maskFrame(wsframe.Header{Opcode: wsframe.OpPing}, nil), 1002},
 		{"long ping", maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, make([]byte, 126)), 1002},

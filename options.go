@@ -8,8 +8,10 @@ import (
 
 // Defaults for ConnOptions fields left zero.
 const (
-	// DefaultMaxMessageSize is 64 MiB: room for the 16 MiB messages of
-	// conformance suites, and memory is only committed as payload arrives.
+	// DefaultMaxMessageSize is 16 MiB: room for the largest messages of
+	// conformance suites (Autobahn's 16 MiB), and the most a compressed
+	// message of a few kilobytes can make a connection hold. DESIGN.md
+	// gives the reasoning; memory is only committed as payload arrives.
 	DefaultMaxMessageSize = wsframe.DefaultMaxMessageSize
 	// DefaultCloseTimeout bounds the closing handshake.
 	DefaultCloseTimeout = 5 * time.Second
@@ -25,7 +27,7 @@ const (
 type ConnOptions struct {
 	// MaxMessageSize is the largest message payload accepted, in bytes; a
 	// peer that announces a larger one gets close code 1009 and the reader
-	// a *wsframe.LimitError. 0 means DefaultMaxMessageSize (64 MiB); a
+	// a *wsframe.LimitError. 0 means DefaultMaxMessageSize (16 MiB); a
 	// negative value means no limit. Memory grows with the bytes that
 	// actually arrive, never with what a header announces, and a message
 	// that breaks the limit is refused having held at most the limit plus

@@ -11,10 +11,11 @@ const (
 )
 
 // DefaultMaxMessageSize is the message size limit used when a Config leaves
-// it zero: 64 MiB, large enough for the 16 MiB messages conformance suites
-// send and small enough that a hostile peer cannot exhaust memory with one
-// connection. Memory is only ever committed as payload actually arrives.
-const DefaultMaxMessageSize = 64 << 20
+// it zero: 16 MiB, large enough for the largest messages conformance suites
+// send (Autobahn's 16 MiB) and small enough that a hostile peer cannot
+// exhaust memory with one connection. Memory is only ever committed as
+// payload actually arrives.
+const DefaultMaxMessageSize = 16 << 20
 
 // Config configures a Parser or a Sender.
 type Config struct {

@@ -54,7 +54,7 @@ func run(ctx context.Context, ln net.Listener) error {
 // connection ends.
 func handleEcho(w http.ResponseWriter, r *http.Request) {
 	// nil options: same-origin browser pages and non-browser clients only,
-	// messages of up to 64 MiB.
+	// messages of up to 16 MiB.
 	c, err := fastws.Upgrade(w, r, nil)
 	if err != nil {
 		log.Printf("echo: %v", err) // Upgrade has already answered the client
