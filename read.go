@@ -215,11 +215,7 @@ func (c *Conn) readFailed(err error) error {
 // close frame with the code the rule calls for and shuts the transport.
 func (c *Conn) failRead(err error) error {
 	c.readErr = err
-	code := CloseProtocolError
-	var pe *wsframe.ProtocolError
-	if errors.As(err, &pe) {
-		code = pe.Code
-	}
+	code := failureCode(err)
 	reason := err.Error()
 	if len(reason) > wsframe.MaxCloseReason {
 		reason = reason[:wsframe.MaxCloseReason]
@@ -227,6 +223,16 @@ func (c *Conn) failRead(err error) error {
 	c.failWith(code, reason)
 	go c.linger() // bounded by the close timer; the caller learns of the failure now
 	return err
+}
+
+// failureCode is the close code a connection failed for err sends: the
+// rule's own, or 1002.
+func failureCode(err error) CloseCode {
+	var pe *wsframe.ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return CloseProtocolError
 }
 
 // refuse fails the connection because the application cannot take what

@@ -1,0 +1,329 @@
+package fastws
+
+import (
+	"context"
+	"errors"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Driver chooses how a Server runs its connections.
+type Driver uint8
+
+// The drivers.
+const (
+	// DriverAuto runs connections on event loops where the platform and
+	// the listener allow it (Linux, a TCP or Unix socket without TLS),
+	// and on goroutines otherwise.
+	DriverAuto Driver = iota
+	// DriverGoroutines runs each connection on a goroutine of its own,
+	// over a Conn: any net.Conn, any platform.
+	DriverGoroutines
+	// DriverLoops runs connections on event loops, and fails where they
+	// cannot run.
+	DriverLoops
+)
+
+// ServerOptions configures a Server. The zero value is ready to use.
+type ServerOptions struct {
+	// AcceptOptions are the handshake's and the connections' options,
+	// as for Accept and Upgrade.
+	AcceptOptions
+
+	// Driver chooses the event loops or a goroutine per connection.
+	// DriverAuto, the default, takes the loops where it can.
+	Driver Driver
+
+	// QueueLimit bounds the bytes queued for one connection and not yet
+	// written (see Session.WriteMessage): at most QueueLimit plus one
+	// message. 0 means DefaultQueueLimit (1 MiB).
+	QueueLimit int
+	// QueuePolicy is what a write into a full queue does; the default is
+	// QueueRefuse.
+	QueuePolicy QueuePolicy
+
+	// HeartbeatInterval, when set, pings every connection that often;
+	// a connection whose pong has not come HeartbeatTimeout after the
+	// ping is closed, and OnClose reports ClosedForTimeout. 0 (the
+	// default) sends no pings.
+	HeartbeatInterval time.Duration
+	// HeartbeatTimeout is how long a pong may take. 0 means
+	// HeartbeatInterval.
+	HeartbeatTimeout time.Duration
+	// IdleTimeout, when set, closes a connection that has received
+	// nothing (no message, no control frame) for that long. 0 (the
+	// default) means none: an idle WebSocket is normal (see DESIGN.md).
+	IdleTimeout time.Duration
+
+	// ErrorLog receives what the Server cannot return to anyone: accept
+	// errors it retries, and on the event loops a loop that missed its
+	// turn because a handler blocked it. nil means log.Default().
+	ErrorLog *log.Logger
+}
+
+func (o *ServerOptions) heartbeatTimeout() time.Duration {
+	if o.HeartbeatTimeout > 0 {
+		return o.HeartbeatTimeout
+	}
+	return o.HeartbeatInterval
+}
+
+// A Server accepts WebSocket connections and runs a Handler for each: on
+// a listener it owns (Serve), or on requests that net/http routed to it
+// (ServeHTTP). Shutdown closes every connection with a closing handshake,
+// which http.Server.Shutdown cannot do for connections it handed over.
+type Server struct {
+	h     Handler
+	ping  PingHandler  // h, when it implements it
+	pong  PongHandler  // likewise
+	drain DrainHandler // likewise
+	opts  ServerOptions
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*Session]struct{}
+	closing   bool
+	idle      chan struct{} // closed when closing and sessions is empty
+
+	stats serverCounters
+}
+
+// NewServer returns a Server that runs h for each connection. opts may be
+// nil.
+func NewServer(h Handler, opts *ServerOptions) *Server {
+	s := &Server{h: h, listeners: map[net.Listener]struct{}{}, sessions: map[*Session]struct{}{}}
+	if opts != nil {
+		s.opts = *opts
+	}
+	s.ping, _ = h.(PingHandler)
+	s.pong, _ = h.(PongHandler)
+	s.drain, _ = h.(DrainHandler)
+	return s
+}
+
+// ErrServerClosed is returned by Serve after Shutdown or Close.
+var ErrServerClosed = errors.New("fastws: Server closed")
+
+// Serve accepts connections on ln, runs the opening handshake with
+// fastws's own parser and serves each connection until Shutdown or Close,
+// after which it returns ErrServerClosed. Any other error from ln.Accept
+// that is not temporary ends it as well.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.addListener(ln) {
+		ln.Close()
+		return ErrServerClosed
+	}
+	defer s.removeListener(ln)
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.isClosing() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logf("fastws: Server: accept: %v; retrying in %v", err, delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		go s.acceptConn(nc)
+	}
+}
+
+// acceptConn runs the handshake on a connection from Serve's listener
+// and serves it on this goroutine.
+func (s *Server) acceptConn(nc net.Conn) {
+	c, err := Accept(nc, &s.opts.AcceptOptions)
+	if err != nil {
+		s.stats.handshakeFailures.Add(1)
+		return
+	}
+	req := &OpenRequest{remote: nc.RemoteAddr()}
+	if c.rbuf != nil {
+		// Accept leaves the request head in the read buffer, before
+		// the bytes that followed it.
+		req.head = (*c.rbuf)[:c.rpos]
+		req.target = requestTarget(req.head)
+	}
+	s.serveConn(c, req)
+}
+
+// ServeHTTP upgrades a request that net/http routed to the Server and
+// serves the connection, so that a Server can sit behind a mux,
+// middleware and TLS. A request that is not a valid upgrade is answered
+// as Upgrade answers it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.isClosing() {
+		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	c, err := Upgrade(w, r, &s.opts.AcceptOptions)
+	if err != nil {
+		s.stats.handshakeFailures.Add(1)
+		return
+	}
+	s.serveConn(c, &OpenRequest{target: r.RequestURI, http: r, remote: c.RemoteAddr()})
+}
+
+// Shutdown stops accepting, sends every connection a close frame with
+// 1001 (going away) after what is queued for it, and waits for their
+// closing handshakes. When ctx ends first it closes the connections that
+// are left and returns ctx's error. Serve returns ErrServerClosed.
+func (s *Server) Shutdown(ctx context.Context) error {
+	idle, sessions := s.beginClose()
+	for _, ss := range sessions {
+		_ = ss.drv.close(CloseGoingAway, "server shutting down", ClosedForShutdown)
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		s.closeAll()
+		<-idle
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting and closes every connection at once, without
+// closing handshakes. OnClose reports ClosedForShutdown.
+func (s *Server) Close() error {
+	idle, _ := s.beginClose()
+	s.closeAll()
+	<-idle
+	return nil
+}
+
+func (s *Server) beginClose() (idle <-chan struct{}, sessions []*Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing {
+		s.closing = true
+		s.idle = make(chan struct{})
+		for ln := range s.listeners {
+			ln.Close()
+		}
+	}
+	s.checkIdleLocked()
+	for ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	return s.idle, sessions
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	sessions := make([]*Session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		sessions = append(sessions, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range sessions {
+		ss.drv.closeNow(ClosedForShutdown)
+	}
+}
+
+func (s *Server) checkIdleLocked() {
+	if s.closing && len(s.sessions) == 0 {
+		select {
+		case <-s.idle:
+		default:
+			close(s.idle)
+		}
+	}
+}
+
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+func (s *Server) addListener(ln net.Listener) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[ln] = struct{}{}
+	return true
+}
+
+func (s *Server) removeListener(ln net.Listener) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.listeners, ln)
+}
+
+// track records a new session; it reports false when the Server is
+// closing, and the caller then closes the connection with 1001.
+func (s *Server) track(ss *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions[ss] = struct{}{}
+	s.stats.open.Add(1)
+	s.stats.accepted.Add(1)
+	return true
+}
+
+func (s *Server) untrack(ss *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.sessions[ss]; ok {
+		delete(s.sessions, ss)
+		s.stats.open.Add(-1)
+	}
+	s.checkIdleLocked()
+}
+
+func (s *Server) logf(format string, args ...any) {
+	if s.opts.ErrorLog != nil {
+		s.opts.ErrorLog.Printf(format, args...)
+		return
+	}
+	log.Printf(format, args...)
+}
+
+// ServerStats are a Server's counters, as Stats reads them: a flat struct
+// that expvar.Func or a metrics exporter can publish as it is.
+type ServerStats struct {
+	Open              int64 // connections open now
+	Accepted          int64 // connections opened since the start
+	HandshakeFailures int64 // handshakes refused or failed
+	MessagesIn        int64 // messages received and handed to OnMessage
+	MessagesOut       int64 // messages written to connections
+	BytesQueued       int64 // bytes queued now, all connections together
+	Dropped           int64 // messages dropped under QueueDrop
+	Refused           int64 // writes refused with ErrQueueFull
+	CongestionCloses  int64 // connections closed under QueueClose
+	Timeouts          int64 // connections closed by the heartbeat or IdleTimeout
+}
+
+type serverCounters struct {
+	open, accepted, handshakeFailures    atomic.Int64
+	messagesIn, messagesOut, bytesQueued atomic.Int64
+	dropped, refused, congestionCloses   atomic.Int64
+	timeouts                             atomic.Int64
+}
+
+// Stats returns the Server's counters.
+func (s *Server) Stats() ServerStats {
+	c := &s.stats
+	return ServerStats{
+		Open: c.open.Load(), Accepted: c.accepted.Load(), HandshakeFailures: c.handshakeFailures.Load(),
+		MessagesIn: c.messagesIn.Load(), MessagesOut: c.messagesOut.Load(), BytesQueued: c.bytesQueued.Load(),
+		Dropped: c.dropped.Load(), Refused: c.refused.Load(), CongestionCloses: c.congestionCloses.Load(),
+		Timeouts: c.timeouts.Load(),
+	}
+}

@@ -1,0 +1,330 @@
+package fastws
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/wsframe"
+)
+
+// connSession is the goroutine driver of a Session: the connection's
+// goroutine reads and runs the handler, and a writer goroutine, started
+// when something is queued and gone when the queue is empty, sends.
+type connSession struct {
+	srv *Server
+	s   Session
+	c   *Conn
+
+	// cbMu keeps the handler's calls for this connection from
+	// overlapping: OnDrain runs on the writer goroutine.
+	cbMu sync.Mutex
+
+	mu          sync.Mutex
+	q           outQueue
+	items       []outItem
+	writing     bool
+	closeQueued bool // a close frame is queued: no more writes
+	cause       CloseCause
+	code        CloseCode
+	reason      string
+
+	timer    *time.Timer // heartbeat and idle timeout, when set
+	lastRead atomic.Int64
+	pingSent atomic.Int64 // Unix nanoseconds of the unanswered ping, 0 when none
+	lastPing int64        // when the last ping went out; the timer's own
+}
+
+// outItem is one queued frame or message, with its own copy of the
+// payload.
+type outItem struct {
+	op     wsframe.Opcode // 0 for a data message
+	typ    MessageType
+	buf    *[]byte
+	n      int
+	code   CloseCode
+	reason string
+}
+
+// serveConn runs the handler for c on this goroutine until the connection
+// ends.
+func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
+	cs := &connSession{srv: srv, c: c}
+	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
+	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy)
+	s := &cs.s
+	if !srv.track(s) {
+		_ = c.Close(CloseGoingAway, "server shutting down")
+		return
+	}
+	c.opts.OnPing = func(p []byte) {
+		cs.touch()
+		if srv.ping != nil {
+			cs.cbMu.Lock()
+			srv.ping.OnPing(s, p)
+			cs.cbMu.Unlock()
+		}
+	}
+	c.opts.OnPong = func(p []byte) {
+		cs.touch()
+		cs.pingSent.Store(0)
+		if srv.pong != nil {
+			cs.cbMu.Lock()
+			srv.pong.OnPong(s, p)
+			cs.cbMu.Unlock()
+		}
+	}
+	cs.cbMu.Lock()
+	srv.h.OnOpen(s, req)
+	cs.cbMu.Unlock()
+	cs.startTimer()
+
+	err := c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
+		cs.touch()
+		srv.stats.messagesIn.Add(1)
+		cs.cbMu.Lock()
+		defer cs.cbMu.Unlock()
+		srv.h.OnMessage(s, typ, msg)
+		return nil
+	})
+	c.CloseNow() // the writer, if any, stops
+	if cs.timer != nil {
+		cs.timer.Stop()
+	}
+	cs.mu.Lock()
+	ev := closeEventFor(err, cs.cause, cs.code, cs.reason)
+	cs.mu.Unlock()
+	cs.cbMu.Lock()
+	srv.h.OnClose(s, ev)
+	cs.cbMu.Unlock()
+	srv.untrack(s)
+}
+
+func (cs *connSession) write(typ MessageType, p []byte) error {
+	return cs.enqueue(outItem{typ: typ}, p)
+}
+
+func (cs *connSession) ping(payload []byte) error {
+	return cs.enqueue(outItem{op: wsframe.OpPing}, payload)
+}
+
+// enqueue queues it with a copy of p, and starts the writer if it is not
+// running.
+func (cs *connSession) enqueue(it outItem, p []byte) error {
+	cs.mu.Lock()
+	if cs.closeQueued {
+		cs.mu.Unlock()
+		return ErrClosed
+	}
+	if it.op == 0 {
+		switch cs.q.admit(len(p)) {
+		case admitRefuse:
+			cs.mu.Unlock()
+			cs.srv.stats.refused.Add(1)
+			return ErrQueueFull
+		case admitDrop:
+			cs.mu.Unlock()
+			cs.srv.stats.dropped.Add(1)
+			return nil
+		case admitClose:
+			cs.queueCloseLocked(ClosePolicyViolation, "outbound queue full", ClosedForCongestion)
+			cs.mu.Unlock()
+			cs.srv.stats.congestionCloses.Add(1)
+			return ErrQueueFull
+		}
+		it.n = len(p)
+		cs.srv.stats.bytesQueued.Add(int64(it.n))
+	}
+	it.buf = bufpool.Get(len(p))
+	*it.buf = append((*it.buf)[:0], p...)
+	cs.items = append(cs.items, it)
+	cs.startWriterLocked()
+	cs.mu.Unlock()
+	return nil
+}
+
+func (cs *connSession) close(code CloseCode, reason string, cause CloseCause) error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closeQueued {
+		return ErrClosed
+	}
+	cs.queueCloseLocked(code, reason, cause)
+	return nil
+}
+
+func (cs *connSession) queueCloseLocked(code CloseCode, reason string, cause CloseCause) {
+	cs.closeQueued = true
+	cs.cause, cs.code, cs.reason = cause, code, reason
+	cs.items = append(cs.items, outItem{op: wsframe.OpClose, code: code, reason: reason})
+	cs.startWriterLocked()
+}
+
+func (cs *connSession) closeNow(cause CloseCause) {
+	cs.mu.Lock()
+	if cs.cause == 0 {
+		cs.cause = cause
+	}
+	cs.closeQueued = true
+	cs.mu.Unlock()
+	cs.c.CloseNow()
+}
+
+func (cs *connSession) queued() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.q.bytes
+}
+
+func (cs *connSession) dropped() int64 {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.q.dropped
+}
+
+func (cs *connSession) startWriterLocked() {
+	if !cs.writing {
+		cs.writing = true
+		go cs.writeLoop()
+	}
+}
+
+// writeLoop sends what is queued, in order, until the queue is empty. A
+// write blocks only this goroutine; it ends when the connection does.
+func (cs *connSession) writeLoop() {
+	ctx := context.Background()
+	for {
+		cs.mu.Lock()
+		if len(cs.items) == 0 {
+			cs.writing = false
+			cs.items = cs.items[:0]
+			cs.mu.Unlock()
+			return
+		}
+		it := cs.items[0]
+		cs.items[0] = outItem{}
+		cs.items = cs.items[1:]
+		cs.mu.Unlock()
+
+		var err error
+		switch it.op {
+		case 0:
+			err = cs.c.WriteMessage(ctx, it.typ, (*it.buf)[:it.n])
+			if err == nil {
+				cs.srv.stats.messagesOut.Add(1)
+			}
+		case wsframe.OpPing:
+			err = cs.c.writeControl(ctx, wsframe.OpPing, *it.buf)
+		case wsframe.OpClose:
+			err = cs.c.WriteClose(ctx, it.code, it.reason)
+		}
+		if it.buf != nil {
+			bufpool.Put(it.buf)
+		}
+		cs.srv.stats.bytesQueued.Add(-int64(it.n))
+		cs.mu.Lock()
+		drained := cs.q.sent(it.n)
+		cs.mu.Unlock()
+		if err != nil {
+			cs.c.CloseNow()
+			cs.discard()
+			return
+		}
+		if drained && cs.srv.drain != nil {
+			cs.cbMu.Lock()
+			cs.srv.drain.OnDrain(&cs.s)
+			cs.cbMu.Unlock()
+		}
+	}
+}
+
+// discard gives back what is still queued on a connection that can no
+// longer be written to.
+func (cs *connSession) discard() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for i, it := range cs.items {
+		if it.buf != nil {
+			bufpool.Put(it.buf)
+		}
+		cs.q.sent(it.n)
+		cs.srv.stats.bytesQueued.Add(-int64(it.n))
+		cs.items[i] = outItem{}
+	}
+	cs.items = cs.items[:0]
+	cs.writing = false
+	cs.closeQueued = true
+}
+
+// touch records that something arrived, for IdleTimeout.
+func (cs *connSession) touch() {
+	if cs.timer != nil {
+		cs.lastRead.Store(time.Now().UnixNano())
+	}
+}
+
+// startTimer arms the heartbeat and idle timer, when either is set: one
+// timer per connection, ticking at the finest granularity they need.
+func (cs *connSession) startTimer() {
+	tick := timerTick(&cs.srv.opts)
+	if tick == 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	cs.lastRead.Store(now)
+	cs.lastPing = now
+	// Armed in two steps, so that cs.timer is set before check can run.
+	cs.timer = time.AfterFunc(time.Hour, func() { cs.check(tick) })
+	cs.timer.Reset(tick)
+}
+
+// timerTick is how often a connection's timer looks at it: the heartbeat
+// interval or timeout, whichever is shorter, and a quarter of the idle
+// timeout; 0 when neither is set. A timeout is seen at most a tick late.
+func timerTick(o *ServerOptions) time.Duration {
+	var tick time.Duration
+	if o.HeartbeatInterval > 0 {
+		tick = min(o.HeartbeatInterval, o.heartbeatTimeout())
+	}
+	if o.IdleTimeout > 0 {
+		idle := max(o.IdleTimeout/4, time.Millisecond)
+		if tick == 0 || idle < tick {
+			tick = idle
+		}
+	}
+	return tick
+}
+
+// check runs on the timer: it times the connection out, or sends the next
+// heartbeat ping once the last was answered and the interval has passed.
+func (cs *connSession) check(tick time.Duration) {
+	o := &cs.srv.opts
+	now := time.Now().UnixNano()
+	if timedOut(o, cs.pingSent.Load(), cs.lastRead.Load(), now) {
+		cs.srv.stats.timeouts.Add(1)
+		cs.closeNow(ClosedForTimeout)
+		return
+	}
+	// A tick that comes a little early still sends the ping.
+	if o.HeartbeatInterval > 0 && cs.pingSent.Load() == 0 && now-cs.lastPing >= int64(o.HeartbeatInterval-tick/8) {
+		cs.lastPing = now
+		cs.pingSent.Store(now)
+		if err := cs.ping(nil); errors.Is(err, ErrClosed) {
+			return
+		}
+	}
+	cs.timer.Reset(tick)
+}
+
+// timedOut reports whether a connection whose unanswered ping went out at
+// pingSent (0: none) and whose last read was at lastRead has timed out at
+// t (all in Unix nanoseconds).
+func timedOut(o *ServerOptions, pingSent, lastRead, t int64) bool {
+	if o.HeartbeatInterval > 0 && pingSent != 0 && t-pingSent >= int64(o.heartbeatTimeout()) {
+		return true
+	}
+	return o.IdleTimeout > 0 && t-lastRead >= int64(o.IdleTimeout)
+}
