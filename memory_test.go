@@ -386,3 +386,28 @@ func TestMemoryBudgetStopsABomb(t *testing.T) {
 		t.Errorf("%d bytes still taken from the budget", n)
 	}
 }
+
+// A Conn keeps no reference to the caller's buffer once a read returns:
+// an idle connection must not keep the last large message alive.
+func TestMemoryCallersBufferLetGo(t *testing.T) {
+	server, client := pair(t, false, nil, nil)
+	ctx := testCtx(t)
+	msg := make([]byte, 1<<20)
+	go client.WriteMessage(ctx, Binary, msg)
+	buf := make([]byte, 0, 2<<20)
+	freed := make(chan struct{})
+	runtime.AddCleanup(&buf[:1][0], func(struct{}) { close(freed) }, struct{}{})
+	if _, got, err := server.AppendMessage(ctx, buf); err != nil || len(got) != len(msg) {
+		t.Fatalf("read %d bytes, %v", len(got), err)
+	}
+	// buf and got are dead here: only the Conn could keep the array.
+	for i := 0; i < 50; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("the buffer the message was read into is still reachable from the Conn")
+}

@@ -246,8 +246,7 @@ func (c *Conn) AppendMessage(ctx context.Context, dst []byte) (MessageType, []by
 		if p == nil {
 			return m.typ, c.partial(dst), c.failRead(errMemoryBudget)
 		}
-		err := c.readDirect(p)
-		n := len(ev.Payload)
+		n, err := c.readDirect(p)
 		m.got += int64(n)
 		if spilled {
 			m.spill.commit(n)
@@ -449,11 +448,12 @@ func (r *messageReader) Read(p []byte) (int, error) {
 		}
 		rem := c.parser.Remaining()
 		if c.rpos == c.rend && rem >= directReadMin && len(p) >= directReadMin {
-			if err := c.readDirect(p[:min(int64(len(p)), rem)]); err != nil {
+			n, err := c.readDirect(p[:min(int64(len(p)), rem)])
+			if err != nil {
 				return 0, err
 			}
 			m.ended = c.ev.EndOfMessage()
-			if n := len(c.ev.Payload); n > 0 {
+			if n > 0 {
 				return n, r.endIfDone(m)
 			}
 			continue

@@ -177,20 +177,25 @@ func (r transportReader) Read(p []byte) (int, error) {
 
 // readDirect reads payload of the current data frame straight into p,
 // which must be no longer than what remains of the frame, and parses it in
-// place: the event (in c.ev) has the payload p[:n].
-func (c *Conn) readDirect(p []byte) error {
+// place. It returns how many bytes of p now hold payload. The event (in
+// c.ev) says where the frame and message stand, but its payload is left
+// nil: p is the caller's memory, and a Conn that kept a reference to it
+// would keep the caller's last large message alive while it idles.
+func (c *Conn) readDirect(p []byte) (int, error) {
 	n, err := c.read(p)
 	if n == 0 {
 		c.ev = wsframe.Event{}
 		if err == nil {
-			return nil
+			return 0, nil
 		}
-		return c.readFailed(err)
+		return 0, c.readFailed(err)
 	}
-	if _, perr := c.parser.Next(p[:n], &c.ev); perr != nil {
-		return c.failRead(perr)
+	_, perr := c.parser.Next(p[:n], &c.ev)
+	c.ev.Payload = nil
+	if perr != nil {
+		return 0, c.failRead(perr)
 	}
-	return nil
+	return n, nil
 }
 
 // readFailed classifies an error from the transport. A timeout leaves the
@@ -381,8 +386,9 @@ func (c *Conn) readFrame() (Frame, error) {
 			fa.reserve(1, rem)
 			b := *fa.buf
 			room := int(min(rem, int64(cap(b)-len(b))))
-			err = c.readDirect(b[len(b) : len(b)+room])
-			*fa.buf = b[:len(b)+len(ev.Payload)]
+			var n int
+			n, err = c.readDirect(b[len(b) : len(b)+room])
+			*fa.buf = b[:len(b)+n]
 		} else {
 			err = c.next()
 			if err == nil {
