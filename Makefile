@@ -15,7 +15,7 @@ MODULES := . examples bench
 # go vet per target, tests included.
 CROSS := darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64 js/wasm
 
-.PHONY: test peers vet cross lint race conformance conformance-peers allocs examples bench-tests fuzz-smoke bench bench-micro serve echo
+.PHONY: test peers vet cross lint race conformance conformance-peers allocs examples bench-tests fuzz-smoke bench bench-memory bench-micro serve echo
 
 test:
 	bash scripts/test.sh
@@ -81,6 +81,12 @@ fuzz-smoke:
 # and server, about 12 minutes); writes bench/results/echo-<date>.md.
 bench:
 	cd bench && $(GO) run ./cmd/echobench
+
+# The memory battery: large, fragmented and compressed-bomb messages against
+# fastws, gorilla, gws and nbio under their default limits and 1 MiB (a
+# minute or two); writes bench/results/memory-<date>.md.
+bench-memory:
+	cd bench && $(GO) run ./cmd/membench
 
 # The library's micro-benchmarks, 10 runs each, through benchstat; writes
 # bench/results/micro-<date>.txt. BASE=<rev> adds a comparison with <rev>.

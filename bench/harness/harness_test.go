@@ -18,7 +18,12 @@ const (
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(serveEnv); name != "" {
-		err := ServeChild(name, os.Getenv(compressEnv) != "", "127.0.0.1:0", os.Stdout)
+		var err error
+		if limit, ok := os.LookupEnv(limitEnv); ok {
+			err = serveBatteryChild(name, limit)
+		} else {
+			err = ServeChild(name, os.Getenv(compressEnv) != "", "127.0.0.1:0", os.Stdout)
+		}
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		os.Exit(1)
 	}

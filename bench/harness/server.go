@@ -52,6 +52,19 @@ func ServeChild(name string, compress bool, addr string, stdout io.Writer) error
 	if compress && !servers.KnownCompressed(name) {
 		return fmt.Errorf("no compressed server %q (have %s)", name, strings.Join(servers.Compressed, ", "))
 	}
+	return ServeChildWith(name, servers.Options{Compress: compress, Limit: servers.MaxMessageSize}, addr, stdout)
+}
+
+// ServeChildWith is ServeChild with the server's options given in full:
+// the memory battery's servers run with each library's own message limit
+// or another, and nbio with compression.
+func ServeChildWith(name string, o servers.Options, addr string, stdout io.Writer) error {
+	if !servers.Known(name) {
+		return fmt.Errorf("unknown server %q (have %s)", name, strings.Join(servers.Names, ", "))
+	}
+	if err := o.Check(name); err != nil {
+		return err
+	}
 	if host, _, err := net.SplitHostPort(addr); err != nil {
 		return err
 	} else if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
@@ -88,7 +101,7 @@ func ServeChild(name string, compress bool, addr string, stdout io.Writer) error
 	mu.Lock()
 	fmt.Fprintf(stdout, "%s%s nofile %d\n", readyPrefix, ln.Addr(), nofile)
 	mu.Unlock()
-	return servers.Serve(name, ln, compress)
+	return servers.ServeWith(name, ln, o)
 }
 
 // serverProcess is a running echo server.

@@ -12,22 +12,24 @@ import (
 // Compressed, it takes the zero CompressionOptions, fastws's defaults:
 // level 1, context takeover both ways, 15-bit windows, messages under 128
 // bytes sent uncompressed.
-func serveFastws(ln net.Listener, compress bool) error {
-	return acceptFastws(ln, compress, echoFastws)
+func serveFastws(ln net.Listener, o Options) error {
+	return acceptFastws(ln, o, echoFastws)
 }
 
 // serveFastwsHandle is serveFastws with HandleMessages, which runs the
 // echo from inside the connection's wait on Go's poller.
-func serveFastwsHandle(ln net.Listener, compress bool) error {
-	return acceptFastws(ln, compress, handleFastws)
+func serveFastwsHandle(ln net.Listener, o Options) error {
+	return acceptFastws(ln, o, handleFastws)
 }
 
-func acceptFastws(ln net.Listener, compress bool, serve func(*fastws.Conn)) error {
+// acceptFastws serves each connection with serve. A Limit of 0 is
+// MaxMessageSize 0, fastws's default.
+func acceptFastws(ln net.Listener, o Options, serve func(*fastws.Conn)) error {
 	opts := &fastws.AcceptOptions{
-		ConnOptions: fastws.ConnOptions{MaxMessageSize: MaxMessageSize},
+		ConnOptions: fastws.ConnOptions{MaxMessageSize: o.Limit},
 		CheckOrigin: func(string, string) bool { return true },
 	}
-	if compress {
+	if o.Compress {
 		opts.Compression = &fastws.CompressionOptions{}
 	}
 	return acceptEach(ln, func(nc net.Conn) {

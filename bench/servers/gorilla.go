@@ -13,11 +13,12 @@ import (
 // server without compression. Compressed, EnableCompression with
 // gorilla's defaults: no context takeover either way (the only mode it
 // has), level 1, every message compressed (write compression is on by
-// default once negotiated).
-func serveGorilla(ln net.Listener, compress bool) error {
+// default once negotiated). A Limit of 0 leaves SetReadLimit uncalled:
+// gorilla's default is no limit.
+func serveGorilla(ln net.Listener, o Options) error {
 	up := websocket.Upgrader{
 		CheckOrigin:       func(*http.Request) bool { return true },
-		EnableCompression: compress,
+		EnableCompression: o.Compress,
 	}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := up.Upgrade(w, r, nil)
@@ -25,7 +26,9 @@ func serveGorilla(ln net.Listener, compress bool) error {
 			return // Upgrade has written the error response
 		}
 		defer c.Close()
-		c.SetReadLimit(MaxMessageSize)
+		if o.Limit > 0 {
+			c.SetReadLimit(o.Limit)
+		}
 		var buf []byte
 		for {
 			typ, rd, err := c.NextReader()

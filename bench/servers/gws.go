@@ -29,13 +29,16 @@ func (quietLogger) Error(...any) {}
 // context takeover either way (ServerContextTakeover and
 // ClientContextTakeover are off unless set), level 1 (BestSpeed) with
 // klauspost/compress, messages under 512 bytes uncompressed, a pool of 32
-// compressors shared by all connections.
-func serveGws(ln net.Listener, compress bool) error {
+// compressors shared by all connections. A Limit of 0 is
+// ReadMaxPayloadSize 0, gws's default; the write limit stays
+// MaxMessageSize whatever the read limit, so that an echo is never refused
+// by the writer.
+func serveGws(ln net.Listener, o Options) error {
 	srv := gws.NewServer(gwsEcho{}, &gws.ServerOption{
-		ReadMaxPayloadSize:  MaxMessageSize,
+		ReadMaxPayloadSize:  int(o.Limit),
 		WriteMaxPayloadSize: MaxMessageSize,
 		Logger:              quietLogger{},
-		PermessageDeflate:   gws.PermessageDeflate{Enabled: compress},
+		PermessageDeflate:   gws.PermessageDeflate{Enabled: o.Compress},
 	})
 	srv.OnError = func(net.Conn, error) {}
 	return srv.RunListener(ln)

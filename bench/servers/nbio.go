@@ -16,12 +16,19 @@ import (
 // place) rather than on nbio's default task pool: the echo never blocks,
 // and handing each message to another goroutine made nbio 25 to 65 %
 // slower here. The benchmark gives each peer its best showing.
-func serveNbio(ln net.Listener) error {
+//
+// A Limit of 0 keeps the MessageLengthLimit NewUpgrader sets (nbio's own
+// 0 would mean no limit). Compressed (the memory battery only), nbio's
+// defaults: no context takeover either way, level 1.
+func serveNbio(ln net.Listener, o Options) error {
 	logging.SetLevel(logging.LevelNone) // its info lines would go to stdout
 
 	up := websocket.NewUpgrader()
 	up.CheckOrigin = func(*http.Request) bool { return true }
-	up.MessageLengthLimit = MaxMessageSize
+	if o.Limit > 0 {
+		up.MessageLengthLimit = int(o.Limit)
+	}
+	up.EnableCompression(o.Compress)
 	up.OnMessage(func(c *websocket.Conn, typ websocket.MessageType, data []byte) {
 		_ = c.WriteMessage(typ, data)
 	})

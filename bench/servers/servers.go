@@ -2,7 +2,8 @@
 // each written with that library's fastest idiomatic API: origin checks
 // off, a message limit of MaxMessageSize, and compression off, or for the
 // libraries in Compressed, permessage-deflate on with the library's own
-// defaults.
+// defaults. ServeWith sets other limits, each library's default included,
+// for the memory battery.
 package servers
 
 import (
@@ -34,17 +35,19 @@ const (
 func IsFastws(name string) bool { return name == Fastws || name == FastwsHandle }
 
 // serveFuncs maps each name to a function that serves echo on ln until ln
-// is closed or the process ends, with permessage-deflate if compress is
-// set (only the servers in Compressed are ever asked to).
-var serveFuncs = map[string]func(ln net.Listener, compress bool) error{
+// is closed or the process ends, with permessage-deflate if o.Compress is
+// set (only the servers CanCompress names are ever asked to) and the
+// message limit o.Limit (which only those CanLimit names take from o;
+// the others always use MaxMessageSize).
+var serveFuncs = map[string]func(ln net.Listener, o Options) error{
 	Fastws:       serveFastws,
 	FastwsHandle: serveFastwsHandle,
 	"gorilla":    serveGorilla,
-	"coder":      serveCoder,
-	"gobwas":     func(ln net.Listener, _ bool) error { return serveGobwas(ln) },
+	"coder":      func(ln net.Listener, o Options) error { return serveCoder(ln, o.Compress) },
+	"gobwas":     func(ln net.Listener, _ Options) error { return serveGobwas(ln) },
 	"gws":        serveGws,
-	"nbio":       func(ln net.Listener, _ bool) error { return serveNbio(ln) },
-	Floor:        func(ln net.Listener, _ bool) error { return serveFloor(ln) },
+	"nbio":       serveNbio,
+	Floor:        func(ln net.Listener, _ Options) error { return serveFloor(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
@@ -103,14 +106,10 @@ func upgradedByGobwas(serve func(net.Conn)) func(net.Conn) {
 }
 
 // Serve runs the echo server called name on ln, with permessage-deflate
-// if compress is set.
+// if compress is set, and the message limit MaxMessageSize.
 func Serve(name string, ln net.Listener, compress bool) error {
-	f, ok := serveFuncs[name]
-	if !ok {
-		return fmt.Errorf("servers: unknown server %q", name)
-	}
 	if compress && !KnownCompressed(name) {
 		return fmt.Errorf("servers: no compressed server %q (have %v)", name, Compressed)
 	}
-	return f(ln, compress)
+	return ServeWith(name, ln, Options{Compress: compress, Limit: MaxMessageSize})
 }
