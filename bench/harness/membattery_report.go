@@ -69,7 +69,7 @@ func (r *BatteryReport) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "| RSS before | the server's VmRSS before the first write, the shape's connections open (their handshakes are not counted), just after the server collected its garbage (SIGUSR1: two GCs and `debug.FreeOSMemory`) |\n")
 	fmt.Fprintf(b, "| peak growth | the server's peak RSS during the shape minus RSS before |\n")
 	fmt.Fprintf(b, "| after GC | VmRSS once the answer is in and the server has collected again, the shape's connections still open if the server kept them; in brackets, against RSS before: what the process did not give back. The fastws and gorilla echo servers keep their read buffer between messages when it is 1 MiB or less (bench/servers), so a message that small may stay there |\n")
-	fmt.Fprintf(b, "| fastws bound | fastws's rows: what fastws promises a message holds at most, 1.25 S + 64 KiB for a read shape and connections × (limit + 64 KiB) for the bomb, and whether the peak growth kept to it |\n\n")
+	fmt.Fprintf(b, "| fastws bound | fastws's rows: what fastws promises a message holds at most, 1.25 S + 64 KiB in one frame, 2 S + 64 KiB in fragments (the size is unknown until the last one) and connections × (limit + 64 KiB) for the bomb, and whether the peak growth kept to it |\n\n")
 	fmt.Fprintf(b, "The bound is about the heap the library holds for the message; RSS is what the OS sees, and it adds the echo's write, the Go runtime's own overhead (a heap may grow to twice its live size between collections) and pages not yet returned, so an RSS within the bound is a strong result and one a little over it is not by itself a broken promise. RSS moves by a megabyte or two from one baseline to the next (the runtime cannot return a span that is partly in use), so differences that small are noise, and a negative \"after GC\" means the baseline still held something of the shape before.\n")
 }
 
@@ -232,7 +232,7 @@ func (r *BatteryReport) writeBounds(b *strings.Builder) {
 		return
 	}
 	fmt.Fprintf(b, "\n## fastws's bounds\n\n")
-	fmt.Fprintf(b, "The peak RSS growth kept to fastws's bound in %d of %d rows. (AppendMessage, which the fastws echo server reads with, documents about 1.125 n + 64 KiB for a message of n bytes in one frame, and 2 n + 64 KiB for a fragmented or compressed one, whose bytes wait in pooled chunks until its size is known; the ratios below let the reader hold the rows to that too.)\n", held, checked)
+	fmt.Fprintf(b, "The peak RSS growth kept to fastws's bound in %d of %d rows. (The bound is on the heap fastws holds for the message; RSS adds the echo's write and the runtime's own overhead, which is what a row a few per cent over shows.)\n", held, checked)
 	for _, s := range over {
 		fmt.Fprintf(b, "- over: %s\n", s)
 	}

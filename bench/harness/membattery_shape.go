@@ -151,9 +151,12 @@ func exchange(conns []*rawclient.Conn, m rawclient.Message, want int64, check ra
 	return results
 }
 
-// fastwsBound is what fastws promises the row's shape holds at most: a
-// message of n bytes (within the limit) 1.25 n + 64 KiB, and a bomb the
-// limit plus 64 KiB on each connection. 0 for the other servers.
+// fastwsBound is what fastws promises the row's shape holds at most
+// (AppendMessage's and MaxMessageSize's docs): a message of n bytes in one
+// frame 1.25 n + 64 KiB, a fragmented one 2 n + 64 KiB (its size is not
+// known until its last fragment, so its bytes wait in pooled chunks and
+// are then copied once), and a bomb the limit plus 64 KiB on each
+// connection. 0 for the other servers.
 func fastwsBound(r BatteryRow) int64 {
 	if !servers.IsFastws(r.Server) {
 		return 0
@@ -169,5 +172,8 @@ func fastwsBound(r BatteryRow) int64 {
 	if n > limit {
 		return limit + boundSlack
 	}
-	return n + n/4 + boundSlack
+	if r.Shape == Frame {
+		return n + n/4 + boundSlack
+	}
+	return 2*n + boundSlack
 }
