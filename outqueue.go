@@ -66,9 +66,8 @@ func (q *outQueue) init(limit int, policy QueuePolicy) {
 	q.limit, q.policy = limit, policy
 }
 
-// admit decides about a message of n bytes, and counts it as queued when
-// it is admitted.
-func (q *outQueue) admit(n int) admission {
+// admit decides about the next message, from what is queued before it.
+func (q *outQueue) admit() admission {
 	if q.bytes >= q.limit && q.bytes > 0 {
 		q.congested = true
 		switch q.policy {
@@ -82,11 +81,15 @@ func (q *outQueue) admit(n int) admission {
 			return admitRefuse
 		}
 	}
+	return admitQueue
+}
+
+// add counts n more bytes queued.
+func (q *outQueue) add(n int) {
 	q.bytes += n
 	if q.bytes > q.limit/2 {
 		q.congested = true
 	}
-	return admitQueue
 }
 
 // sent records that n queued bytes were written. It reports whether the
@@ -99,3 +102,25 @@ func (q *outQueue) sent(n int) (drained bool) {
 	}
 	return false
 }
+
+// admitWrite applies the queue policy to one more message on a Server's
+// connection and counts what it decided. The caller queues the message
+// on admitQueue, closes the connection with 1008 on admitClose, and
+// returns err otherwise.
+func (srv *Server) admitWrite(q *outQueue) (admission, error) {
+	a := q.admit()
+	switch a {
+	case admitRefuse:
+		srv.stats.refused.Add(1)
+		return a, ErrQueueFull
+	case admitDrop:
+		srv.stats.dropped.Add(1)
+	case admitClose:
+		srv.stats.congestionCloses.Add(1)
+		return a, ErrQueueFull
+	}
+	return a, nil
+}
+
+// congestionReason is the reason of the close frame QueueClose sends.
+const congestionReason = "outbound queue full"

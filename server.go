@@ -37,6 +37,9 @@ type ServerOptions struct {
 	// Driver chooses the event loops or a goroutine per connection.
 	// DriverAuto, the default, takes the loops where it can.
 	Driver Driver
+	// Loops is how many event loops run connections. 0 means
+	// GOMAXPROCS.
+	Loops int
 
 	// QueueLimit bounds the bytes queued for one connection and not yet
 	// written (see Session.WriteMessage): at most QueueLimit plus one
@@ -84,10 +87,11 @@ type Server struct {
 	opts  ServerOptions
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners map[net.Listener]func() // each with what stops its accepting, beyond closing it
 	sessions  map[*Session]struct{}
 	closing   bool
 	idle      chan struct{} // closed when closing and sessions is empty
+	loops     *loopGroup    // started by the first Serve that uses them
 
 	stats serverCounters
 }
@@ -95,7 +99,7 @@ type Server struct {
 // NewServer returns a Server that runs h for each connection. opts may be
 // nil.
 func NewServer(h Handler, opts *ServerOptions) *Server {
-	s := &Server{h: h, listeners: map[net.Listener]struct{}{}, sessions: map[*Session]struct{}{}}
+	s := &Server{h: h, listeners: map[net.Listener]func(){}, sessions: map[*Session]struct{}{}}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -105,6 +109,9 @@ func NewServer(h Handler, opts *ServerOptions) *Server {
 	return s
 }
 
+// errLoopsUnavailable is DriverLoops where the loops cannot run.
+var errLoopsUnavailable = errors.New("fastws: the event loops need Linux and a TCP or Unix listener (TLS runs on goroutines)")
+
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("fastws: Server closed")
 
@@ -113,11 +120,18 @@ var ErrServerClosed = errors.New("fastws: Server closed")
 // after which it returns ErrServerClosed. Any other error from ln.Accept
 // that is not temporary ends it as well.
 func (s *Server) Serve(ln net.Listener) error {
+	loops := s.opts.Driver != DriverGoroutines && loopsSupported(ln)
+	if s.opts.Driver == DriverLoops && !loops {
+		return errLoopsUnavailable
+	}
 	if !s.addListener(ln) {
 		ln.Close()
 		return ErrServerClosed
 	}
 	defer s.removeListener(ln)
+	if loops {
+		return s.serveLoops(ln)
+	}
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -185,10 +199,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	select {
 	case <-idle:
+		s.stopLoops()
 		return nil
 	case <-ctx.Done():
 		s.closeAll()
 		<-idle
+		s.stopLoops()
 		return ctx.Err()
 	}
 }
@@ -199,7 +215,19 @@ func (s *Server) Close() error {
 	idle, _ := s.beginClose()
 	s.closeAll()
 	<-idle
+	s.stopLoops()
 	return nil
+}
+
+// stopLoops ends the event loops, once no session is left; connections
+// still in their opening handshake are dropped.
+func (s *Server) stopLoops() {
+	s.mu.Lock()
+	g := s.loops
+	s.mu.Unlock()
+	if g != nil {
+		g.close()
+	}
 }
 
 func (s *Server) beginClose() (idle <-chan struct{}, sessions []*Session) {
@@ -208,8 +236,11 @@ func (s *Server) beginClose() (idle <-chan struct{}, sessions []*Session) {
 	if !s.closing {
 		s.closing = true
 		s.idle = make(chan struct{})
-		for ln := range s.listeners {
+		for ln, stop := range s.listeners {
 			ln.Close()
+			if stop != nil {
+				stop()
+			}
 		}
 	}
 	s.checkIdleLocked()
@@ -253,7 +284,20 @@ func (s *Server) addListener(ln net.Listener) bool {
 	if s.closing {
 		return false
 	}
-	s.listeners[ln] = struct{}{}
+	s.listeners[ln] = nil
+	return true
+}
+
+// onClose registers what else stops accepting on ln when the Server
+// closes; it reports false, having done nothing, when the Server is
+// closing already.
+func (s *Server) onClose(ln net.Listener, stop func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.listeners[ln] = stop
 	return true
 }
 

@@ -120,22 +120,15 @@ func (cs *connSession) enqueue(it outItem, p []byte) error {
 		return ErrClosed
 	}
 	if it.op == 0 {
-		switch cs.q.admit(len(p)) {
-		case admitRefuse:
+		if a, err := cs.srv.admitWrite(&cs.q); a != admitQueue {
+			if a == admitClose {
+				cs.queueCloseLocked(ClosePolicyViolation, congestionReason, ClosedForCongestion)
+			}
 			cs.mu.Unlock()
-			cs.srv.stats.refused.Add(1)
-			return ErrQueueFull
-		case admitDrop:
-			cs.mu.Unlock()
-			cs.srv.stats.dropped.Add(1)
-			return nil
-		case admitClose:
-			cs.queueCloseLocked(ClosePolicyViolation, "outbound queue full", ClosedForCongestion)
-			cs.mu.Unlock()
-			cs.srv.stats.congestionCloses.Add(1)
-			return ErrQueueFull
+			return err
 		}
 		it.n = len(p)
+		cs.q.add(it.n)
 		cs.srv.stats.bytesQueued.Add(int64(it.n))
 	}
 	it.buf = bufpool.Get(len(p))

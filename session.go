@@ -108,6 +108,12 @@ func (s *Session) Queued() int { return s.drv.queued() }
 // Dropped returns how many messages were dropped under QueueDrop.
 func (s *Session) Dropped() int64 { return s.drv.dropped() }
 
+// Errors a CloseEvent carries for the timeouts.
+var (
+	errTimedOut     = errors.New("fastws: no pong to the heartbeat, or nothing received, in time")
+	errCloseTimeout = errors.New("fastws: the peer did not finish the closing handshake in time")
+)
+
 // closeEventFor is how a connection whose reads ended with err ended,
 // given the cause, code and reason of a close this side started (cause
 // 0 when it started none).

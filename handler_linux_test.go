@@ -1,0 +1,10 @@
+//go:build linux
+
+package fastws
+
+func init() {
+	testDrivers = append(testDrivers, struct {
+		name   string
+		driver Driver
+	}{"loops", DriverLoops})
+}

@@ -1,0 +1,118 @@
+// Package netpoll is the part of the event-loop driver that talks to the
+// kernel: an epoll instance, level-triggered, with an eventfd that wakes
+// it from other goroutines. It knows nothing of WebSockets.
+package netpoll
+
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// Event is one readiness report: the descriptor and what it is ready for.
+type Event = unix.EpollEvent
+
+// The readiness bits of an Event.
+const (
+	Readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+	Writable = unix.EPOLLOUT | unix.EPOLLHUP | unix.EPOLLERR
+)
+
+// Poller is one epoll instance. Add, Modify, Remove and Wake may be called
+// from any goroutine; Wait from one.
+type Poller struct {
+	epfd  int
+	efd   int
+	woken atomic.Bool
+}
+
+// New returns a Poller with its wake-up descriptor registered.
+func New() (*Poller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	p := &Poller{epfd: epfd, efd: efd}
+	if err := p.ctl(unix.EPOLL_CTL_ADD, efd, unix.EPOLLIN); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Poller) ctl(op, fd int, events uint32) error {
+	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
+	return unix.EpollCtl(p.epfd, op, fd, &ev)
+}
+
+func interest(write bool) uint32 {
+	if write {
+		return unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT
+	}
+	return unix.EPOLLIN | unix.EPOLLRDHUP
+}
+
+// Add watches fd for reading, and for writing too when write is set.
+func (p *Poller) Add(fd int, write bool) error {
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, interest(write))
+}
+
+// Modify changes whether fd is watched for writing.
+func (p *Poller) Modify(fd int, write bool) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, interest(write))
+}
+
+// Remove stops watching fd.
+func (p *Poller) Remove(fd int) error {
+	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+}
+
+// Wait fills events with what is ready, waiting at most msec
+// milliseconds (-1: until something is). It reports the wake-up
+// descriptor like any other; IsWake tells it apart.
+func (p *Poller) Wait(events []Event, msec int) (int, error) {
+	for {
+		n, err := unix.EpollWait(p.epfd, events, msec)
+		if err == unix.EINTR {
+			continue
+		}
+		return n, err
+	}
+}
+
+// IsWake reports whether ev is the wake-up descriptor's, and if so
+// consumes the wake-up: the next Wake writes to it again.
+func (p *Poller) IsWake(ev *Event) bool {
+	if int(ev.Fd) != p.efd {
+		return false
+	}
+	var b [8]byte
+	_, _ = unix.Read(p.efd, b[:])
+	p.woken.Store(false)
+	return true
+}
+
+// Wake makes a Wait in progress, or the next one, return. Wake-ups that
+// come before the loop has seen the last one cost nothing.
+func (p *Poller) Wake() error {
+	if !p.woken.CompareAndSwap(false, true) {
+		return nil
+	}
+	b := [8]byte{1}
+	_, err := unix.Write(p.efd, b[:])
+	if err == unix.EAGAIN {
+		err = nil // the counter is full: a wake-up is pending anyway
+	}
+	return err
+}
+
+// Close releases the epoll instance and the wake-up descriptor.
+func (p *Poller) Close() error {
+	unix.Close(p.efd)
+	return unix.Close(p.epfd)
+}

@@ -1,0 +1,580 @@
+//go:build linux
+
+package fastws
+
+import (
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/internal/deflate"
+	"github.com/fastws/fastws/wsframe"
+	"golang.org/x/sys/unix"
+)
+
+// loopState is where a loop connection is in its life.
+type loopState uint8
+
+const (
+	stateHandshake loopState = iota // reading the request
+	stateRejected                   // the refusal is being written; then the descriptor closes
+	stateOpen
+	stateClosing // this side's close frame is queued; waiting for the peer's
+	stateLinger  // failed: the close frame is out, waiting for the peer to hang up
+	stateDone
+)
+
+// loopConn is a connection on an event loop. The loop owns the read side
+// and the connection's life; writers on any goroutine share the write
+// side under mu.
+type loopConn struct {
+	s      Session
+	loop   *eventLoop
+	fd     int
+	remote net.Addr
+
+	// Owned by the loop.
+	state      loopState
+	opened     bool // OnOpen ran: OnClose is owed
+	hs         *[]byte
+	parser     *wsframe.Parser
+	msg        *[]byte // a message gathered across reads
+	msgType    MessageType
+	msgZip     bool // the message being gathered is compressed
+	dec        *deflate.Decompressor
+	maxMsg     int64
+	timerAt    int64 // the wheel's entry, 0 when none
+	deadline   int64 // of the handshake, the closing handshake or the linger
+	lastRead   int64
+	lastPing   int64
+	pingSent   int64
+	endEvent   CloseEvent // how it ended, decided before the last bytes go out
+	endPending bool       // end once the output is written
+
+	mu           sync.Mutex
+	out          *[]byte // frames not yet written, from outPos
+	outPos       int
+	q            outQueue
+	comp         *deflate.Compressor
+	threshold    int
+	wantWrite    bool // waiting for EPOLLOUT
+	inLoop       bool // the loop works on this connection and writes afterwards
+	scheduled    bool // in the loop's flush list
+	closeQueued  bool // a close frame is queued: no more writes
+	closePending bool // the loop has yet to start the close timer
+	closeNowReq  bool
+	drained      bool // OnDrain is owed
+	dead         bool // the descriptor is closed
+	writeErr     error
+	cause        CloseCause
+	code         CloseCode
+	reason       string
+}
+
+func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
+	c := &loopConn{loop: l, fd: a.fd, remote: a.remote, lastRead: now}
+	c.s = Session{drv: c, remote: a.remote}
+	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy)
+	c.deadline = now + int64(l.srv.opts.handshakeTimeout())
+	l.wheel.schedule(c, c.deadline)
+	return c
+}
+
+// readable reads what arrived and acts on it.
+func (c *loopConn) readable(now int64) {
+	buf := c.loop.buf
+	n, err := unix.Read(c.fd, buf)
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return
+	}
+	if n <= 0 {
+		if err == nil {
+			err = io.EOF
+		}
+		c.lost(err)
+		return
+	}
+	c.lastRead = now
+	data := buf[:n]
+	c.enter()
+	switch c.state {
+	case stateHandshake:
+		c.handshake(data, now)
+	case stateOpen, stateClosing:
+		c.consume(data)
+	}
+	c.settle(now)
+}
+
+// writable continues output that the socket did not take at once.
+func (c *loopConn) writable() {
+	c.mu.Lock()
+	if c.wantWrite {
+		c.flushLocked()
+	}
+	c.mu.Unlock()
+	c.settle(time.Now().UnixNano())
+}
+
+// enter marks the loop as working on c: writes made meanwhile, by the
+// handler or anyone else, are left for settle to send in one go.
+func (c *loopConn) enter() {
+	c.mu.Lock()
+	c.inLoop = true
+	c.mu.Unlock()
+}
+
+// settle writes what is queued and acts on what writers asked for (a
+// close, a drain, a failed write). It runs on the loop after each read,
+// when the socket becomes writable, and when another goroutine scheduled
+// the connection.
+func (c *loopConn) settle(now int64) {
+	if c.state == stateDone {
+		return
+	}
+	c.mu.Lock()
+	c.inLoop, c.scheduled = false, false
+	if !c.wantWrite && c.pendingOutput() > 0 {
+		c.flushLocked()
+	}
+	closeNow, closePending, drained, werr := c.closeNowReq, c.closePending, c.drained, c.writeErr
+	c.closePending, c.drained = false, false
+	empty := c.pendingOutput() == 0
+	cause := c.cause
+	c.mu.Unlock()
+
+	switch {
+	case werr != nil:
+		ev := c.endEvent
+		if !c.endPending {
+			ev = closeEventFor(werr, cause, 0, "")
+		}
+		c.finish(ev)
+		return
+	case closeNow:
+		c.finish(CloseEvent{Cause: cause, Code: CloseAbnormal})
+		return
+	}
+	if closePending && c.state == stateOpen {
+		c.state = stateClosing
+		c.armCloseTimer()
+	}
+	if c.state == stateRejected && empty {
+		c.finish(CloseEvent{})
+		return
+	}
+	if c.endPending && empty {
+		c.endPending = false
+		if c.state == stateLinger {
+			// The peer should read our close frame before it sees the
+			// connection go: half-close and wait for it to hang up.
+			_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+			c.armCloseTimer()
+		} else {
+			c.finish(c.endEvent)
+			return
+		}
+	}
+	if drained && c.opened && c.loop.srv.drain != nil && c.state == stateOpen {
+		c.call(func() { c.loop.srv.drain.OnDrain(&c.s) })
+	}
+}
+
+// call runs a handler callback with writes held for settle.
+func (c *loopConn) call(f func()) {
+	c.enter()
+	f()
+	c.settle(time.Now().UnixNano())
+}
+
+// scheduledWork is settle for a connection another goroutine scheduled.
+func (c *loopConn) scheduledWork() { c.settle(time.Now().UnixNano()) }
+
+// lost handles the end of input: the peer hung up or the read failed.
+func (c *loopConn) lost(err error) {
+	switch c.state {
+	case stateLinger, stateRejected, stateHandshake:
+		c.finish(c.endEvent)
+		return
+	}
+	if err == io.EOF {
+		err = &CloseError{Code: CloseAbnormal}
+	}
+	c.mu.Lock()
+	cause, code, reason := c.cause, c.code, c.reason
+	c.mu.Unlock()
+	if cause == ClosedForTimeout || cause == ClosedForCongestion {
+		c.finish(CloseEvent{Cause: cause, Code: CloseAbnormal, Err: err})
+		return
+	}
+	c.finish(closeEventFor(err, cause, code, reason))
+}
+
+// finish ends the connection: the descriptor is closed, what is queued is
+// dropped, and the handler hears of it once.
+func (c *loopConn) finish(ev CloseEvent) {
+	if c.state == stateDone {
+		return
+	}
+	c.state = stateDone
+	c.mu.Lock()
+	c.dead, c.closeQueued = true, true
+	if c.out != nil {
+		c.q.sent(c.pendingOutput())
+		c.loop.srv.stats.bytesQueued.Add(-int64(c.pendingOutput()))
+		bufpool.Put(c.out)
+		c.out, c.outPos = nil, 0
+	}
+	if c.comp != nil {
+		c.comp.Release()
+	}
+	c.mu.Unlock()
+	c.loop.unregister(c)
+	_ = unix.Close(c.fd)
+	if c.hs != nil {
+		bufpool.Put(c.hs)
+		c.hs = nil
+	}
+	c.dropMessage()
+	if c.dec != nil {
+		c.dec.End()
+	}
+	c.report(ev)
+}
+
+// report tells the handler how the connection ended, once. A connection
+// failed for a protocol error is reported at once, while the loop still
+// waits for the peer to hang up.
+func (c *loopConn) report(ev CloseEvent) {
+	if !c.opened {
+		return
+	}
+	c.opened = false
+	if ev.Cause == ClosedForTimeout {
+		c.loop.srv.stats.timeouts.Add(1)
+	}
+	c.loop.srv.h.OnClose(&c.s, ev)
+	c.loop.srv.untrack(&c.s)
+}
+
+func (c *loopConn) dropMessage() {
+	if c.msg != nil {
+		bufpool.Put(c.msg)
+		c.msg = nil
+	}
+}
+
+// handshake gathers the request and answers it.
+func (c *loopConn) handshake(data []byte, now int64) {
+	srv := c.loop.srv
+	o := &srv.opts.AcceptOptions
+	limit := o.maxHeaderBytes()
+	if c.hs == nil {
+		c.hs = bufpool.Get(limit)
+		*c.hs = (*c.hs)[:0]
+	}
+	from := len(*c.hs)
+	take := min(len(data), limit-from)
+	*c.hs = append(*c.hs, data[:take]...)
+	end := headEnd(*c.hs, from)
+	tooBig := end < 0 && len(*c.hs) >= limit
+	if end < 0 && !tooBig {
+		return
+	}
+	if tooBig {
+		end = 0
+	}
+	head := (*c.hs)[:end]
+	out := bufpool.Get(512)
+	var neg negotiated
+	key, rej := checkRequest(out, head, tooBig, o, &neg)
+	if rej == nil {
+		var accept [28]byte
+		acceptKey(&accept, key)
+		*out = appendSwitching((*out)[:0], &accept, &neg, o.ResponseHeader)
+	}
+	c.mu.Lock()
+	c.out, c.outPos = out, 0
+	c.q.add(len(*out)) // counted like every other byte queued, so that the count comes back to 0
+	c.loop.srv.stats.bytesQueued.Add(int64(len(*out)))
+	c.mu.Unlock()
+	if rej != nil {
+		srv.stats.handshakeFailures.Add(1)
+		c.state = stateRejected
+		return
+	}
+	c.setup(&neg)
+	if !srv.track(&c.s) {
+		_ = c.close(CloseGoingAway, "server shutting down", ClosedForShutdown)
+		c.state = stateClosing
+		return
+	}
+	c.opened = true
+	srv.h.OnOpen(&c.s, &OpenRequest{head: head, target: requestTarget(head), remote: c.remote})
+	// What followed the request in the same reads is the stream's start.
+	rest, more := (*c.hs)[end:], data[take:]
+	if len(rest) > 0 && c.state == stateOpen {
+		c.consume(rest)
+	}
+	if len(more) > 0 && c.state == stateOpen {
+		c.consume(more)
+	}
+	bufpool.Put(c.hs)
+	c.hs = nil
+}
+
+// setup readies the protocol state for what the handshake settled.
+func (c *loopConn) setup(neg *negotiated) {
+	o := &c.loop.srv.opts.ConnOptions
+	c.state = stateOpen
+	c.deadline = 0
+	c.s.protocol, c.s.exts = neg.protocol, neg.extensions
+	cfg := wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize, Rsv: neg.rsv}
+	c.maxMsg = o.MaxMessageSize
+	switch {
+	case c.maxMsg == 0:
+		c.maxMsg = DefaultMaxMessageSize
+	case c.maxMsg < 0:
+		c.maxMsg = 0
+	}
+	if z := neg.deflate; z != nil {
+		cfg.Deflate = true
+		cfg.Rsv |= wsframe.Rsv1
+		a := z.agreement
+		c.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
+		c.mu.Lock()
+		c.comp = deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
+		c.threshold = z.threshold
+		c.mu.Unlock()
+	}
+	c.parser = wsframe.NewParser(cfg)
+	if tick := timerTick(&c.loop.srv.opts); tick > 0 {
+		c.lastPing = c.lastRead
+		c.loop.wheel.schedule(c, c.lastRead+int64(tick))
+	}
+}
+
+// checkTimers runs when the wheel brings c up.
+func (c *loopConn) checkTimers(now int64) {
+	o := &c.loop.srv.opts
+	switch c.state {
+	case stateDone:
+		return
+	case stateHandshake, stateRejected:
+		if now >= c.deadline {
+			c.loop.srv.stats.handshakeFailures.Add(1)
+			c.finish(CloseEvent{})
+		} else {
+			c.loop.wheel.schedule(c, c.deadline)
+		}
+		return
+	case stateClosing, stateLinger:
+		if now >= c.deadline {
+			ev := c.endEvent
+			if c.state == stateClosing {
+				c.mu.Lock()
+				ev = CloseEvent{Cause: c.cause, Code: CloseAbnormal, Err: errCloseTimeout}
+				c.mu.Unlock()
+			}
+			c.finish(ev)
+		} else {
+			c.loop.wheel.schedule(c, c.deadline)
+		}
+		return
+	}
+	tick := timerTick(o)
+	if tick == 0 {
+		return
+	}
+	if timedOut(o, c.pingSent, c.lastRead, now) {
+		c.mu.Lock()
+		c.cause = ClosedForTimeout
+		c.mu.Unlock()
+		c.finish(CloseEvent{Cause: ClosedForTimeout, Code: CloseAbnormal, Err: errTimedOut})
+		return
+	}
+	if o.HeartbeatInterval > 0 && c.pingSent == 0 && now-c.lastPing >= int64(o.HeartbeatInterval-tick/8) {
+		c.lastPing, c.pingSent = now, now
+		c.enter()
+		_ = c.ping(nil)
+		c.settle(now)
+	}
+	if c.state == stateOpen {
+		c.loop.wheel.schedule(c, now+int64(tick))
+	}
+}
+
+// pendingOutput is how many queued bytes are not written yet.
+func (c *loopConn) pendingOutput() int {
+	if c.out == nil {
+		return 0
+	}
+	return len(*c.out) - c.outPos
+}
+
+// flushLocked writes what is queued, as far as the socket takes it, and
+// asks for EPOLLOUT when it does not take everything.
+func (c *loopConn) flushLocked() {
+	if c.dead || c.writeErr != nil {
+		return
+	}
+	sent := 0
+	for c.pendingOutput() > 0 {
+		n, err := unix.Write(c.fd, (*c.out)[c.outPos:])
+		if n > 0 {
+			c.outPos += n
+			sent += n
+		}
+		if err == unix.EAGAIN {
+			break
+		}
+		if err != nil {
+			c.writeErr = err
+			break
+		}
+	}
+	if sent > 0 {
+		c.loop.srv.stats.bytesQueued.Add(-int64(sent))
+		if c.q.sent(sent) {
+			c.drained = true
+		}
+	}
+	if c.pendingOutput() == 0 {
+		// An idle connection keeps no buffer.
+		bufpool.Put(c.out)
+		c.out, c.outPos = nil, 0
+		if c.wantWrite {
+			c.wantWrite = false
+			_ = c.loop.poller.Modify(c.fd, false)
+		}
+	} else if c.writeErr == nil && !c.wantWrite {
+		c.wantWrite = true
+		_ = c.loop.poller.Modify(c.fd, true)
+	}
+}
+
+// kickLocked gets queued output moving: at once from this goroutine when
+// the loop is not busy with the connection and the socket is not full,
+// else by the loop.
+func (c *loopConn) kickLocked() {
+	if c.inLoop || c.wantWrite || c.dead {
+		return
+	}
+	c.flushLocked()
+	if c.writeErr != nil || c.drained || c.closePending || c.closeNowReq {
+		c.scheduleLocked()
+	}
+}
+
+func (c *loopConn) scheduleLocked() {
+	if !c.scheduled && !c.inLoop {
+		c.scheduled = true
+		c.loop.schedule(c)
+	}
+}
+
+// appendFrameLocked queues one frame.
+func (c *loopConn) appendFrameLocked(h wsframe.Header, payload []byte) {
+	h.Length = int64(len(payload))
+	if c.out == nil {
+		c.out = bufpool.Get(wsframe.MaxHeaderSize + len(payload))
+		*c.out = (*c.out)[:0]
+	} else if c.outPos > 0 && c.outPos >= len(*c.out)/2 {
+		*c.out = (*c.out)[:copy(*c.out, (*c.out)[c.outPos:])]
+		c.outPos = 0
+	}
+	before := len(*c.out)
+	*c.out = wsframe.AppendHeader(*c.out, h)
+	*c.out = append(*c.out, payload...)
+	n := len(*c.out) - before
+	c.q.add(n)
+	c.loop.srv.stats.bytesQueued.Add(int64(n))
+}
+
+func (c *loopConn) write(typ MessageType, p []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeQueued {
+		return ErrClosed
+	}
+	if a, err := c.loop.srv.admitWrite(&c.q); a != admitQueue {
+		if a == admitClose {
+			c.queueCloseLocked(ClosePolicyViolation, congestionReason, ClosedForCongestion)
+		}
+		return err
+	}
+	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed)}
+	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= c.threshold {
+		buf := bufpool.Get(len(p) + len(p)>>6 + 64)
+		out := c.comp.Compress((*buf)[:0], p)
+		// The writer is large; a compressor with context takeover keeps
+		// its history without it (DESIGN.md, permessage-deflate).
+		c.comp.Release()
+		h.Rsv = wsframe.Rsv1
+		c.appendFrameLocked(h, out)
+		bufpool.Put(buf)
+	} else {
+		c.appendFrameLocked(h, p)
+	}
+	c.loop.srv.stats.messagesOut.Add(1)
+	c.kickLocked()
+	return nil
+}
+
+func (c *loopConn) ping(payload []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeQueued {
+		return ErrClosed
+	}
+	c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, payload)
+	c.kickLocked()
+	return nil
+}
+
+func (c *loopConn) close(code CloseCode, reason string, cause CloseCause) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeQueued {
+		return ErrClosed
+	}
+	c.queueCloseLocked(code, reason, cause)
+	return nil
+}
+
+// queueCloseLocked queues this side's close frame after what is queued.
+func (c *loopConn) queueCloseLocked(code CloseCode, reason string, cause CloseCause) {
+	c.closeQueued, c.closePending = true, true
+	c.cause, c.code, c.reason = cause, code, reason
+	var buf [wsframe.MaxControlPayload]byte
+	c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, wsframe.AppendClosePayload(buf[:0], code, reason))
+	c.kickLocked()
+	c.scheduleLocked()
+}
+
+func (c *loopConn) closeNow(cause CloseCause) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dead {
+		return
+	}
+	if c.cause == 0 || cause == ClosedForShutdown {
+		c.cause = cause
+	}
+	c.closeQueued, c.closeNowReq = true, true
+	c.scheduleLocked()
+}
+
+func (c *loopConn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.bytes
+}
+
+func (c *loopConn) dropped() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.q.dropped
+}

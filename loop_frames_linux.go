@@ -1,0 +1,233 @@
+//go:build linux
+
+package fastws
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/fastws/fastws/internal/bufpool"
+	"github.com/fastws/fastws/wsframe"
+)
+
+// consume feeds what arrived to the Parser and acts on each event. A
+// message that lies whole in data is handed to the handler where it lies;
+// one that spans reads is gathered first.
+func (c *loopConn) consume(data []byte) {
+	ev := wsframe.Event{}
+	for len(data) > 0 && (c.state == stateOpen || c.state == stateClosing) {
+		n, err := c.parser.Next(data, &ev)
+		if err != nil {
+			c.fail(err)
+			return
+		}
+		data = data[n:]
+		switch ev.Kind {
+		case wsframe.DataEvent:
+			c.data(&ev)
+		case wsframe.ControlEvent:
+			c.control(&ev)
+		}
+	}
+}
+
+// data handles a part of a data frame.
+func (c *loopConn) data(ev *wsframe.Event) {
+	if ev.First && ev.Header.Opcode != wsframe.OpContinuation {
+		c.msgType, c.msgZip = MessageType(ev.Message), ev.Compressed
+	}
+	end := ev.EndOfMessage()
+	if end && c.msg == nil {
+		c.deliver(ev.Payload)
+		return
+	}
+	if len(ev.Payload) > 0 || c.msg == nil {
+		c.gather(ev.Payload, ev.Header.Fin)
+	}
+	if end {
+		c.deliver(*c.msg)
+		c.dropMessage()
+	}
+}
+
+// gather appends part to the message being gathered. Memory follows the
+// bytes that arrive, as on the goroutine driver: growth by doubling while
+// the message's size is unknown (at most 2 n), and once the frame that
+// ends it is under way and an eighth of it is in, one allocation of
+// exactly what it needs.
+func (c *loopConn) gather(part []byte, finalFrame bool) {
+	rem := c.parser.Remaining()
+	if c.msg == nil {
+		c.msg = bufpool.Get(len(part) + int(min(rem, int64(len(part))+4096)))
+		*c.msg = (*c.msg)[:0]
+	}
+	b := *c.msg
+	if cap(b)-len(b) < len(part) {
+		need := len(b) + len(part)
+		size := max(need, 2*len(b))
+		if finalFrame && (7*int64(need) >= rem || int64(size) > int64(need)+rem) {
+			size = need + int(rem)
+		}
+		nb := bufpool.Get(size)
+		*nb = append((*nb)[:0], b...)
+		bufpool.Put(c.msg)
+		c.msg = nb
+	}
+	*c.msg = append(*c.msg, part...)
+}
+
+// deliver hands a whole message to the handler, inflating it first when
+// it is compressed.
+func (c *loopConn) deliver(p []byte) {
+	if c.msgZip {
+		var err error
+		var out *[]byte
+		if out, err = c.inflate(p); err != nil {
+			c.fail(err)
+			return
+		}
+		defer bufpool.Put(out)
+		p = *out
+	}
+	c.loop.srv.stats.messagesIn.Add(1)
+	c.loop.srv.h.OnMessage(&c.s, c.msgType, p)
+}
+
+// inflate decompresses a whole compressed message into pooled memory,
+// never past the message limit plus one byte, checking UTF-8 as it goes
+// for text.
+func (c *loopConn) inflate(comp []byte) (*[]byte, error) {
+	c.dec.Begin(&wholeSource{p: comp})
+	limit := c.maxMsg
+	out := bufpool.Get(min(4*len(comp)+512, int(limit)+1))
+	*out = (*out)[:0]
+	text := c.msgType == Text
+	for {
+		b := *out
+		if len(b) == cap(b) {
+			size := 2 * cap(b)
+			if limit > 0 {
+				size = min(size, int(limit)+1)
+			}
+			if size <= len(b) {
+				size = len(b) + 1
+			}
+			nb := bufpool.Get(size)
+			*nb = append((*nb)[:0], b...)
+			bufpool.Put(out)
+			out, b = nb, *nb
+		}
+		n, err := c.dec.Read(b[len(b):cap(b)])
+		*out = b[:len(b)+n]
+		if cerr := c.parser.CheckInflated(b[len(b):len(b)+n], int64(len(*out)), text, err == io.EOF); cerr != nil {
+			c.dec.End()
+			bufpool.Put(out)
+			return nil, cerr
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			bufpool.Put(out)
+			return nil, wrapError("fastws: inflating a message", errCorruptDeflate)
+		}
+	}
+}
+
+// errCorruptDeflate fails a connection whose compressed message does not
+// inflate, with 1007 (the payload is not what it claims to be).
+var errCorruptDeflate = &wsframe.ProtocolError{Code: CloseInvalidPayload, Rule: "compressed message does not inflate"}
+
+// wholeSource is a compressed message the loop has gathered whole.
+type wholeSource struct{ p []byte }
+
+func (s *wholeSource) Next() ([]byte, bool, error) {
+	p := s.p
+	s.p = nil
+	return p, true, nil
+}
+
+// control acts on a ping, pong or close frame.
+func (c *loopConn) control(ev *wsframe.Event) {
+	srv := c.loop.srv
+	switch ev.Header.Opcode {
+	case wsframe.OpPing:
+		if !srv.opts.DisableAutoPong {
+			c.mu.Lock()
+			if !c.closeQueued {
+				c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpPong}, ev.Payload)
+			}
+			c.mu.Unlock()
+		}
+		if srv.ping != nil {
+			srv.ping.OnPing(&c.s, ev.Payload)
+		}
+	case wsframe.OpPong:
+		c.pingSent = 0
+		if srv.pong != nil {
+			srv.pong.OnPong(&c.s, ev.Payload)
+		}
+	case wsframe.OpClose:
+		code, reason, _ := wsframe.ParseClosePayload(ev.Payload)
+		if code == 0 {
+			code = CloseNoStatus
+		}
+		c.mu.Lock()
+		cause, ourCode, ourReason := c.cause, c.code, c.reason
+		if !c.closeQueued {
+			// Echo the code, after what is queued, and hang up once it
+			// is out: a server closes TCP first (RFC 6455 7.1.1).
+			c.closeQueued = true
+			var buf [2]byte
+			payload := buf[:0]
+			if code != CloseNoStatus {
+				payload = wsframe.AppendClosePayload(buf[:0], code, "")
+			}
+			c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, payload)
+		}
+		c.mu.Unlock()
+		c.endEvent = closeEventFor(&CloseError{Code: code, Reason: string(reason)}, cause, ourCode, ourReason)
+		c.endPending = true
+		if c.state == stateOpen {
+			c.state = stateClosing
+			c.armCloseTimer()
+		}
+	}
+}
+
+// armCloseTimer bounds what is left of the connection's life by the
+// close timeout.
+func (c *loopConn) armCloseTimer() {
+	c.deadline = time.Now().UnixNano() + int64(c.loop.srv.opts.closeTimeout())
+	c.loop.wheel.schedule(c, c.deadline)
+}
+
+// fail fails the connection for a rule the peer broke: the close frame
+// with the rule's code goes out after what is queued, then the loop
+// half-closes and waits for the peer to hang up (or the close timeout).
+func (c *loopConn) fail(err error) {
+	code := failureCode(err)
+	reason := err.Error()
+	if len(reason) > wsframe.MaxCloseReason {
+		reason = reason[:wsframe.MaxCloseReason]
+	}
+	c.mu.Lock()
+	if !c.closeQueued {
+		c.closeQueued = true
+		var buf [wsframe.MaxControlPayload]byte
+		c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, wsframe.AppendClosePayload(buf[:0], code, reason))
+	}
+	c.mu.Unlock()
+	var pe *wsframe.ProtocolError
+	rule := err.Error()
+	if errors.As(err, &pe) {
+		rule = pe.Rule
+	}
+	c.endEvent = CloseEvent{Cause: ClosedForProtocolError, Code: code, Reason: rule, Err: err}
+	c.endPending = true
+	c.state = stateLinger
+	c.armCloseTimer()
+	c.dropMessage()
+	c.report(c.endEvent)
+}

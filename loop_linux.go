@@ -1,0 +1,251 @@
+//go:build linux
+
+package fastws
+
+import (
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fastws/fastws/internal/netpoll"
+	"golang.org/x/sys/unix"
+)
+
+// loopReadBuffer is the size of the read buffer each loop shares among
+// its connections: an idle connection holds none.
+const loopReadBuffer = 64 << 10
+
+// loopStallAfter is how long a loop may stay in one turn before the
+// watchdog reports that a handler is blocking it.
+const loopStallAfter = 100 * time.Millisecond
+
+// eventLoop is one goroutine, locked to its thread, that owns an epoll
+// instance and the connections registered with it.
+type eventLoop struct {
+	srv    *Server
+	poller *netpoll.Poller
+	conns  []*loopConn // by descriptor
+	count  int         // connections registered
+	buf    []byte
+	events []netpoll.Event
+	wheel  timerWheel
+
+	mu       sync.Mutex // guards what other goroutines hand the loop
+	incoming []acceptedConn
+	flush    []*loopConn // connections with work queued by other goroutines
+	stopping bool
+
+	turnStart atomic.Int64 // Unix nanoseconds when the current turn began; 0 between turns
+	stalls    atomic.Int64
+	done      chan struct{}
+}
+
+// acceptedConn is a descriptor handed to a loop.
+type acceptedConn struct {
+	fd     int
+	remote net.Addr
+}
+
+func newEventLoop(srv *Server) (*eventLoop, error) {
+	p, err := netpoll.New()
+	if err != nil {
+		return nil, err
+	}
+	l := &eventLoop{
+		srv: srv, poller: p,
+		buf:    make([]byte, loopReadBuffer),
+		events: make([]netpoll.Event, 256),
+		done:   make(chan struct{}),
+	}
+	l.wheel.init(time.Now().UnixNano())
+	go l.run()
+	return l, nil
+}
+
+// hand gives the loop a new connection.
+func (l *eventLoop) hand(a acceptedConn) bool {
+	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		return false
+	}
+	l.incoming = append(l.incoming, a)
+	l.mu.Unlock()
+	_ = l.poller.Wake()
+	return true
+}
+
+// schedule asks the loop to look at c: a write, a close or a drain that
+// another goroutine queued.
+func (l *eventLoop) schedule(c *loopConn) {
+	l.mu.Lock()
+	l.flush = append(l.flush, c)
+	l.mu.Unlock()
+	_ = l.poller.Wake()
+}
+
+// stop makes the loop end once it has no connections left.
+func (l *eventLoop) stop() {
+	l.mu.Lock()
+	l.stopping = true
+	l.mu.Unlock()
+	_ = l.poller.Wake()
+}
+
+func (l *eventLoop) run() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer close(l.done)
+	defer l.poller.Close()
+	for {
+		n, err := l.poller.Wait(l.events, l.wheel.waitMillis())
+		if err != nil {
+			l.srv.logf("fastws: event loop: epoll_wait: %v", err)
+			return
+		}
+		now := time.Now().UnixNano()
+		l.turnStart.Store(now)
+		for i := range n {
+			ev := &l.events[i]
+			if l.poller.IsWake(ev) {
+				if l.takeWork() {
+					return
+				}
+				continue
+			}
+			fd := int(ev.Fd)
+			if fd >= len(l.conns) || l.conns[fd] == nil {
+				continue
+			}
+			c := l.conns[fd]
+			if ev.Events&netpoll.Readable != 0 {
+				c.readable(now)
+			}
+			if ev.Events&unix.EPOLLOUT != 0 && l.conns[fd] == c {
+				c.writable()
+			}
+		}
+		l.wheel.advance(now, func(c *loopConn) { c.checkTimers(now) })
+		l.turnStart.Store(0)
+	}
+}
+
+// takeWork registers new connections and does what other goroutines
+// queued. It reports whether the loop should end.
+func (l *eventLoop) takeWork() (exit bool) {
+	l.mu.Lock()
+	incoming, flush := l.incoming, l.flush
+	l.incoming, l.flush = nil, nil
+	stopping := l.stopping
+	l.mu.Unlock()
+	now := time.Now().UnixNano()
+	for _, a := range incoming {
+		l.register(a, now)
+	}
+	for _, c := range flush {
+		c.scheduledWork()
+	}
+	if stopping {
+		// The Server has no session left: what remains is in its
+		// opening handshake, or hanging up.
+		for _, c := range l.conns {
+			if c != nil {
+				c.finish(CloseEvent{Cause: ClosedForShutdown, Code: CloseAbnormal})
+			}
+		}
+	}
+	return stopping && l.count == 0
+}
+
+func (l *eventLoop) register(a acceptedConn, now int64) {
+	if a.fd >= len(l.conns) {
+		grown := make([]*loopConn, max(2*len(l.conns), a.fd+1, 64))
+		copy(grown, l.conns)
+		l.conns = grown
+	}
+	c := newLoopConn(l, a, now)
+	l.conns[a.fd] = c
+	l.count++
+	if err := l.poller.Add(a.fd, false); err != nil {
+		l.srv.logf("fastws: event loop: registering a connection: %v", err)
+		c.finish(CloseEvent{})
+	}
+}
+
+// unregister forgets c, whose descriptor is about to be closed.
+func (l *eventLoop) unregister(c *loopConn) {
+	if l.conns[c.fd] == c {
+		l.conns[c.fd] = nil
+		l.count--
+		_ = l.poller.Remove(c.fd)
+	}
+}
+
+// loopGroup is a Server's event loops.
+type loopGroup struct {
+	loops []*eventLoop
+	next  atomic.Uint32
+	stop  chan struct{}
+}
+
+func newLoopGroup(srv *Server, n int) (*loopGroup, error) {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	g := &loopGroup{stop: make(chan struct{})}
+	for range n {
+		l, err := newEventLoop(srv)
+		if err != nil {
+			g.close()
+			return nil, err
+		}
+		g.loops = append(g.loops, l)
+	}
+	go g.watch(srv)
+	return g, nil
+}
+
+// pick spreads connections over the loops in turn.
+func (g *loopGroup) pick() *eventLoop {
+	return g.loops[int(g.next.Add(1))%len(g.loops)]
+}
+
+// close stops the loops once their connections are gone and waits for
+// them.
+func (g *loopGroup) close() {
+	select {
+	case <-g.stop:
+	default:
+		close(g.stop)
+	}
+	for _, l := range g.loops {
+		l.stop()
+	}
+	for _, l := range g.loops {
+		<-l.done
+	}
+}
+
+// watch reports loops that stay in one turn too long: a handler that
+// blocks its loop holds up every connection on it.
+func (g *loopGroup) watch(srv *Server) {
+	t := time.NewTicker(loopStallAfter / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.stop:
+			return
+		case <-t.C:
+		}
+		now := time.Now().UnixNano()
+		for i, l := range g.loops {
+			if start := l.turnStart.Load(); start != 0 && now-start > int64(loopStallAfter) {
+				if l.stalls.Add(1) == 1 || l.stalls.Load()%100 == 0 {
+					srv.logf("fastws: event loop %d has been in one turn for %v: a handler is blocking it (run blocking work on another goroutine, or set ServerOptions.HandlerGoroutines)", i, time.Duration(now-start).Round(time.Millisecond))
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,166 @@
+//go:build linux
+
+package fastws
+
+import (
+	"net"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fastws/fastws/internal/netpoll"
+	"golang.org/x/sys/unix"
+)
+
+// acceptBatch bounds how many connections one wake-up of the listener
+// accepts before handing them to the loops.
+const acceptBatch = 64
+
+// loopsSupported reports whether the event loops can take ln's
+// connections: a TCP or Unix socket listener (a TLS listener wraps its
+// connections, and the loops do not speak TLS).
+func loopsSupported(ln net.Listener) bool {
+	switch ln.(type) {
+	case *net.TCPListener, *net.UnixListener:
+		return true
+	}
+	return false
+}
+
+// serveLoops accepts connections on this goroutine and hands each to a
+// loop, where its handshake and everything after run. Go's listener does
+// not lend itself to waiting (its raw connection refuses Read), so this
+// goroutine waits on an epoll instance of its own, with a duplicate of
+// the listener's descriptor that it closes when the Server does.
+func (s *Server) serveLoops(ln net.Listener) error {
+	g, err := s.startLoops()
+	if err != nil {
+		return err
+	}
+	lfd, err := dupListener(ln)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(lfd)
+	p, err := netpoll.New()
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if err := p.Add(lfd, false); err != nil {
+		return err
+	}
+	var stopped atomic.Bool
+	if !s.onClose(ln, func() { stopped.Store(true); _ = p.Wake() }) {
+		return ErrServerClosed
+	}
+	_, tcp := ln.(*net.TCPListener)
+	var delay time.Duration
+	events := make([]netpoll.Event, 2)
+	batch := make([]acceptedConn, 0, acceptBatch)
+	for {
+		if _, err := p.Wait(events, -1); err != nil {
+			return err
+		}
+		if stopped.Load() {
+			return ErrServerClosed
+		}
+		for {
+			var aerr error
+			batch, aerr = acceptSome(lfd, tcp, batch[:0])
+			for _, a := range batch {
+				if tcp {
+					_ = unix.SetsockoptInt(a.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+				}
+				if !g.pick().hand(a) {
+					unix.Close(a.fd)
+				}
+			}
+			if aerr != nil {
+				// Out of descriptors or memory: wait and retry, as
+				// net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.logf("fastws: Server: accept: %v; retrying in %v", aerr, delay)
+				time.Sleep(delay)
+				break
+			}
+			delay = 0
+			if len(batch) < acceptBatch {
+				break // the backlog is empty: wait again
+			}
+		}
+	}
+}
+
+// acceptSome accepts up to acceptBatch pending connections.
+func acceptSome(lfd int, tcp bool, batch []acceptedConn) ([]acceptedConn, error) {
+	for len(batch) < acceptBatch {
+		fd, sa, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		switch err {
+		case nil:
+			batch = append(batch, acceptedConn{fd: fd, remote: sockaddrToAddr(sa, tcp)})
+		case unix.EINTR, unix.ECONNABORTED:
+		case unix.EAGAIN:
+			return batch, nil
+		default:
+			return batch, err
+		}
+	}
+	return batch, nil
+}
+
+// dupListener returns a non-blocking duplicate of ln's descriptor.
+func dupListener(ln net.Listener) (int, error) {
+	rc, err := ln.(syscall.Conn).SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	var derr error
+	if err := rc.Control(func(lfd uintptr) {
+		fd, derr = unix.FcntlInt(lfd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, derr
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// startLoops starts the Server's loops on first use.
+func (s *Server) startLoops() (*loopGroup, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.loops != nil {
+		return s.loops, nil
+	}
+	g, err := newLoopGroup(s, s.opts.Loops)
+	if err != nil {
+		return nil, err
+	}
+	s.loops = g
+	return g, nil
+}
+
+// sockaddrToAddr is the peer's address as net reports it.
+func sockaddrToAddr(sa unix.Sockaddr, tcp bool) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IPv4(a.Addr[0], a.Addr[1], a.Addr[2], a.Addr[3]), Port: a.Port}
+	case *unix.SockaddrInet6:
+		ip := make(net.IP, net.IPv6len)
+		copy(ip, a.Addr[:])
+		return &net.TCPAddr{IP: ip, Port: a.Port}
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	if tcp {
+		return &net.TCPAddr{}
+	}
+	return &net.UnixAddr{Net: "unix"}
+}
