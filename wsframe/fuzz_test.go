@@ -86,26 +86,37 @@ func FuzzParser(f *testing.F) {
 }
 
 // FuzzUTF8 compares the incremental validator, fed in two parts, with the
-// standard library, and checks that it fails exactly where the reference
-// says no valid continuation exists.
+// standard library on every path this machine can take, and checks that
+// it fails exactly where the reference says no valid continuation exists.
 func FuzzUTF8(f *testing.F) {
 	for _, s := range utf8Samples {
 		f.Add([]byte(s), uint8(len(s)/2))
 	}
 	// Inputs of 64 bytes and more take the vector validator where there is
-	// one.
+	// one; in mostly ASCII text it moves between its ASCII scan and its
+	// full check.
 	for _, s := range utf8Corpus() {
 		f.Add(s[:200], uint8(67))
 	}
+	sparse := bytes.Repeat([]byte("0123456789abcdef"), 20)
+	copy(sparse[150:], "é")
+	copy(sparse[290:], "\xe2\x82")
+	f.Add(sparse, uint8(140))
+	paths := utf8Paths()
 	f.Fuzz(func(t *testing.T, p []byte, cut uint8) {
 		i := min(int(cut), len(p))
-		var v UTF8
-		ok := v.Feed(p[:i]) && v.Feed(p[i:])
-		if ok != validSoFar(p) {
-			t.Fatalf("Feed(%q | %q) = %v, reference %v", p[:i], p[i:], ok, validSoFar(p))
-		}
-		if ok && v.Complete() != utf8.Valid(p) {
-			t.Fatalf("Complete for %q = %v", p, v.Complete())
+		want := validSoFar(p)
+		for _, path := range paths {
+			onUTF8Path(path, func() {
+				var v UTF8
+				ok := v.Feed(p[:i]) && v.Feed(p[i:])
+				if ok != want {
+					t.Fatalf("%s: Feed(%q | %q) = %v, reference %v", path.name, p[:i], p[i:], ok, want)
+				}
+				if ok && v.Complete() != utf8.Valid(p) {
+					t.Fatalf("%s: Complete for %q = %v", path.name, p, v.Complete())
+				}
+			})
 		}
 	})
 }

@@ -46,99 +46,75 @@ var utf8Samples = []string{
 }
 
 func TestUTF8MatchesStdlib(t *testing.T) {
-	for _, s := range utf8Samples {
-		if got, want := ValidUTF8([]byte(s)), utf8.ValidString(s); got != want {
-			t.Errorf("ValidUTF8(%q) = %v, want %v", s, got, want)
+	forEachUTF8Path(t, func(t *testing.T) {
+		for _, s := range utf8Samples {
+			if got, want := ValidUTF8([]byte(s)), utf8.ValidString(s); got != want {
+				t.Errorf("ValidUTF8(%q) = %v, want %v", s, got, want)
+			}
 		}
-	}
-	rng := rand.New(rand.NewPCG(5, 6))
-	alphabet := []string{"a", "z", "\x7f", "é", "世", "😀", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0", "\x80", "\xe2\x82", "abcdefghijklmnop"}
-	for i := 0; i < 20000; i++ {
-		var sb strings.Builder
-		for j := rng.IntN(40); j > 0; j-- {
-			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		rng := rand.New(rand.NewPCG(5, 6))
+		alphabet := []string{"a", "z", "\x7f", "é", "世", "😀", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc0", "\x80", "\xe2\x82", "abcdefghijklmnop"}
+		for i := 0; i < 20000; i++ {
+			var sb strings.Builder
+			for j := rng.IntN(40); j > 0; j-- {
+				sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+			}
+			s := []byte(sb.String())
+			if got, want := ValidUTF8(s), utf8.Valid(s); got != want {
+				t.Fatalf("ValidUTF8(%q) = %v, want %v", s, got, want)
+			}
 		}
-		s := []byte(sb.String())
-		if got, want := ValidUTF8(s), utf8.Valid(s); got != want {
-			t.Fatalf("ValidUTF8(%q) = %v, want %v", s, got, want)
-		}
-	}
+	})
 }
 
 // Splitting the input at any two points changes nothing, and Feed fails at
-// exactly the first byte after which no valid continuation exists.
+// exactly the first byte after which no valid continuation exists, on
+// every path.
 func TestUTF8SplitsAndFailsFast(t *testing.T) {
-	inputs := append([]string(nil), utf8Samples...)
-	inputs = append(inputs, "ab\xf0\x9f\x98\x80cd\xe4\xb8\x96\xc3\xa9", "0123456789abcdef0123456789abcdef\xe4\xb8\x96xyz0123456789abcdef\xff")
-	for _, s := range inputs {
-		p := []byte(s)
-		// Reference: position of the first byte that breaks the prefix.
-		bad := -1
-		for i := 1; i <= len(p); i++ {
-			if !validSoFar(p[:i]) {
-				bad = i - 1
-				break
-			}
-		}
-		for i := 0; i <= len(p); i++ {
-			for j := i; j <= len(p); j++ {
-				var v UTF8
-				ok := v.Feed(p[:i])
-				if ok {
-					ok = v.Feed(p[i:j])
-				}
-				if ok {
-					ok = v.Feed(p[j:])
-				}
-				wantOK := bad < 0
-				if ok != wantOK {
-					t.Fatalf("%q split at %d,%d: Feed ok=%v, want %v", s, i, j, ok, wantOK)
-				}
-				if ok && v.Complete() != utf8.Valid(p) {
-					t.Fatalf("%q split at %d,%d: Complete=%v", s, i, j, v.Complete())
+	forEachUTF8Path(t, func(t *testing.T) {
+		inputs := append([]string(nil), utf8Samples...)
+		inputs = append(inputs, "ab\xf0\x9f\x98\x80cd\xe4\xb8\x96\xc3\xa9", "0123456789abcdef0123456789abcdef\xe4\xb8\x96xyz0123456789abcdef\xff")
+		for _, s := range inputs {
+			p := []byte(s)
+			// Reference: position of the first byte that breaks the prefix.
+			bad := -1
+			for i := 1; i <= len(p); i++ {
+				if !validSoFar(p[:i]) {
+					bad = i - 1
+					break
 				}
 			}
-		}
-		// Fail fast: feeding byte by byte fails at exactly the bad byte.
-		var v UTF8
-		failedAt := -1
-		for i := range p {
-			if !v.Feed(p[i : i+1]) {
-				failedAt = i
-				break
+			for i := 0; i <= len(p); i++ {
+				for j := i; j <= len(p); j++ {
+					var v UTF8
+					ok := v.Feed(p[:i])
+					if ok {
+						ok = v.Feed(p[i:j])
+					}
+					if ok {
+						ok = v.Feed(p[j:])
+					}
+					wantOK := bad < 0
+					if ok != wantOK {
+						t.Fatalf("%q split at %d,%d: Feed ok=%v, want %v", s, i, j, ok, wantOK)
+					}
+					if ok && v.Complete() != utf8.Valid(p) {
+						t.Fatalf("%q split at %d,%d: Complete=%v", s, i, j, v.Complete())
+					}
+				}
+			}
+			// Fail fast: feeding byte by byte fails at exactly the bad byte.
+			var v UTF8
+			failedAt := -1
+			for i := range p {
+				if !v.Feed(p[i : i+1]) {
+					failedAt = i
+					break
+				}
+			}
+			if failedAt != bad {
+				t.Errorf("%q: byte-by-byte failed at %d, want %d", s, failedAt, bad)
 			}
 		}
-		if failedAt != bad {
-			t.Errorf("%q: byte-by-byte failed at %d, want %d", s, failedAt, bad)
-		}
-	}
-}
-
-func benchmarkUTF8(b *testing.B, s []byte, f func([]byte) bool) {
-	b.SetBytes(int64(len(s)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if !f(s) {
-			b.Fatal("invalid")
-		}
-	}
-}
-
-func utf8Corpus() map[string][]byte {
-	ascii := bytes.Repeat([]byte("The quick brown fox jumps over the lazy dog. "), 1500)[:64<<10]
-	mixed := bytes.Repeat([]byte("Hello, мир! Γειά σου κόσμε. こんにちは世界。 Grüße, ça va? "), 800)
-	emoji := bytes.Repeat([]byte("😀🎉🚀𝄞𠜎"), 3300)
-	return map[string][]byte{"ascii": ascii, "mixed": mixed, "4byte": emoji}
-}
-
-// BenchmarkUTF8 compares ValidUTF8 (impl=fastws) with unicode/utf8.Valid
-// (impl=stdlib) on ASCII, mixed-script and 4-byte-heavy text, for the
-// ratio the performance target asks for; `benchstat -col /impl` lays them
-// side by side.
-func BenchmarkUTF8(b *testing.B) {
-	for _, name := range []string{"ascii", "mixed", "4byte"} {
-		s := utf8Corpus()[name]
-		b.Run("impl=fastws/text="+name, func(b *testing.B) { benchmarkUTF8(b, s, ValidUTF8) })
-		b.Run("impl=stdlib/text="+name, func(b *testing.B) { benchmarkUTF8(b, s, utf8.Valid) })
-	}
+	})
 }
