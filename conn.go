@@ -81,6 +81,10 @@ type Conn struct {
 	killTimer *time.Timer // closes the transport if the handshake stalls
 
 	pings pingWaiters
+
+	// beforeFail, when set, runs before the close frame of a failure is
+	// sent: a Server's Session writes what its handler queued first.
+	beforeFail func()
 }
 
 // NewConn returns a Conn over t, a stream on which the opening handshake

@@ -220,6 +220,9 @@ func (c *Conn) readFailed(err error) error {
 // close frame with the code the rule calls for and shuts the transport.
 func (c *Conn) failRead(err error) error {
 	c.readErr = err
+	if c.beforeFail != nil {
+		c.beforeFail()
+	}
 	code := failureCode(err)
 	reason := err.Error()
 	if len(reason) > wsframe.MaxCloseReason {

@@ -24,6 +24,7 @@ type connSession struct {
 	cbMu sync.Mutex
 
 	mu          sync.Mutex
+	idle        sync.Cond // signalled when the writer stops
 	q           outQueue
 	items       []outItem
 	writing     bool
@@ -55,6 +56,8 @@ func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs := &connSession{srv: srv, c: c}
 	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
 	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy)
+	cs.idle.L = &cs.mu
+	c.beforeFail = cs.drain
 	s := &cs.s
 	if !srv.track(s) {
 		_ = c.Close(CloseGoingAway, "server shutting down")
@@ -194,6 +197,7 @@ func (cs *connSession) writeLoop() {
 		if len(cs.items) == 0 {
 			cs.writing = false
 			cs.items = cs.items[:0]
+			cs.idle.Broadcast()
 			cs.mu.Unlock()
 			return
 		}
@@ -232,6 +236,26 @@ func (cs *connSession) writeLoop() {
 			cs.cbMu.Unlock()
 		}
 	}
+}
+
+// drain waits, within the close timeout, for what the handler queued to
+// be written: a connection failed for a protocol error sends its close
+// frame after the messages it answered before the error, as the loop
+// driver does.
+func (cs *connSession) drain() {
+	late := false
+	t := time.AfterFunc(cs.c.opts.closeTimeout(), func() {
+		cs.mu.Lock()
+		late = true // give up waiting; the writer ends with the connection
+		cs.idle.Broadcast()
+		cs.mu.Unlock()
+	})
+	defer t.Stop()
+	cs.mu.Lock()
+	for cs.writing && !late {
+		cs.idle.Wait()
+	}
+	cs.mu.Unlock()
 }
 
 // discard gives back what is still queued on a connection that can no
