@@ -60,6 +60,7 @@ type loopConn struct {
 	comp         *deflate.Compressor
 	threshold    int
 	wantWrite    bool // waiting for EPOLLOUT
+	readOff      bool // reads paused: the queue is over its limit
 	inLoop       bool // the loop works on this connection and writes afterwards
 	scheduled    bool // in the loop's flush list
 	closeQueued  bool // a close frame is queued: no more writes
@@ -138,6 +139,8 @@ func (c *loopConn) settle(now int64) {
 	c.inLoop, c.scheduled = false, false
 	if !c.wantWrite && c.pendingOutput() > 0 {
 		c.flushLocked()
+	} else if !c.dead {
+		c.watchLocked()
 	}
 	closeNow, closePending, drained, werr := c.closeNowReq, c.closePending, c.drained, c.writeErr
 	c.closePending, c.drained = false, false
@@ -445,13 +448,20 @@ func (c *loopConn) flushLocked() {
 		// An idle connection keeps no buffer.
 		bufpool.Put(c.out)
 		c.out, c.outPos = nil, 0
-		if c.wantWrite {
-			c.wantWrite = false
-			_ = c.loop.poller.Modify(c.fd, false)
-		}
-	} else if c.writeErr == nil && !c.wantWrite {
-		c.wantWrite = true
-		_ = c.loop.poller.Modify(c.fd, true)
+	}
+	c.watchLocked()
+}
+
+// watchLocked asks epoll for what the connection needs: writability while
+// output waits, and reads only while its queue is below the limit. A peer
+// that sends faster than it reads is slowed by TCP, rather than having
+// the answers to what it sent refused.
+func (c *loopConn) watchLocked() {
+	write := c.pendingOutput() > 0 && c.writeErr == nil
+	read := c.q.bytes < c.q.limit
+	if write != c.wantWrite || read == c.readOff {
+		c.wantWrite, c.readOff = write, !read
+		_ = c.loop.poller.Modify(c.fd, read, write)
 	}
 }
 
@@ -459,7 +469,11 @@ func (c *loopConn) flushLocked() {
 // the loop is not busy with the connection and the socket is not full,
 // else by the loop.
 func (c *loopConn) kickLocked() {
-	if c.inLoop || c.wantWrite || c.dead {
+	if c.inLoop || c.dead {
+		return // settle flushes, or nothing will
+	}
+	if c.wantWrite {
+		c.watchLocked() // EPOLLOUT carries on; reads may have to pause
 		return
 	}
 	c.flushLocked()

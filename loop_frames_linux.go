@@ -42,6 +42,13 @@ func (c *loopConn) data(ev *wsframe.Event) {
 		c.deliver(ev.Payload)
 		return
 	}
+	if c.msgZip && c.maxMsg > 0 && c.msg != nil && int64(len(*c.msg)+len(ev.Payload)) > c.maxMsg+c.maxMsg>>6+1024 {
+		// The loop inflates a compressed message once it is whole, so its
+		// wire bytes are held to the limit too (with deflate's slack):
+		// empty deflate blocks would otherwise grow it for ever.
+		c.fail(&wsframe.LimitError{Err: wsframe.ErrMessageTooBig, Size: int64(len(*c.msg) + len(ev.Payload)), Limit: c.maxMsg})
+		return
+	}
 	if len(ev.Payload) > 0 || c.msg == nil {
 		c.gather(ev.Payload, ev.Header.Fin)
 	}

@@ -37,7 +37,9 @@ type ConnOptions struct {
 	MaxMessageSize int64
 
 	// MaxFrameSize is the largest frame payload accepted. 0 means the same
-	// as MaxMessageSize; negative means no limit.
+	// as MaxMessageSize (plus 1/64 and 1 KiB for a compressed frame, which
+	// is what deflate adds to data that does not compress); negative means
+	// no limit.
 	MaxFrameSize int64
 
 	// CloseTimeout bounds the closing handshake: how long Close waits for

@@ -43,7 +43,12 @@ type ServerOptions struct {
 
 	// QueueLimit bounds the bytes queued for one connection and not yet
 	// written (see Session.WriteMessage): at most QueueLimit plus one
-	// message. 0 means DefaultQueueLimit (1 MiB).
+	// message. While a connection's queue is at or over it, the Server
+	// stops reading from that connection, so a peer that sends faster
+	// than it reads is slowed down by TCP instead of having its answers
+	// refused; QueuePolicy decides for writes made meanwhile (by other
+	// goroutines, or a handler that answers one message with several).
+	// 0 means DefaultQueueLimit (1 MiB).
 	QueueLimit int
 	// QueuePolicy is what a write into a full queue does; the default is
 	// QueueRefuse.

@@ -89,8 +89,9 @@ func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 		cs.touch()
 		srv.stats.messagesIn.Add(1)
 		cs.cbMu.Lock()
-		defer cs.cbMu.Unlock()
 		srv.h.OnMessage(s, typ, msg)
+		cs.cbMu.Unlock()
+		cs.waitForRoom()
 		return nil
 	})
 	c.CloseNow() // the writer, if any, stops
@@ -224,6 +225,9 @@ func (cs *connSession) writeLoop() {
 		cs.srv.stats.bytesQueued.Add(-int64(it.n))
 		cs.mu.Lock()
 		drained := cs.q.sent(it.n)
+		if cs.q.bytes < cs.q.limit {
+			cs.idle.Broadcast() // a reader waiting for room may go on
+		}
 		cs.mu.Unlock()
 		if err != nil {
 			cs.c.CloseNow()
@@ -236,6 +240,17 @@ func (cs *connSession) writeLoop() {
 			cs.cbMu.Unlock()
 		}
 	}
+}
+
+// waitForRoom holds the reader while the connection's queue is at or over
+// its limit: a peer that sends faster than it reads is slowed by TCP,
+// rather than having the answers to what it sent refused.
+func (cs *connSession) waitForRoom() {
+	cs.mu.Lock()
+	for cs.q.bytes >= cs.q.limit && cs.writing {
+		cs.idle.Wait()
+	}
+	cs.mu.Unlock()
 }
 
 // drain waits, within the close timeout, for what the handler queued to
@@ -274,6 +289,7 @@ func (cs *connSession) discard() {
 	cs.items = cs.items[:0]
 	cs.writing = false
 	cs.closeQueued = true
+	cs.idle.Broadcast()
 }
 
 // touch records that something arrived, for IdleTimeout.

@@ -132,8 +132,13 @@ func (e *echoServer) addVariant(prefix string, copts *fastws.CompressionOptions)
 
 // begin records a new connection on r's path; end marks it done.
 func (e *echoServer) begin(r *http.Request) (rec *connRecord, end func()) {
+	return e.beginPath(r.URL.Path)
+}
+
+// beginPath records a new connection on path; end marks it done.
+func (e *echoServer) beginPath(path string) (rec *connRecord, end func()) {
 	e.handlers.Add(1)
-	rec = &connRecord{path: r.URL.Path, pinged: map[string]error{}}
+	rec = &connRecord{path: path, pinged: map[string]error{}}
 	e.mu.Lock()
 	e.records = append(e.records, rec)
 	e.mu.Unlock()

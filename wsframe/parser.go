@@ -26,7 +26,9 @@ type Config struct {
 	MaxMessageSize int64
 
 	// MaxFrameSize bounds the payload of one frame. 0 means the same as
-	// MaxMessageSize; a negative value means no limit.
+	// MaxMessageSize (for a compressed frame, plus 1/64 and 1 KiB: what
+	// deflate adds to data that does not compress); a negative value
+	// means no limit.
 	MaxFrameSize int64
 
 	// Rsv is the set of reserved bits (Rsv1|Rsv2|Rsv3) that negotiated
@@ -294,10 +296,26 @@ func (p *Parser) check(h *Header) error {
 	if err := p.checkMessageSize(h); err != nil {
 		return err
 	}
-	if p.maxFrame > 0 && h.Length > p.maxFrame {
-		return &LimitError{Err: ErrFrameTooBig, Size: h.Length, Limit: p.maxFrame}
+	if limit := p.frameLimit(h); limit > 0 && h.Length > limit {
+		return &LimitError{Err: ErrFrameTooBig, Size: h.Length, Limit: limit}
 	}
 	return nil
+}
+
+// frameLimit is the frame size limit for h. When the frame limit is the
+// message limit (MaxFrameSize 0), a compressed frame may be a little
+// larger: deflate adds a few bytes per block to what does not compress,
+// so a message of exactly the limit can take more on the wire. Its
+// inflated size is still held to the message limit.
+func (p *Parser) frameLimit(h *Header) int64 {
+	limit := p.maxFrame
+	if limit <= 0 || p.cfg.MaxFrameSize != 0 || !p.cfg.Deflate {
+		return limit
+	}
+	if h.Rsv&Rsv1 != 0 || h.Opcode == OpContinuation && p.compressed {
+		limit += limit>>6 + 1024
+	}
+	return limit
 }
 
 // checkMessageSize applies the message size limit to a data frame header,

@@ -50,21 +50,26 @@ func (p *Poller) ctl(op, fd int, events uint32) error {
 	return unix.EpollCtl(p.epfd, op, fd, &ev)
 }
 
-func interest(write bool) uint32 {
-	if write {
-		return unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLOUT
+func interest(read, write bool) uint32 {
+	var ev uint32 = unix.EPOLLRDHUP
+	if read {
+		ev |= unix.EPOLLIN
 	}
-	return unix.EPOLLIN | unix.EPOLLRDHUP
+	if write {
+		ev |= unix.EPOLLOUT
+	}
+	return ev
 }
 
 // Add watches fd for reading, and for writing too when write is set.
 func (p *Poller) Add(fd int, write bool) error {
-	return p.ctl(unix.EPOLL_CTL_ADD, fd, interest(write))
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, interest(true, write))
 }
 
-// Modify changes whether fd is watched for writing.
-func (p *Poller) Modify(fd int, write bool) error {
-	return p.ctl(unix.EPOLL_CTL_MOD, fd, interest(write))
+// Modify changes what fd is watched for. Hang-ups and errors are reported
+// whatever is asked.
+func (p *Poller) Modify(fd int, read, write bool) error {
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, interest(read, write))
 }
 
 // Remove stops watching fd.

@@ -1,0 +1,194 @@
+package interop
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testtime"
+)
+
+// The echo protocol on fastws's Server, through its Handler, on each
+// driver: the peers' clients against the event loops as against the
+// goroutines. The Session sends whole messages only, so "fragment-me:" is
+// answered in one frame here; the Conn-based server covers fragmented
+// sending.
+
+// serverDrivers are the Server's drivers the peers are run against.
+var serverDrivers = []struct {
+	name   string
+	driver fastws.Driver
+}{{"goroutines", fastws.DriverGoroutines}, {"auto", fastws.DriverAuto}}
+
+// handlerEcho is the echo protocol as a Handler, recording what each
+// connection saw in an echoServer's records.
+type handlerEcho struct{ e *echoServer }
+
+// handlerConn is a connection's state, in Session.Data.
+type handlerConn struct {
+	rec      *connRecord
+	end      func()
+	mu       sync.Mutex
+	pinging  map[string]bool // pings sent, waiting for their pong
+	ourClose fastws.CloseCode
+}
+
+// newHandlerEchoServer serves the echo protocol with a fastws Server on
+// driver d, accepting permessage-deflate with copts (nil: not at all).
+func newHandlerEchoServer(t *testing.T, d fastws.Driver, copts *fastws.CompressionOptions) *echoServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &echoServer{url: "ws://" + ln.Addr().String(), changed: make(chan struct{})}
+	srv := fastws.NewServer(handlerEcho{e}, &fastws.ServerOptions{
+		Driver: d,
+		AcceptOptions: fastws.AcceptOptions{
+			CheckOrigin: acceptAnyOrigin,
+			Compression: copts,
+		},
+	})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		_ = srv.Close()
+		if err := <-served; !errors.Is(err, fastws.ErrServerClosed) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return e
+}
+
+func (h handlerEcho) OnOpen(s *fastws.Session, req *fastws.OpenRequest) {
+	rec, end := h.e.beginPath(req.Path())
+	rec.mu.Lock()
+	rec.extensions = s.Extensions()
+	rec.mu.Unlock()
+	s.Data = &handlerConn{rec: rec, end: end, pinging: map[string]bool{}}
+}
+
+func (h handlerEcho) OnMessage(s *fastws.Session, typ fastws.MessageType, msg []byte) {
+	hc := s.Data.(*handlerConn)
+	var err error
+	switch str := string(msg); {
+	case typ == fastws.Text && strings.HasPrefix(str, "close:"):
+		code, reason, perr := parseCloseCommand(str)
+		if perr != nil {
+			hc.rec.fail(perr)
+			s.CloseNow()
+			return
+		}
+		hc.ourClose = code
+		hc.rec.mu.Lock()
+		hc.rec.ourClose = fmt.Sprintf("%d %s", code, reason)
+		hc.rec.mu.Unlock()
+		err = s.Close(code, reason)
+	case typ == fastws.Text && strings.HasPrefix(str, "ping-me:"):
+		payload := strings.TrimPrefix(str, "ping-me:")
+		hc.mu.Lock()
+		hc.pinging[payload] = true
+		hc.mu.Unlock()
+		err = s.Ping([]byte(payload))
+	case typ == fastws.Text && strings.HasPrefix(str, "uncompressed:"):
+		err = s.WriteMessage(typ|fastws.Uncompressed, msg)
+	default:
+		err = s.WriteMessage(typ, msg)
+	}
+	if err != nil {
+		hc.rec.fail(fmt.Errorf("answering a %v message of %d bytes: %w", typ, len(msg), err))
+	}
+}
+
+func (h handlerEcho) OnPing(s *fastws.Session, payload []byte) {
+	s.Data.(*handlerConn).rec.onPing(payload)
+}
+
+func (h handlerEcho) OnPong(s *fastws.Session, payload []byte) {
+	hc := s.Data.(*handlerConn)
+	p := string(payload)
+	hc.mu.Lock()
+	waiting := hc.pinging[p]
+	delete(hc.pinging, p)
+	hc.mu.Unlock()
+	if !waiting {
+		return
+	}
+	hc.rec.mu.Lock()
+	hc.rec.pinged[p] = nil
+	hc.rec.mu.Unlock()
+	if err := s.WriteMessage(fastws.Text, []byte("pong-received:"+p)); err != nil {
+		hc.rec.fail(fmt.Errorf("ping-me %q: %w", p, err))
+	}
+}
+
+func (h handlerEcho) OnClose(s *fastws.Session, ev fastws.CloseEvent) {
+	hc := s.Data.(*handlerConn)
+	r := hc.rec
+	r.mu.Lock()
+	switch {
+	case ev.Cause == fastws.ClosedByPeer:
+		r.peerClose = &fastws.CloseError{Code: ev.Code, Reason: ev.Reason}
+	case ev.Cause == fastws.ClosedByServer && ev.Code == hc.ourClose:
+		r.closeErr = nil
+	case hc.ourClose != 0:
+		r.closeErr = fmt.Errorf("our close ended as %v (%d %q): %v", ev.Cause, ev.Code, ev.Reason, ev.Err)
+	default:
+		r.readErr = fmt.Errorf("ended as %v (%d %q): %v", ev.Cause, ev.Code, ev.Reason, ev.Err)
+	}
+	hc.mu.Lock()
+	for p := range hc.pinging {
+		r.pinged[p] = errors.New("no pong before the connection ended")
+	}
+	hc.mu.Unlock()
+	r.mu.Unlock()
+	hc.end()
+}
+
+// TestNodeClientToFastwsHandlerServer runs Node ws's client against the
+// Server on each driver, with and without permessage-deflate.
+func TestNodeClientToFastwsHandlerServer(t *testing.T) {
+	requirePeers(t, missingNode("ws")...)
+	runPeerClientOnDrivers(t, os.Environ(), "node", filepath.Join(nodeDir, "client.js"))
+}
+
+// TestPythonClientToFastwsHandlerServer runs Python websockets's client
+// against the Server on each driver, with and without permessage-deflate.
+func TestPythonClientToFastwsHandlerServer(t *testing.T) {
+	requirePeers(t, missingPython()...)
+	runPeerClientOnDrivers(t, pythonEnv(), pythonPath, filepath.Join("python", "client.py"))
+}
+
+func runPeerClientOnDrivers(t *testing.T, env []string, argv ...string) {
+	for _, d := range serverDrivers {
+		for _, compress := range []bool{false, true} {
+			name := d.name
+			var copts *fastws.CompressionOptions
+			if compress {
+				name += "/deflate"
+				copts = &fastws.CompressionOptions{}
+			}
+			t.Run(name, func(t *testing.T) {
+				leakcheck.Check(t)
+				e := newHandlerEchoServer(t, d.driver, copts)
+				rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), env, append(argv, e.url)...)
+				checkClientReport(t, rep, exitErr, echoListNames())
+				checkEchoServerRecords(t, e, []string{"ping-from-client"})
+				if compress {
+					recs := e.waitRecords(t, "/main")
+					if ext := recs["/main"][0].extensions; !strings.Contains(ext, "permessage-deflate") {
+						t.Errorf("negotiated %q, want permessage-deflate", ext)
+					}
+				}
+			})
+		}
+	}
+}
