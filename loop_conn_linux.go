@@ -5,6 +5,7 @@ package fastws
 import (
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -30,35 +31,44 @@ const (
 // and the connection's life; writers on any goroutine share the write
 // side under mu.
 type loopConn struct {
-	s      Session
-	loop   *eventLoop
-	fd     int
-	remote net.Addr
+	s    Session
+	loop *eventLoop
+	peer netip.AddrPort // kept small: a net.Addr is made when asked for
 
-	// Owned by the loop.
-	state      loopState
+	// Owned by the loop. An idle connection is this struct and its
+	// Parser, so the fields are ordered to pack.
+	hs       *[]byte
+	parser   *wsframe.Parser
+	msg      *[]byte // a message gathered across reads
+	dec      *deflate.Decompressor
+	endEvent *CloseEvent // how it ended, decided before the last bytes go out
+	timerAt  int64       // the wheel's entry, 0 when none
+	deadline int64       // of the handshake, the closing handshake or the linger
+	lastRead int64
+	lastPing int64
+	pingSent int64
+
+	mu       sync.Mutex
+	out      *[]byte // frames not yet written, from outPos
+	comp     *deflate.Compressor
+	writeErr error
+	reason   string
+	outPos   int
+	q        outQueue
+
+	fd        int32
+	threshold int32
+	code      CloseCode
+	cause     CloseCause
+	state     loopState
+	msgType   MessageType
+
+	// Loop-owned flags.
 	opened     bool // OnOpen ran: OnClose is owed
-	hs         *[]byte
-	parser     *wsframe.Parser
-	msg        *[]byte // a message gathered across reads
-	msgType    MessageType
 	msgZip     bool // the message being gathered is compressed
-	dec        *deflate.Decompressor
-	maxMsg     int64
-	timerAt    int64 // the wheel's entry, 0 when none
-	deadline   int64 // of the handshake, the closing handshake or the linger
-	lastRead   int64
-	lastPing   int64
-	pingSent   int64
-	endEvent   CloseEvent // how it ended, decided before the last bytes go out
-	endPending bool       // end once the output is written
+	endPending bool // end once the output is written
 
-	mu           sync.Mutex
-	out          *[]byte // frames not yet written, from outPos
-	outPos       int
-	q            outQueue
-	comp         *deflate.Compressor
-	threshold    int
+	// Flags guarded by mu.
 	wantWrite    bool // waiting for EPOLLOUT
 	readOff      bool // reads paused: the queue is over its limit
 	inLoop       bool // the loop works on this connection and writes afterwards
@@ -68,15 +78,11 @@ type loopConn struct {
 	closeNowReq  bool
 	drained      bool // OnDrain is owed
 	dead         bool // the descriptor is closed
-	writeErr     error
-	cause        CloseCause
-	code         CloseCode
-	reason       string
 }
 
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
-	c := &loopConn{loop: l, fd: a.fd, remote: a.remote, lastRead: now}
-	c.s = Session{drv: c, remote: a.remote}
+	c := &loopConn{loop: l, fd: int32(a.fd), peer: a.peer, lastRead: now}
+	c.s = Session{drv: c}
 	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy)
 	c.deadline = now + int64(l.srv.opts.handshakeTimeout())
 	l.wheel.schedule(c, c.deadline)
@@ -86,7 +92,7 @@ func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
 // readable reads what arrived and acts on it.
 func (c *loopConn) readable(now int64) {
 	buf := c.loop.buf
-	n, err := unix.Read(c.fd, buf)
+	n, err := unix.Read(int(c.fd), buf)
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
 	}
@@ -150,7 +156,7 @@ func (c *loopConn) settle(now int64) {
 
 	switch {
 	case werr != nil:
-		ev := c.endEvent
+		ev := c.ending()
 		if !c.endPending {
 			ev = closeEventFor(werr, cause, 0, "")
 		}
@@ -173,10 +179,10 @@ func (c *loopConn) settle(now int64) {
 		if c.state == stateLinger {
 			// The peer should read our close frame before it sees the
 			// connection go: half-close and wait for it to hang up.
-			_ = unix.Shutdown(c.fd, unix.SHUT_WR)
+			_ = unix.Shutdown(int(c.fd), unix.SHUT_WR)
 			c.armCloseTimer()
 		} else {
-			c.finish(c.endEvent)
+			c.finish(c.ending())
 			return
 		}
 	}
@@ -199,7 +205,7 @@ func (c *loopConn) scheduledWork() { c.settle(time.Now().UnixNano()) }
 func (c *loopConn) lost(err error) {
 	switch c.state {
 	case stateLinger, stateRejected, stateHandshake:
-		c.finish(c.endEvent)
+		c.finish(c.ending())
 		return
 	}
 	if err == io.EOF {
@@ -235,7 +241,7 @@ func (c *loopConn) finish(ev CloseEvent) {
 	}
 	c.mu.Unlock()
 	c.loop.unregister(c)
-	_ = unix.Close(c.fd)
+	_ = unix.Close(int(c.fd))
 	if c.hs != nil {
 		bufpool.Put(c.hs)
 		c.hs = nil
@@ -246,6 +252,16 @@ func (c *loopConn) finish(ev CloseEvent) {
 	}
 	c.report(ev)
 }
+
+// ending is how the connection ends, once that is decided.
+func (c *loopConn) ending() CloseEvent {
+	if c.endEvent == nil {
+		return CloseEvent{}
+	}
+	return *c.endEvent
+}
+
+func (c *loopConn) setEnding(ev CloseEvent) { c.endEvent = &ev }
 
 // report tells the handler how the connection ended, once. A connection
 // failed for a protocol error is reported at once, while the loop still
@@ -315,7 +331,7 @@ func (c *loopConn) handshake(data []byte, now int64) {
 		return
 	}
 	c.opened = true
-	srv.h.OnOpen(&c.s, &OpenRequest{head: head, target: requestTarget(head), remote: c.remote})
+	srv.h.OnOpen(&c.s, &OpenRequest{head: head, target: requestTarget(head), remote: c.remoteAddr()})
 	// What followed the request in the same reads is the stream's start.
 	rest, more := (*c.hs)[end:], data[take:]
 	if len(rest) > 0 && c.state == stateOpen {
@@ -335,13 +351,6 @@ func (c *loopConn) setup(neg *negotiated) {
 	c.deadline = 0
 	c.s.protocol, c.s.exts = neg.protocol, neg.extensions
 	cfg := wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize, Rsv: neg.rsv}
-	c.maxMsg = o.MaxMessageSize
-	switch {
-	case c.maxMsg == 0:
-		c.maxMsg = DefaultMaxMessageSize
-	case c.maxMsg < 0:
-		c.maxMsg = 0
-	}
 	if z := neg.deflate; z != nil {
 		cfg.Deflate = true
 		cfg.Rsv |= wsframe.Rsv1
@@ -349,7 +358,7 @@ func (c *loopConn) setup(neg *negotiated) {
 		c.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
 		c.mu.Lock()
 		c.comp = deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
-		c.threshold = z.threshold
+		c.threshold = int32(z.threshold)
 		c.mu.Unlock()
 	}
 	c.parser = wsframe.NewParser(cfg)
@@ -375,7 +384,7 @@ func (c *loopConn) checkTimers(now int64) {
 		return
 	case stateClosing, stateLinger:
 		if now >= c.deadline {
-			ev := c.endEvent
+			ev := c.ending()
 			if c.state == stateClosing {
 				c.mu.Lock()
 				ev = CloseEvent{Cause: c.cause, Code: CloseAbnormal, Err: errCloseTimeout}
@@ -425,7 +434,7 @@ func (c *loopConn) flushLocked() {
 	}
 	sent := 0
 	for c.pendingOutput() > 0 {
-		n, err := unix.Write(c.fd, (*c.out)[c.outPos:])
+		n, err := unix.Write(int(c.fd), (*c.out)[c.outPos:])
 		if n > 0 {
 			c.outPos += n
 			sent += n
@@ -461,7 +470,7 @@ func (c *loopConn) watchLocked() {
 	read := c.q.bytes < c.q.limit
 	if write != c.wantWrite || read == c.readOff {
 		c.wantWrite, c.readOff = write, !read
-		_ = c.loop.poller.Modify(c.fd, read, write)
+		_ = c.loop.poller.Modify(int(c.fd), read, write)
 	}
 }
 
@@ -520,7 +529,7 @@ func (c *loopConn) write(typ MessageType, p []byte) error {
 		return err
 	}
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed)}
-	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= c.threshold {
+	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
 		buf := bufpool.Get(len(p) + len(p)>>6 + 64)
 		out := c.comp.Compress((*buf)[:0], p)
 		// The writer is large; a compressor with context takeover keeps
@@ -585,6 +594,13 @@ func (c *loopConn) queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.q.bytes
+}
+
+func (c *loopConn) remoteAddr() net.Addr {
+	if !c.peer.IsValid() {
+		return &net.UnixAddr{Net: "unix"}
+	}
+	return net.TCPAddrFromAddrPort(c.peer)
 }
 
 func (c *loopConn) dropped() int64 {

@@ -42,11 +42,11 @@ func (c *loopConn) data(ev *wsframe.Event) {
 		c.deliver(ev.Payload)
 		return
 	}
-	if c.msgZip && c.maxMsg > 0 && c.msg != nil && int64(len(*c.msg)+len(ev.Payload)) > c.maxMsg+c.maxMsg>>6+1024 {
+	if c.msgZip && c.loop.srv.maxMsg > 0 && c.msg != nil && int64(len(*c.msg)+len(ev.Payload)) > c.loop.srv.maxMsg+c.loop.srv.maxMsg>>6+1024 {
 		// The loop inflates a compressed message once it is whole, so its
 		// wire bytes are held to the limit too (with deflate's slack):
 		// empty deflate blocks would otherwise grow it for ever.
-		c.fail(&wsframe.LimitError{Err: wsframe.ErrMessageTooBig, Size: int64(len(*c.msg) + len(ev.Payload)), Limit: c.maxMsg})
+		c.fail(&wsframe.LimitError{Err: wsframe.ErrMessageTooBig, Size: int64(len(*c.msg) + len(ev.Payload)), Limit: c.loop.srv.maxMsg})
 		return
 	}
 	if len(ev.Payload) > 0 || c.msg == nil {
@@ -106,7 +106,7 @@ func (c *loopConn) deliver(p []byte) {
 // for text.
 func (c *loopConn) inflate(comp []byte) (*[]byte, error) {
 	c.dec.Begin(&wholeSource{p: comp})
-	limit := c.maxMsg
+	limit := c.loop.srv.maxMsg
 	out := bufpool.Get(min(4*len(comp)+512, int(limit)+1))
 	*out = (*out)[:0]
 	text := c.msgType == Text
@@ -194,7 +194,7 @@ func (c *loopConn) control(ev *wsframe.Event) {
 			c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, payload)
 		}
 		c.mu.Unlock()
-		c.endEvent = closeEventFor(&CloseError{Code: code, Reason: string(reason)}, cause, ourCode, ourReason)
+		c.setEnding(closeEventFor(&CloseError{Code: code, Reason: string(reason)}, cause, ourCode, ourReason))
 		c.endPending = true
 		if c.state == stateOpen {
 			c.state = stateClosing
@@ -231,10 +231,10 @@ func (c *loopConn) fail(err error) {
 	if errors.As(err, &pe) {
 		rule = pe.Rule
 	}
-	c.endEvent = CloseEvent{Cause: ClosedForProtocolError, Code: code, Reason: rule, Err: err}
+	c.setEnding(CloseEvent{Cause: ClosedForProtocolError, Code: code, Reason: rule, Err: err})
 	c.endPending = true
 	c.state = stateLinger
 	c.armCloseTimer()
 	c.dropMessage()
-	c.report(c.endEvent)
+	c.report(c.ending())
 }

@@ -3,7 +3,7 @@
 package fastws
 
 import (
-	"net"
+	"net/netip"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -42,10 +42,11 @@ type eventLoop struct {
 	done      chan struct{}
 }
 
-// acceptedConn is a descriptor handed to a loop.
+// acceptedConn is a descriptor handed to a loop, with its peer's address
+// (invalid for a Unix socket).
 type acceptedConn struct {
-	fd     int
-	remote net.Addr
+	fd   int
+	peer netip.AddrPort
 }
 
 func newEventLoop(srv *Server) (*eventLoop, error) {
@@ -176,10 +177,10 @@ func (l *eventLoop) register(a acceptedConn, now int64) {
 
 // unregister forgets c, whose descriptor is about to be closed.
 func (l *eventLoop) unregister(c *loopConn) {
-	if l.conns[c.fd] == c {
-		l.conns[c.fd] = nil
+	if l.conns[int(c.fd)] == c {
+		l.conns[int(c.fd)] = nil
 		l.count--
-		_ = l.poller.Remove(c.fd)
+		_ = l.poller.Remove(int(c.fd))
 	}
 }
 

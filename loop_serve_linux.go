@@ -4,6 +4,7 @@ package fastws
 
 import (
 	"net"
+	"net/netip"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -98,7 +99,7 @@ func acceptSome(lfd int, tcp bool, batch []acceptedConn) ([]acceptedConn, error)
 		fd, sa, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		switch err {
 		case nil:
-			batch = append(batch, acceptedConn{fd: fd, remote: sockaddrToAddr(sa, tcp)})
+			batch = append(batch, acceptedConn{fd: fd, peer: sockaddrToAddrPort(sa)})
 		case unix.EINTR, unix.ECONNABORTED:
 		case unix.EAGAIN:
 			return batch, nil
@@ -147,20 +148,13 @@ func (s *Server) startLoops() (*loopGroup, error) {
 	return g, nil
 }
 
-// sockaddrToAddr is the peer's address as net reports it.
-func sockaddrToAddr(sa unix.Sockaddr, tcp bool) net.Addr {
+// sockaddrToAddrPort is the peer's address; invalid for a Unix socket.
+func sockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
 	switch a := sa.(type) {
 	case *unix.SockaddrInet4:
-		return &net.TCPAddr{IP: net.IPv4(a.Addr[0], a.Addr[1], a.Addr[2], a.Addr[3]), Port: a.Port}
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
 	case *unix.SockaddrInet6:
-		ip := make(net.IP, net.IPv6len)
-		copy(ip, a.Addr[:])
-		return &net.TCPAddr{IP: ip, Port: a.Port}
-	case *unix.SockaddrUnix:
-		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
 	}
-	if tcp {
-		return &net.TCPAddr{}
-	}
-	return &net.UnixAddr{Net: "unix"}
+	return netip.AddrPort{}
 }

@@ -52,11 +52,10 @@ const (
 // the connection may send fits in an empty queue, whatever its size.
 type outQueue struct {
 	limit     int
-	policy    QueuePolicy
-	bytes     int  // queued and not yet written
-	congested bool // a message was refused, or the queue passed half its limit
+	bytes     int // queued and not yet written
 	dropped   int64
-	refused   int64
+	policy    QueuePolicy
+	congested bool // a message was refused, or the queue passed half its limit
 }
 
 func (q *outQueue) init(limit int, policy QueuePolicy) {
@@ -77,7 +76,6 @@ func (q *outQueue) admit() admission {
 		case QueueClose:
 			return admitClose
 		default:
-			q.refused++
 			return admitRefuse
 		}
 	}

@@ -85,11 +85,12 @@ func (o *ServerOptions) heartbeatTimeout() time.Duration {
 // (ServeHTTP). Shutdown closes every connection with a closing handshake,
 // which http.Server.Shutdown cannot do for connections it handed over.
 type Server struct {
-	h     Handler
-	ping  PingHandler  // h, when it implements it
-	pong  PongHandler  // likewise
-	drain DrainHandler // likewise
-	opts  ServerOptions
+	h      Handler
+	ping   PingHandler  // h, when it implements it
+	pong   PongHandler  // likewise
+	drain  DrainHandler // likewise
+	opts   ServerOptions
+	maxMsg int64 // the message size limit, resolved; 0 for none
 
 	mu        sync.Mutex
 	listeners map[net.Listener]func() // each with what stops its accepting, beyond closing it
@@ -107,6 +108,12 @@ func NewServer(h Handler, opts *ServerOptions) *Server {
 	s := &Server{h: h, listeners: map[net.Listener]func(){}, sessions: map[*Session]struct{}{}}
 	if opts != nil {
 		s.opts = *opts
+	}
+	switch s.maxMsg = s.opts.MaxMessageSize; {
+	case s.maxMsg == 0:
+		s.maxMsg = DefaultMaxMessageSize
+	case s.maxMsg < 0:
+		s.maxMsg = 0
 	}
 	s.ping, _ = h.(PingHandler)
 	s.pong, _ = h.(PongHandler)

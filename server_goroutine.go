@@ -3,6 +3,7 @@ package fastws
 import (
 	"context"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -175,6 +176,8 @@ func (cs *connSession) queued() int {
 	defer cs.mu.Unlock()
 	return cs.q.bytes
 }
+
+func (cs *connSession) remoteAddr() net.Addr { return cs.c.RemoteAddr() }
 
 func (cs *connSession) dropped() int64 {
 	cs.mu.Lock()

@@ -41,6 +41,9 @@ type sessionDriver interface {
 	// the messages dropped under QueueDrop.
 	queued() int
 	dropped() int64
+	// remoteAddr is the peer's address, for a driver that keeps it in a
+	// smaller form than a net.Addr (Session.remote is then nil).
+	remoteAddr() net.Addr
 }
 
 // WriteMessage queues a message of type typ (Text or Binary, or'ed with
@@ -92,7 +95,12 @@ func (s *Session) Close(code CloseCode, reason string) error {
 func (s *Session) CloseNow() { s.drv.closeNow(ClosedByServer) }
 
 // RemoteAddr returns the address of the peer.
-func (s *Session) RemoteAddr() net.Addr { return s.remote }
+func (s *Session) RemoteAddr() net.Addr {
+	if s.remote != nil {
+		return s.remote
+	}
+	return s.drv.remoteAddr()
+}
 
 // Subprotocol returns the subprotocol the handshake selected, or "".
 func (s *Session) Subprotocol() string { return s.protocol }
