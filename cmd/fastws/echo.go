@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/fastws/fastws"
@@ -45,7 +48,13 @@ func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var sf serverFlags
 	sf.register(fs, "127.0.0.1:9001")
+	driver := fs.String("driver", "auto", "how connections run: loops (epoll event loops, Linux), goroutines (one per connection), or auto (loops where they can run)")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	d, ok := drivers[*driver]
+	if !ok {
+		fmt.Fprintf(stderr, "fastws echo: -driver %q: want auto, loops or goroutines\n", *driver)
 		return 2
 	}
 	ln, err := net.Listen("tcp", sf.addr)
@@ -53,12 +62,54 @@ func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fastws echo:", err)
 		return 1
 	}
+	srv := newEchoServer(&sf, d)
 	fmt.Fprintf(stdout, "fastws echo: listening on ws://%s\n", ln.Addr())
-	if err := serveEcho(ln, echoOptions(&sf)); err != nil {
+	// Ctrl-C or SIGTERM: stop accepting, send every connection 1001
+	// (going away) after what is queued for it, and wait for the closing
+	// handshakes, at most a few seconds.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	shutDown := make(chan struct{})
+	go func() {
+		defer close(shutDown)
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, fastws.ErrServerClosed) {
 		fmt.Fprintln(stderr, "fastws echo:", err)
 		return 1
 	}
+	fmt.Fprintln(stdout, "fastws echo: shutting down")
+	<-shutDown
 	return 0
+}
+
+// drivers are the values of -driver.
+var drivers = map[string]fastws.Driver{
+	"auto":       fastws.DriverAuto,
+	"loops":      fastws.DriverLoops,
+	"goroutines": fastws.DriverGoroutines,
+}
+
+// echoHandler sends every message back with its type. The closing
+// handshake and protocol failures are the library's business; nothing is
+// printed per message.
+type echoHandler struct{}
+
+func (echoHandler) OnOpen(*fastws.Session, *fastws.OpenRequest) {}
+
+func (echoHandler) OnMessage(s *fastws.Session, typ fastws.MessageType, msg []byte) {
+	_ = s.WriteMessage(typ, msg)
+}
+
+func (echoHandler) OnClose(*fastws.Session, fastws.CloseEvent) {}
+
+// newEchoServer is `fastws echo`'s server: the echo Handler with the
+// flags' limits, on driver d.
+func newEchoServer(sf *serverFlags, d fastws.Driver) *fastws.Server {
+	return fastws.NewServer(echoHandler{}, &fastws.ServerOptions{AcceptOptions: *echoOptions(sf), Driver: d})
 }
 
 // echoOptions is how the echo servers accept: any origin (this is a test
@@ -70,32 +121,6 @@ func echoOptions(sf *serverFlags) *fastws.AcceptOptions {
 		CheckOrigin:      func(string, string) bool { return true },
 		HandshakeTimeout: sf.handshakeTimeout,
 		MaxHeaderBytes:   int(sf.maxHeader),
-	}
-}
-
-// serveEcho accepts connections on ln until it is closed, each with the
-// raw Accept path and its own goroutine.
-func serveEcho(ln net.Listener, opts *fastws.AcceptOptions) error {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
-			}
-			return err
-		}
-		go func() {
-			c, err := fastws.Accept(nc, opts)
-			if err != nil {
-				return // Accept answered the client and closed the connection
-			}
-			echoConn(c)
-		}()
 	}
 }
 

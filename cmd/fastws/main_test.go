@@ -25,14 +25,20 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// startEcho runs `fastws echo`'s server on a loopback port.
+// startEcho runs `fastws echo`'s server on a loopback port, with the
+// default driver.
 func startEcho(t *testing.T, sf *serverFlags) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
-	go serveEcho(ln, echoOptions(sf))
+	srv := newEchoServer(sf, fastws.DriverAuto)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		srv.Close()
+		<-served
+	})
 	return "ws://" + ln.Addr().String()
 }
 
