@@ -99,6 +99,9 @@ func (c *Conn) sendClose(ctx context.Context, code CloseCode, reason string) (se
 // answerClose replies to the peer's close frame, echoing its code, and
 // finishes the handshake. The caller holds the read side.
 func (c *Conn) answerClose(code CloseCode) {
+	if c.flushFirst != nil {
+		c.flushFirst()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.closeTimeout())
 	defer cancel()
 	if code == CloseAbnormal || !code.ValidOnWire() {

@@ -82,9 +82,10 @@ type Conn struct {
 
 	pings pingWaiters
 
-	// beforeFail, when set, runs before the close frame of a failure is
-	// sent: a Server's Session writes what its handler queued first.
-	beforeFail func()
+	// flushFirst, when set, runs before this side's close frame goes out
+	// in answer to the peer's close or to a protocol failure: a Server's
+	// Session writes what its handler queued first.
+	flushFirst func()
 }
 
 // NewConn returns a Conn over t, a stream on which the opening handshake

@@ -78,6 +78,7 @@ type loopConn struct {
 	closeNowReq  bool
 	drained      bool // OnDrain is owed
 	dead         bool // the descriptor is closed
+	eof          bool // the peer sent its last byte: reads are over
 }
 
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
@@ -91,6 +92,9 @@ func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
 
 // readable reads what arrived and acts on it.
 func (c *loopConn) readable(now int64) {
+	if c.eof {
+		return // a hang-up reported while the last output drains
+	}
 	buf := c.loop.buf
 	n, err := unix.Read(int(c.fd), buf)
 	if err == unix.EAGAIN || err == unix.EINTR {
@@ -214,11 +218,27 @@ func (c *loopConn) lost(err error) {
 	c.mu.Lock()
 	cause, code, reason := c.cause, c.code, c.reason
 	c.mu.Unlock()
+	ev := closeEventFor(err, cause, code, reason)
 	if cause == ClosedForTimeout || cause == ClosedForCongestion {
-		c.finish(CloseEvent{Cause: cause, Code: CloseAbnormal, Err: err})
+		ev = CloseEvent{Cause: cause, Code: CloseAbnormal, Err: err}
+	}
+	c.mu.Lock()
+	c.eof = true
+	pending := c.pendingOutput() > 0 && c.writeErr == nil && !c.dead
+	if pending {
+		c.watchLocked() // no more reads: the end of the stream stays readable
+	}
+	c.mu.Unlock()
+	if pending {
+		// The peer stopped sending but may still read: what is queued
+		// goes out first, within the close timeout.
+		c.setEnding(ev)
+		c.endPending = true
+		c.state = stateClosing
+		c.armCloseTimer()
 		return
 	}
-	c.finish(closeEventFor(err, cause, code, reason))
+	c.finish(ev)
 }
 
 // finish ends the connection: the descriptor is closed, what is queued is
@@ -467,7 +487,7 @@ func (c *loopConn) flushLocked() {
 // the answers to what it sent refused.
 func (c *loopConn) watchLocked() {
 	write := c.pendingOutput() > 0 && c.writeErr == nil
-	read := c.q.bytes < c.q.limit
+	read := c.q.bytes < c.q.limit && !c.eof
 	if write != c.wantWrite || read == c.readOff {
 		c.wantWrite, c.readOff = write, !read
 		_ = c.loop.poller.Modify(int(c.fd), read, write)

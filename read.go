@@ -209,6 +209,11 @@ func (c *Conn) readFailed(err error) error {
 		c.readErr = ErrClosed
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		c.readErr = &CloseError{Code: CloseAbnormal}
+		// The peer stopped sending but may still read: what a Session
+		// queued before goes out first.
+		if c.flushFirst != nil {
+			c.flushFirst()
+		}
 	default:
 		c.readErr = err
 	}
@@ -220,8 +225,8 @@ func (c *Conn) readFailed(err error) error {
 // close frame with the code the rule calls for and shuts the transport.
 func (c *Conn) failRead(err error) error {
 	c.readErr = err
-	if c.beforeFail != nil {
-		c.beforeFail()
+	if c.flushFirst != nil {
+		c.flushFirst()
 	}
 	code := failureCode(err)
 	reason := err.Error()

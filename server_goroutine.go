@@ -58,7 +58,7 @@ func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
 	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy)
 	cs.idle.L = &cs.mu
-	c.beforeFail = cs.drain
+	c.flushFirst = cs.drain
 	s := &cs.s
 	if !srv.track(s) {
 		_ = c.Close(CloseGoingAway, "server shutting down")

@@ -51,9 +51,9 @@ func (p *Poller) ctl(op, fd int, events uint32) error {
 }
 
 func interest(read, write bool) uint32 {
-	var ev uint32 = unix.EPOLLRDHUP
+	var ev uint32
 	if read {
-		ev |= unix.EPOLLIN
+		ev |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
 	if write {
 		ev |= unix.EPOLLOUT
@@ -66,8 +66,9 @@ func (p *Poller) Add(fd int, write bool) error {
 	return p.ctl(unix.EPOLL_CTL_ADD, fd, interest(true, write))
 }
 
-// Modify changes what fd is watched for. Hang-ups and errors are reported
-// whatever is asked.
+// Modify changes what fd is watched for. Without read, the peer's
+// half-close is not reported either (it would be reported on every Wait);
+// a full hang-up and errors always are.
 func (p *Poller) Modify(fd int, read, write bool) error {
 	return p.ctl(unix.EPOLL_CTL_MOD, fd, interest(read, write))
 }

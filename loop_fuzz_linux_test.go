@@ -1,0 +1,172 @@
+//go:build linux
+
+package fastws
+
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/fastws/fastws/wsframe"
+)
+
+// FuzzLoopAgainstGoroutines sends the same client bytes, chopped into
+// pieces that reach the server in separate reads, to the echo Handler on
+// the event loops and on the goroutine driver, and requires the same
+// answer from both: the same frames echoed, in order, and the same close
+// code. The loop parses whatever arrived in any chunking, the goroutine
+// driver reads through a Conn; their answers may differ only in a close
+// frame's reason.
+func FuzzLoopAgainstGoroutines(f *testing.F) {
+	masked := func(h wsframe.Header, p []byte) []byte { return maskFrame(h, p) }
+	text := func(fin bool, op wsframe.Opcode, p string) []byte {
+		return masked(wsframe.Header{Fin: fin, Opcode: op}, []byte(p))
+	}
+	f.Add(text(true, wsframe.OpText, "hello"), []byte{3, 1, 7})
+	f.Add(append(text(false, wsframe.OpText, "frag"), text(true, wsframe.OpContinuation, "ment")...), []byte{1})
+	f.Add(append(text(false, wsframe.OpBinary, "a"), append(text(true, wsframe.OpPing, "p"), text(true, wsframe.OpContinuation, "b")...)...), []byte{2, 9})
+	f.Add(text(true, wsframe.OpText, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80"), []byte{5})
+	f.Add(text(true, wsframe.OpClose, "\x03\xe8bye"), []byte{})
+	f.Add(wsframe.AppendHeader(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpText, Length: 3}), []byte{1, 1})
+	// A 64-bit length that needs no more than 16 bits: accepted.
+	long := wsframe.AppendHeader(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpBinary, Length: 70000, Masked: true})
+	long = append(long[:2:2], 0, 0, 0, 0, 0, 0, 1, 44, 0, 0, 0, 0)
+	f.Add(append(long, bytes.Repeat([]byte{0xAB}, 300)...), []byte{200, 13, 255})
+
+	srvs := map[string]string{}
+	for name, d := range map[string]Driver{"loops": DriverLoops, "goroutines": DriverGoroutines} {
+		srv := NewServer(fuzzEcho{}, &ServerOptions{Driver: d, AcceptOptions: AcceptOptions{
+			ConnOptions: ConnOptions{MaxMessageSize: 1 << 20, CloseTimeout: time.Second},
+		}})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			f.Fatal(err)
+		}
+		go srv.Serve(ln)
+		f.Cleanup(func() { srv.Close() })
+		srvs[name] = ln.Addr().String()
+	}
+
+	f.Fuzz(func(t *testing.T, input, chops []byte) {
+		if len(input) > 8<<10 {
+			return // larger inputs only slow the search (and its minimizing) down
+		}
+		// The client always ends with a close frame, so that a valid
+		// input ends the connection too.
+		input = append(input[:len(input):len(input)], text(true, wsframe.OpClose, "\x03\xe8")...)
+		loop, err1 := fuzzExchange(srvs["loops"], input, chops)
+		gor, err2 := fuzzExchange(srvs["goroutines"], input, chops)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("exchange: loops %v, goroutines %v", err1, err2)
+		}
+		if loop != gor {
+			t.Fatalf("the drivers answered differently:\nloops:      %s\ngoroutines: %s", loop, gor)
+		}
+	})
+}
+
+// fuzzEcho echoes every message.
+type fuzzEcho struct{}
+
+func (fuzzEcho) OnOpen(*Session, *OpenRequest)                   {}
+func (fuzzEcho) OnMessage(s *Session, typ MessageType, m []byte) { _ = s.WriteMessage(typ, m) }
+func (fuzzEcho) OnClose(*Session, CloseEvent)                    {}
+
+// fuzzExchange opens a connection to addr, sends input in pieces whose
+// sizes come from chops (each written after a pause, so that it arrives
+// in a read of its own), and returns the server's answer in words: the
+// frames it sent and the close code it ended with.
+func fuzzExchange(addr string, input, chops []byte) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(conn, rawUpgrade("/")); err != nil {
+		return "", err
+	}
+	head := make([]byte, 0, 512)
+	for !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
+		var b [1]byte
+		if _, err := conn.Read(b[:]); err != nil {
+			return "", fmt.Errorf("reading the handshake: %w", err)
+		}
+		head = append(head, b[0])
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		rest := input
+		for i := 0; len(rest) > 0; i++ {
+			n := len(rest)
+			if i < len(chops) && i < 16 {
+				n = min(n, int(chops[i])+1)
+			}
+			if _, err := conn.Write(rest[:n]); err != nil {
+				return // the server closed; what it said is what counts
+			}
+			rest = rest[n:]
+			if i < len(chops) && i < 16 {
+				time.Sleep(200 * time.Microsecond)
+			}
+		}
+		// An input that stops inside a frame would leave both servers
+		// waiting for its end: they see the end of the stream instead.
+		_ = conn.(*net.TCPConn).CloseWrite()
+	}()
+	out, _ := io.ReadAll(conn)
+	<-written
+	return describeFrames(out), nil
+}
+
+// describeFrames lists the server frames in b: the data messages in
+// order, then the pongs in order, then the close code (not its reason).
+// Pongs are listed apart because a driver may send one ahead of messages
+// still queued: both orders are right.
+func describeFrames(b []byte) string {
+	var data, control, end bytes.Buffer
+	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ClientSide, MaxMessageSize: -1})
+	var ev wsframe.Event
+	var payload []byte
+	for len(b) > 0 {
+		n, err := p.Next(b, &ev)
+		if err != nil {
+			fmt.Fprintf(&end, " [server sent a bad frame: %v]", err)
+			break
+		}
+		b = b[n:]
+		switch ev.Kind {
+		case wsframe.DataEvent:
+			payload = append(payload, ev.Payload...)
+			if ev.Last {
+				fmt.Fprintf(&data, " %v fin=%v %s", ev.Header.Opcode, ev.Header.Fin, shortPayload(payload))
+				payload = payload[:0]
+			}
+		case wsframe.ControlEvent:
+			if ev.Header.Opcode == wsframe.OpClose {
+				code, _, _ := wsframe.ParseClosePayload(ev.Payload)
+				fmt.Fprintf(&end, " close %d", code)
+			} else {
+				fmt.Fprintf(&control, " %v %s", ev.Header.Opcode, shortPayload(ev.Payload))
+			}
+		}
+	}
+	if len(b) > 0 {
+		fmt.Fprintf(&end, " +%d bytes", len(b))
+	}
+	return "data:" + data.String() + "; control:" + control.String() + ";" + end.String()
+}
+
+// shortPayload names a payload briefly: itself when short, else its
+// length and checksum.
+func shortPayload(p []byte) string {
+	if len(p) <= 32 {
+		return fmt.Sprintf("%q", p)
+	}
+	return fmt.Sprintf("[%d bytes, crc %08x]", len(p), crc32.ChecksumIEEE(p))
+}
