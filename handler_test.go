@@ -135,6 +135,10 @@ func (r *recorder) rawClient(t testing.TB, url string) (*rawPeer, *Session) {
 	return p, r.waitOpen(t)
 }
 
+// driverLoopsWithGoroutines stands, in these tests only, for the loops
+// with ServerOptions.HandlerGoroutines.
+const driverLoopsWithGoroutines Driver = 100
+
 // testDrivers are the drivers this platform runs.
 var testDrivers = []struct {
 	name   string
@@ -158,6 +162,9 @@ func startServer(t *testing.T, d Driver, h Handler, opts *ServerOptions) (*Serve
 		o = *opts
 	}
 	o.Driver = d
+	if d == driverLoopsWithGoroutines {
+		o.Driver, o.HandlerGoroutines = DriverLoops, true
+	}
 	srv := NewServer(h, &o)
 	ln := listen(t)
 	served := make(chan error, 1)

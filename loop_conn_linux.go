@@ -79,6 +79,9 @@ type loopConn struct {
 	drained      bool // OnDrain is owed
 	dead         bool // the descriptor is closed
 	eof          bool // the peer sent its last byte: reads are over
+
+	handlersBehind bool          // guarded by mu: HandlerGoroutines has fallen behind
+	hq             *handlerQueue // HandlerGoroutines' callbacks, once one ran
 }
 
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
@@ -191,7 +194,7 @@ func (c *loopConn) settle(now int64) {
 		}
 	}
 	if drained && c.opened && c.loop.srv.drain != nil && c.state == stateOpen {
-		c.call(func() { c.loop.srv.drain.OnDrain(&c.s) })
+		c.onDrain()
 	}
 }
 
@@ -294,8 +297,7 @@ func (c *loopConn) report(ev CloseEvent) {
 	if ev.Cause == ClosedForTimeout {
 		c.loop.srv.stats.timeouts.Add(1)
 	}
-	c.loop.srv.h.OnClose(&c.s, ev)
-	c.loop.srv.untrack(&c.s)
+	c.onClose(ev)
 }
 
 func (c *loopConn) dropMessage() {
@@ -351,7 +353,7 @@ func (c *loopConn) handshake(data []byte, now int64) {
 		return
 	}
 	c.opened = true
-	srv.h.OnOpen(&c.s, &OpenRequest{head: head, target: requestTarget(head), remote: c.remoteAddr()})
+	c.onOpen(&OpenRequest{head: head, target: requestTarget(head), remote: c.remoteAddr()})
 	// What followed the request in the same reads is the stream's start.
 	rest, more := (*c.hs)[end:], data[take:]
 	if len(rest) > 0 && c.state == stateOpen {
@@ -487,7 +489,7 @@ func (c *loopConn) flushLocked() {
 // the answers to what it sent refused.
 func (c *loopConn) watchLocked() {
 	write := c.pendingOutput() > 0 && c.writeErr == nil
-	read := c.q.bytes < c.q.limit && !c.eof
+	read := c.q.bytes < c.q.limit && !c.eof && !c.handlersBehind
 	if write != c.wantWrite || read == c.readOff {
 		c.wantWrite, c.readOff = write, !read
 		_ = c.loop.poller.Modify(int(c.fd), read, write)

@@ -98,7 +98,7 @@ func (c *loopConn) deliver(p []byte) {
 		p = *out
 	}
 	c.loop.srv.stats.messagesIn.Add(1)
-	c.loop.srv.h.OnMessage(&c.s, c.msgType, p)
+	c.onMessage(c.msgType, p)
 }
 
 // inflate decompresses a whole compressed message into pooled memory,
@@ -168,12 +168,12 @@ func (c *loopConn) control(ev *wsframe.Event) {
 			c.mu.Unlock()
 		}
 		if srv.ping != nil {
-			srv.ping.OnPing(&c.s, ev.Payload)
+			c.onControl(srv.ping.OnPing, ev.Payload)
 		}
 	case wsframe.OpPong:
 		c.pingSent = 0
 		if srv.pong != nil {
-			srv.pong.OnPong(&c.s, ev.Payload)
+			c.onControl(srv.pong.OnPong, ev.Payload)
 		}
 	case wsframe.OpClose:
 		code, reason, _ := wsframe.ParseClosePayload(ev.Payload)

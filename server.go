@@ -67,6 +67,16 @@ type ServerOptions struct {
 	// default) means none: an idle WebSocket is normal (see DESIGN.md).
 	IdleTimeout time.Duration
 
+	// HandlerGoroutines runs the handler's callbacks off the event loops:
+	// each connection's on a goroutine of its own while it has any to
+	// run, in order, with what the loop lends them (messages, payloads,
+	// the request) copied first. Set it for handlers that block; by
+	// default callbacks run on the loop and must not. The loop stops
+	// reading a connection whose callbacks fall behind by QueueLimit
+	// bytes. The goroutine driver always runs callbacks on the
+	// connection's own goroutine, so it ignores this.
+	HandlerGoroutines bool
+
 	// ErrorLog receives what the Server cannot return to anyone: accept
 	// errors it retries, and on the event loops a loop that missed its
 	// turn because a handler blocked it. nil means log.Default().
