@@ -37,6 +37,17 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 	if opts == nil {
 		opts = &defaultAcceptOptions
 	}
+	netConn, hs, err := takeOver(w, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newConn(netConn, ServerSide, &opts.ConnOptions, hs), nil
+}
+
+// takeOver checks and answers the request, hijacks its connection and
+// returns it with what the handshake settled and the bytes that followed
+// the request.
+func takeOver(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (net.Conn, *handshakeResult, error) {
 	u := upgradeRequest{
 		methodGET: r.Method == http.MethodGet,
 		http11:    r.ProtoAtLeast(1, 1),
@@ -66,17 +77,17 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 			w.Header().Set("Connection", "Upgrade") // with the Upgrade header, RFC 9110 section 7.8
 		}
 		http.Error(w, rej.reason, rej.status)
-		return nil, rej.err()
+		return nil, nil, rej.err()
 	}
 	netConn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, "websocket: cannot take over this connection", http.StatusInternalServerError)
-		return nil, fmt.Errorf("fastws: Upgrade: %w", err)
+		return nil, nil, fmt.Errorf("fastws: Upgrade: %w", err)
 	}
 	// The http.Server may have set deadlines for the request; the
 	// WebSocket connection starts without any.
 	_ = netConn.SetDeadline(time.Time{})
-	hs := handshakeResult{negotiated: neg}
+	hs := &handshakeResult{negotiated: neg}
 	if n := brw.Reader.Buffered(); n > 0 {
 		early, _ := brw.Reader.Peek(n)
 		hs.rbuf = bufpool.Get(max(n, opts.readBufferSize()))
@@ -91,9 +102,9 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 	if err != nil {
 		netConn.Close()
 		bufpool.Put(hs.rbuf)
-		return nil, fmt.Errorf("fastws: Upgrade: writing the response: %w", err)
+		return nil, nil, fmt.Errorf("fastws: Upgrade: writing the response: %w", err)
 	}
-	return newConn(netConn, ServerSide, &opts.ConnOptions, &hs), nil
+	return netConn, hs, nil
 }
 
 // Accept performs the server side of the opening handshake on a raw

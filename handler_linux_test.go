@@ -5,6 +5,7 @@ package fastws
 import (
 	"bytes"
 	"log"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -64,4 +65,22 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// On Linux, a connection net/http upgraded for a Server goes to a loop.
+func TestServeHTTPMovesToALoop(t *testing.T) {
+	rec := newRecorder(t)
+	srv := NewServer(rec, nil)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Close()
+	ctx := testCtx(t)
+	c, _, err := Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, onLoop := rec.waitOpen(t).drv.(*loopConn); !onLoop {
+		t.Error("the upgraded connection is not on a loop")
+	}
 }

@@ -561,36 +561,48 @@ func TestHandlerConcurrentWrites(t *testing.T) {
 	})
 }
 
-// ServeHTTP runs the same Handler behind net/http, with the request.
+// ServeHTTP runs the same Handler behind net/http, with the request, on
+// each driver (the loops take the connection over once net/http has
+// upgraded it).
 func TestHandlerServeHTTP(t *testing.T) {
-	leakcheck.Check(t)
-	rec := newRecorder(t)
-	var sawHTTP bool
-	rec.onOpen = func(_ *Session, req *OpenRequest) {
-		sawHTTP = req.HTTPRequest() != nil && req.Path() == "/ws"
-	}
-	srv := NewServer(rec, nil)
-	mux := http.NewServeMux()
-	mux.Handle("/ws", srv)
-	hs := httptest.NewServer(mux)
-	defer hs.Close()
-	defer srv.Close()
-	ctx := testCtx(t)
-	c, _, err := Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	rec.waitOpen(t)
-	if !sawHTTP {
-		t.Error("OnOpen did not see the net/http request")
-	}
-	if err := c.WriteMessage(ctx, Text, []byte("hi")); err != nil {
-		t.Fatal(err)
-	}
-	if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != "hi" {
-		t.Fatalf("echo %q, %v", msg, err)
-	}
-	_ = c.Close(CloseNormal, "")
-	rec.waitClose(t)
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		leakcheck.Check(t)
+		rec := newRecorder(t)
+		var sawHTTP bool
+		rec.onOpen = func(_ *Session, req *OpenRequest) {
+			sawHTTP = req.HTTPRequest() != nil && req.Path() == "/ws" && req.Header().Get("X-Test") == "yes"
+		}
+		o := &ServerOptions{Driver: d}
+		if d == driverLoopsWithGoroutines {
+			o.Driver, o.HandlerGoroutines = DriverLoops, true
+		}
+		srv := NewServer(rec, o)
+		mux := http.NewServeMux()
+		mux.Handle("/ws", srv)
+		hs := httptest.NewServer(mux)
+		defer hs.Close()
+		defer srv.Close()
+		ctx := testCtx(t)
+		c, _, err := Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/ws", &DialOptions{Header: http.Header{"X-Test": {"yes"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		rec.waitOpen(t)
+		if !sawHTTP {
+			t.Error("OnOpen did not see the net/http request")
+		}
+		for _, m := range []string{"hi", strings.Repeat("x", 100<<10)} {
+			if err := c.WriteMessage(ctx, Text, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+			if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != m {
+				t.Fatalf("echo of %d bytes: %d bytes, %v", len(m), len(msg), err)
+			}
+		}
+		_ = c.Close(CloseNormal, "")
+		if ev := rec.waitClose(t); ev.Cause != ClosedByPeer {
+			t.Errorf("OnClose: %+v", ev)
+		}
+	})
 }

@@ -88,9 +88,29 @@ func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
 	c := &loopConn{loop: l, fd: int32(a.fd), peer: a.peer, lastRead: now}
 	c.s = Session{drv: c}
 	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy)
-	c.deadline = now + int64(l.srv.opts.handshakeTimeout())
-	l.wheel.schedule(c, c.deadline)
+	if a.adopted == nil {
+		c.deadline = now + int64(l.srv.opts.handshakeTimeout())
+		l.wheel.schedule(c, c.deadline)
+	}
 	return c
+}
+
+// adopt starts a connection whose handshake net/http ran.
+func (c *loopConn) adopt(a *adoptedConn, now int64) {
+	c.enter()
+	c.setup(&a.neg)
+	if !c.loop.srv.track(&c.s) {
+		_ = c.close(CloseGoingAway, "server shutting down", ClosedForShutdown)
+		c.state = stateClosing
+		c.settle(now)
+		return
+	}
+	c.opened = true
+	c.onOpen(a.req)
+	if len(a.rest) > 0 && c.state == stateOpen {
+		c.consume(a.rest)
+	}
+	c.settle(now)
 }
 
 // readable reads what arrived and acts on it.

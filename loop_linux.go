@@ -43,10 +43,21 @@ type eventLoop struct {
 }
 
 // acceptedConn is a descriptor handed to a loop, with its peer's address
-// (invalid for a Unix socket).
+// (invalid for a Unix socket), and for a connection net/http upgraded,
+// what its handshake settled.
 type acceptedConn struct {
-	fd   int
-	peer netip.AddrPort
+	fd      int
+	peer    netip.AddrPort
+	adopted *adoptedConn
+}
+
+// adoptedConn is what a connection that net/http upgraded brings to the
+// loop: the handshake's outcome, the request, and the bytes the client
+// sent after it.
+type adoptedConn struct {
+	neg  negotiated
+	req  *OpenRequest
+	rest []byte
 }
 
 func newEventLoop(srv *Server) (*eventLoop, error) {
@@ -172,6 +183,10 @@ func (l *eventLoop) register(a acceptedConn, now int64) {
 	if err := l.poller.Add(a.fd, false); err != nil {
 		l.srv.logf("fastws: event loop: registering a connection: %v", err)
 		c.finish(CloseEvent{})
+		return
+	}
+	if a.adopted != nil {
+		c.adopt(a.adopted, now)
 	}
 }
 

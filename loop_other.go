@@ -14,3 +14,5 @@ func (*loopGroup) close() {}
 func loopsSupported(net.Listener) bool { return false }
 
 func (s *Server) serveLoops(net.Listener) error { return errLoopsUnavailable }
+
+func (s *Server) adopt(net.Conn, *handshakeResult, *OpenRequest) bool { return false }

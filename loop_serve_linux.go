@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fastws/fastws/internal/bufpool"
 	"github.com/fastws/fastws/internal/netpoll"
 	"golang.org/x/sys/unix"
 )
@@ -112,7 +113,12 @@ func acceptSome(lfd int, tcp bool, batch []acceptedConn) ([]acceptedConn, error)
 
 // dupListener returns a non-blocking duplicate of ln's descriptor.
 func dupListener(ln net.Listener) (int, error) {
-	rc, err := ln.(syscall.Conn).SyscallConn()
+	return dupSocket(ln.(syscall.Conn))
+}
+
+// dupSocket returns a non-blocking duplicate of a socket's descriptor.
+func dupSocket(sc syscall.Conn) (int, error) {
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return -1, err
 	}
@@ -157,4 +163,37 @@ func sockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
 		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
 	}
 	return netip.AddrPort{}
+}
+
+// adopt hands a connection that net/http upgraded to a loop, when it is a
+// plain socket: the loop takes a duplicate of its descriptor, and the
+// net.Conn is closed without a word to the peer.
+func (s *Server) adopt(nc net.Conn, hs *handshakeResult, req *OpenRequest) bool {
+	var peer netip.AddrPort
+	switch c := nc.(type) {
+	case *net.TCPConn:
+		ap := c.RemoteAddr().(*net.TCPAddr).AddrPort()
+		peer = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	case *net.UnixConn:
+	default:
+		return false // TLS, or a wrapped connection: it stays on goroutines
+	}
+	g, err := s.startLoops()
+	if err != nil {
+		return false
+	}
+	fd, err := dupSocket(nc.(syscall.Conn))
+	if err != nil {
+		return false
+	}
+	a := &adoptedConn{neg: hs.negotiated, req: req}
+	if hs.rbuf != nil {
+		a.rest = append([]byte(nil), (*hs.rbuf)[hs.rpos:hs.rend]...)
+		bufpool.Put(hs.rbuf)
+	}
+	nc.Close()
+	if !g.pick().hand(acceptedConn{fd: fd, peer: peer, adopted: a}) {
+		unix.Close(fd)
+	}
+	return true
 }

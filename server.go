@@ -195,19 +195,26 @@ func (s *Server) acceptConn(nc net.Conn) {
 
 // ServeHTTP upgrades a request that net/http routed to the Server and
 // serves the connection, so that a Server can sit behind a mux,
-// middleware and TLS. A request that is not a valid upgrade is answered
-// as Upgrade answers it.
+// middleware and a TLS-terminating proxy. On Linux a plain TCP or Unix
+// connection is handed to the event loops once the handshake is done
+// (unless Driver is DriverGoroutines); a TLS connection stays on the
+// goroutine net/http gave it. A request that is not a valid upgrade is
+// answered as Upgrade answers it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isClosing() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	c, err := Upgrade(w, r, &s.opts.AcceptOptions)
+	nc, hs, err := takeOver(w, r, &s.opts.AcceptOptions)
 	if err != nil {
 		s.stats.handshakeFailures.Add(1)
 		return
 	}
-	s.serveConn(c, &OpenRequest{target: r.RequestURI, http: r, remote: c.RemoteAddr()})
+	req := &OpenRequest{target: r.RequestURI, http: r, remote: nc.RemoteAddr()}
+	if s.opts.Driver != DriverGoroutines && s.adopt(nc, hs, req) {
+		return
+	}
+	s.serveConn(newConn(nc, ServerSide, &s.opts.ConnOptions, hs), req)
 }
 
 // Shutdown stops accepting, sends every connection a close frame with
