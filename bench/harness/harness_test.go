@@ -46,11 +46,11 @@ func testCommand(t *testing.T) ServerCommand {
 }
 
 // TestQuickRun runs the whole harness on a tiny matrix: one short cell
-// in two rounds and a small memory section, for fastws, gorilla and the
-// floor reference.
+// in two rounds and a small memory section, for fastws, its event-loop
+// driver, gorilla and both references.
 func TestQuickRun(t *testing.T) {
 	rep := Run(Options{
-		Servers:     []string{"fastws", "gorilla", "floor"},
+		Servers:     []string{"fastws", "fastws-loop", "gorilla", "floor", "epoll-floor"},
 		Cells:       []Cell{{Conns: 2, Size: 20}},
 		Timing:      Timing{Warmup: 100 * time.Millisecond, Duration: 300 * time.Millisecond},
 		Rounds:      2,
@@ -77,8 +77,8 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("memory %s: baseline RSS %d", m.Server, m.Baseline)
 		}
 	}
-	if len(rep.Memory) != 2 {
-		t.Errorf("memory rows %+v, want fastws and gorilla (no reference)", rep.Memory)
+	if len(rep.Memory) != 4 {
+		t.Errorf("memory rows %+v, want fastws, fastws-loop, gorilla and epoll-floor (not floor)", rep.Memory)
 	}
 	md := rep.Markdown()
 	for _, want := range []string{
@@ -86,6 +86,9 @@ func TestQuickRun(t *testing.T) {
 		"CPU range µs/msg", "fastws: ", "the fastest peer (gorilla)", "the CPU of the floor reference",
 		"Targets (CPU ≤ 0.85×, msgs/s ≥ 1.15×): ", "## Memory", "CPU: ",
 		"fastws idle: ", "the best goroutine-per-connection peer's (gorilla",
+		"| fastws-loop | ", "| epoll-floor (reference) | ", "fastws-loop (event loops): ",
+		"against the epoll-floor reference ", "Targets (issue 14: ",
+		" KiB per connection idle", "against epoll-floor ",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
@@ -110,7 +113,9 @@ func TestMedianRowAndPeers(t *testing.T) {
 	}
 	rows := []Row{
 		{Server: "fastws", MsgsPerSec: 900, ServerCPU: 1},
+		{Server: "fastws-loop", MsgsPerSec: 950, ServerCPU: 1},
 		{Server: "floor", MsgsPerSec: 800, ServerCPU: 2},
+		{Server: "epoll-floor", MsgsPerSec: 1000, ServerCPU: 1},
 		{Server: "nbio", MsgsPerSec: 700, ServerCPU: 3},
 		{Server: "gobwas", MsgsPerSec: 600, ServerCPU: 4},
 	}

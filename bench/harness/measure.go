@@ -50,12 +50,22 @@ const loadSlack = 30 * time.Second
 // process.
 func runCell(command ServerCommand, name string, cell Cell, timing Timing, load Load) Row {
 	row := Row{Server: name}
+	// Both ends need a descriptor per connection: a limit too low fails
+	// the row, not the run.
+	if err := checkFileLimit(cell.Conns); err != nil {
+		row.Err = fmt.Errorf("load generator: %w", err)
+		return row
+	}
 	srv, err := startServer(command, name, load.Compress)
 	if err != nil {
 		row.Err = err
 		return row
 	}
 	defer srv.stop()
+	if srv.nofile < uint64(cell.Conns+fileLimitHeadroom) {
+		row.Err = fmt.Errorf("server RLIMIT_NOFILE is %d, too low for %d connections", srv.nofile, cell.Conns)
+		return row
+	}
 	client, err := loadgen.Connect(loadgen.Config{
 		Addr: srv.addr, Conns: cell.Conns, Size: cell.Size, Text: load.Text, Loops: load.Loops,
 		Compress: load.Compress,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 var modulePaths = map[string]string{
 	servers.Fastws:       "github.com/fastws/fastws",
 	servers.FastwsHandle: "github.com/fastws/fastws",
+	servers.FastwsLoop:   "github.com/fastws/fastws",
 	"gorilla":            "github.com/gorilla/websocket",
 	"coder":              "github.com/coder/websocket",
 	"gobwas":             "github.com/gobwas/ws",
@@ -61,10 +63,13 @@ func (r *Report) writeHeader(b *strings.Builder) {
 		fmt.Fprintf(b, "- rounds: each cell ran %d times per server, the servers in a rotated order each round; every column is the median of its runs, and \"CPU range\" the lowest and highest server CPU per message among them\n", rounds)
 	}
 	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")
-	fmt.Fprintf(b, "- fastws runs twice: `fastws` reads with an AppendMessage loop, `fastws-handle` with HandleMessages (the echo runs inside the connection's wait on the poller); both are fastws's goroutine-per-connection driver\n")
-	fmt.Fprintf(b, "- the line under each table gives fastws's ratios against all peers, against the goroutine-per-connection peers alone (all but %s), and against %s\n",
-		strings.Join(servers.EventLoop, ", "), referenceNote(o.Servers))
-	fmt.Fprintf(b, "- targets (issue 6), against the best peer: server CPU per message at most %.2f×, msgs/s at least %.2f×\n", cpuTarget, speedTarget)
+	fmt.Fprintf(b, "- fastws runs up to three ways: `fastws` reads with an AppendMessage loop, `fastws-handle` with HandleMessages (the echo runs inside the connection's wait on the poller), both fastws's goroutine-per-connection driver; `fastws-loop` is a `fastws.Server` with an echoing Handler on its event-loop driver (epoll loops, one per GOMAXPROCS)\n")
+	fmt.Fprintf(b, "- the line under each table for `fastws` and `fastws-handle` gives their ratios against all peers, against the goroutine-per-connection peers alone (all but %s), and against %s\n",
+		strings.Join(servers.EventLoop, ", "), referenceNote(o.Servers, servers.Floor))
+	fmt.Fprintf(b, "- targets (issue 6) for `fastws` and `fastws-handle`, against the best peer: server CPU per message at most %.2f×, msgs/s at least %.2f×\n", cpuTarget, speedTarget)
+	fmt.Fprintf(b, "- the line for `fastws-loop` gives its ratios against the best peer (%s included), against %s alone, and against %s\n",
+		strings.Join(servers.EventLoop, ", "), strings.Join(servers.EventLoop, ", "), referenceNote(o.Servers, servers.EpollFloor))
+	fmt.Fprintf(b, "- targets (issue 14) for `fastws-loop`: server CPU per message at most %.2f× epoll-floor's and below every peer's, msgs/s at least the best peer's, p99 at most the lowest peer p99\n", loopFloorTarget)
 }
 
 // The issue's targets for fastws against the best peer of each cell.
@@ -73,21 +78,26 @@ const (
 	speedTarget = 1.15
 )
 
-// referenceNote says what the reference rows are, if the run has any.
-func referenceNote(names []string) string {
-	for _, n := range names {
-		if servers.IsReference(n) {
-			return "the floor reference row: not a library, the least a goroutine-per-connection echo server on Go's poller can do (bench/servers/floor.go), never counted as a peer"
-		}
+// referenceNotes says what each reference row is.
+var referenceNotes = map[string]string{
+	servers.Floor:      "the floor reference row: not a library, the least a goroutine-per-connection echo server on Go's poller can do (bench/servers/floor.go), never counted as a peer",
+	servers.EpollFloor: "the epoll-floor reference row: not a library, the least an event-loop echo server can do (level-triggered epoll loops locked to their threads, one read and one write per message; bench/servers/epollfloor.go), never counted as a peer",
+}
+
+// referenceNote says what the reference row ref is, or that the run has
+// none.
+func referenceNote(names []string, ref string) string {
+	if slices.Contains(names, ref) {
+		return referenceNotes[ref]
 	}
-	return "no reference row (floor was not run)"
+	return "no reference row (" + ref + " was not run)"
 }
 
 func libraryVersions(names []string) string {
 	var parts []string
 	for _, n := range names {
 		if servers.IsReference(n) {
-			parts = append(parts, n+" (reference, bench/servers/"+n+".go)")
+			parts = append(parts, n+" (reference, bench/servers/"+strings.ReplaceAll(n, "-", "")+".go)")
 			continue
 		}
 		parts = append(parts, n+" "+moduleVersion(modulePaths[n]))
@@ -201,6 +211,10 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, loops int, targets bool) {
 	b.WriteString("\n")
 	for _, r := range rows {
+		if r.Server == servers.FastwsLoop {
+			writeLoopSummary(b, r, rows, fastest, cheapest, targets)
+			continue
+		}
 		if servers.IsFastws(r.Server) && r.Err == nil && fastest != nil {
 			speed, cpu := r.MsgsPerSec/fastest.MsgsPerSec, float64(r.ServerCPU)/float64(cheapest.ServerCPU)
 			fmt.Fprintf(b, "%s: %s the msgs/s of the fastest peer (%s), %s the server CPU per message of the cheapest peer (%s)",
@@ -211,7 +225,7 @@ func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, lo
 					formatRatio(float64(r.ServerCPU)/float64(gc.ServerCPU)), gc.Server)
 			}
 			for _, ref := range rows {
-				if servers.IsReference(ref.Server) && ref.Err == nil {
+				if ref.Server == servers.Floor && ref.Err == nil {
 					fmt.Fprintf(b, "; %s the CPU of the %s reference", formatRatio(float64(r.ServerCPU)/float64(ref.ServerCPU)), ref.Server)
 				}
 			}
@@ -281,7 +295,7 @@ func (r *Report) writeMemory(b *strings.Builder) {
 	var bestIdle, bestEcho float64
 	found := false
 	for _, m := range r.Memory {
-		if m.Err != nil || servers.IsFastws(m.Server) {
+		if m.Err != nil || servers.IsFastws(m.Server) || servers.IsReference(m.Server) {
 			continue
 		}
 		if !found || m.IdlePerCon < bestIdle {
@@ -294,7 +308,7 @@ func (r *Report) writeMemory(b *strings.Builder) {
 	}
 	for _, m := range r.Memory {
 		if m.Err != nil {
-			fmt.Fprintf(b, "| %s | error: %s | | | | |\n", m.Server, cellText(m.Err.Error()))
+			fmt.Fprintf(b, "| %s | error: %s | | | | |\n", rowLabel(m.Server), cellText(m.Err.Error()))
 			continue
 		}
 		idleRatio, echoRatio := "—", "—"
@@ -302,19 +316,20 @@ func (r *Report) writeMemory(b *strings.Builder) {
 			idleRatio, echoRatio = formatRatio(m.IdlePerCon/bestIdle), formatRatio(m.EchoPerCon/bestEcho)
 		}
 		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %s | %s |\n",
-			m.Server, formatMiB(m.Baseline), m.IdlePerCon/1024, m.EchoPerCon/1024, idleRatio, echoRatio)
+			rowLabel(m.Server), formatMiB(m.Baseline), m.IdlePerCon/1024, m.EchoPerCon/1024, idleRatio, echoRatio)
 	}
 	writeMemorySummary(b, r.Memory)
+	writeLoopMemorySummary(b, r.Memory)
 }
 
-// writeMemorySummary compares fastws's idle memory with the
-// goroutine-per-connection peers', the class of its blocking driver: the
+// writeMemorySummary compares the idle memory of fastws's goroutine
+// drivers with the goroutine-per-connection peers', their class: the
 // target is at most the best of them.
 func writeMemorySummary(b *strings.Builder, rows []MemoryRow) {
 	var bestRow *MemoryRow
 	for i := range rows {
 		m := &rows[i]
-		if m.Err == nil && !servers.IsFastws(m.Server) && !servers.IsEventLoop(m.Server) &&
+		if m.Err == nil && !servers.IsFastws(m.Server) && !servers.IsEventLoop(m.Server) && !servers.IsReference(m.Server) &&
 			(bestRow == nil || m.IdlePerCon < bestRow.IdlePerCon) {
 			bestRow = m
 		}
@@ -324,7 +339,7 @@ func writeMemorySummary(b *strings.Builder, rows []MemoryRow) {
 	}
 	b.WriteString("\n")
 	for _, m := range rows {
-		if m.Err != nil || !servers.IsFastws(m.Server) {
+		if m.Err != nil || !servers.IsFastws(m.Server) || m.Server == servers.FastwsLoop {
 			continue
 		}
 		ratio := m.IdlePerCon / bestRow.IdlePerCon

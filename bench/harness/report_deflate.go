@@ -14,10 +14,11 @@ import (
 // compressionDefaults says what each server's compression is: its
 // library's defaults, which the servers keep (see the servers package).
 var compressionDefaults = map[string]string{
-	servers.Fastws: "zero CompressionOptions: level 1, context takeover both ways, 15-bit windows, threshold 128 B; klauspost/compress",
-	"gorilla":      "Upgrader.EnableCompression: no context takeover (its only mode), level 1, every message; compress/flate",
-	"coder":        "CompressionContextTakeover (its default is CompressionDisabled): level 1, threshold 128 B; compress/flate",
-	"gws":          "PermessageDeflate{Enabled: true}: no context takeover by default, level 1, threshold 512 B, 32 shared compressors; klauspost/compress",
+	servers.Fastws:     "zero CompressionOptions: level 1, context takeover both ways, 15-bit windows, threshold 128 B; klauspost/compress",
+	servers.FastwsLoop: "zero CompressionOptions, as fastws, on the event-loop driver: level 1, context takeover both ways, 15-bit windows, threshold 128 B; klauspost/compress",
+	"gorilla":          "Upgrader.EnableCompression: no context takeover (its only mode), level 1, every message; compress/flate",
+	"coder":            "CompressionContextTakeover (its default is CompressionDisabled): level 1, threshold 128 B; compress/flate",
+	"gws":              "PermessageDeflate{Enabled: true}: no context takeover by default, level 1, threshold 512 B, 32 shared compressors; klauspost/compress",
 }
 
 func (r *Report) writeCompressedHeader(b *strings.Builder) {
@@ -135,7 +136,7 @@ func (r *Report) writeCompressedMemory(b *strings.Builder) {
 func bestPeerMemory(rows []MemoryRow, value func(MemoryRow) float64) float64 {
 	best, found := 0.0, false
 	for _, m := range rows {
-		if m.Err != nil || servers.IsFastws(m.Server) {
+		if m.Err != nil || servers.IsFastws(m.Server) || servers.IsReference(m.Server) {
 			continue
 		}
 		if v := value(m); !found || v < best {

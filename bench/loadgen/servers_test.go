@@ -68,3 +68,26 @@ func TestCompressedServersVerifyAll(t *testing.T) {
 		}
 	}
 }
+
+// TestEventLoopServersVerifyAll drives the event-loop servers, fastws's
+// and the epoll-floor reference, comparing every echo byte for byte: at
+// sizes on both sides of each length encoding, of the loops' shared
+// 64 KiB read buffer and far beyond it, binary and text, from two
+// load-generator loops; then with 1000 connections, so that every server
+// loop holds hundreds.
+func TestEventLoopServersVerifyAll(t *testing.T) {
+	for _, name := range []string{servers.FastwsLoop, servers.EpollFloor} {
+		for _, size := range []int{0, 125, 126, 65535, 65536, 64<<10 + 3, 1 << 20} {
+			for _, text := range []bool{false, true} {
+				c := drive(t, name, false, loadgen.Config{Conns: 4, Size: size, Text: text, Loops: 2, VerifyAll: true})
+				if msgs, _ := c.Result(); msgs != 160 {
+					t.Errorf("%s, %d bytes, text %v: %d echoes, want 160", name, size, text, msgs)
+				}
+			}
+		}
+		c := drive(t, name, false, loadgen.Config{Conns: 1000, Size: 1 << 10, VerifyAll: true})
+		if msgs, _ := c.Result(); msgs != 40000 {
+			t.Errorf("%s, 1000 connections: %d echoes, want 40000", name, msgs)
+		}
+	}
+}

@@ -22,18 +22,24 @@ func serveFastwsHandle(ln net.Listener, o Options) error {
 	return acceptFastws(ln, o, handleFastws)
 }
 
-// acceptFastws serves each connection with serve. A Limit of 0 is
-// MaxMessageSize 0, fastws's default.
-func acceptFastws(ln net.Listener, o Options, serve func(*fastws.Conn)) error {
-	opts := &fastws.AcceptOptions{
+// fastwsAcceptOptions are the handshake and connection options of every
+// fastws server. A Limit of 0 is MaxMessageSize 0, fastws's default.
+func fastwsAcceptOptions(o Options) fastws.AcceptOptions {
+	opts := fastws.AcceptOptions{
 		ConnOptions: fastws.ConnOptions{MaxMessageSize: o.Limit},
 		CheckOrigin: func(string, string) bool { return true },
 	}
 	if o.Compress {
 		opts.Compression = &fastws.CompressionOptions{}
 	}
+	return opts
+}
+
+// acceptFastws serves each connection with serve.
+func acceptFastws(ln net.Listener, o Options, serve func(*fastws.Conn)) error {
+	opts := fastwsAcceptOptions(o)
 	return acceptEach(ln, func(nc net.Conn) {
-		c, err := fastws.Accept(nc, opts)
+		c, err := fastws.Accept(nc, &opts)
 		if err != nil {
 			return // Accept has answered the client and closed nc
 		}

@@ -88,25 +88,9 @@ func (e *floorEcho) echo() bool {
 	var reply []byte
 	e.out = e.out[:0]
 	for frames := 0; ; frames++ {
-		size, hdr, length, ok := floorFrame(b)
+		r, size, closing, ok := floorAnswer(b)
 		if !ok {
 			break
-		}
-		op := b[0] & 0x8f // FIN, RSV and opcode
-		wsframe.Mask([4]byte(b[hdr:hdr+4]), 0, b[hdr+4:size])
-		// The reply's header is as long as the request's without the
-		// key, so it fits in the four bytes before the payload and more.
-		r := b[4:size]
-		r[0] = op
-		switch hdr {
-		case 2:
-			r[1] = byte(length)
-		case 4:
-			r[1] = 126
-			binary.BigEndian.PutUint16(r[2:], uint16(length))
-		default:
-			r[1] = 127
-			binary.BigEndian.PutUint64(r[2:], uint64(length))
 		}
 		if frames == 1 {
 			e.out = append(e.out, reply...) // a second frame: gather
@@ -116,7 +100,7 @@ func (e *floorEcho) echo() bool {
 		} else {
 			e.out = append(e.out, r...)
 		}
-		if op&0x0f == 0x8 {
+		if closing {
 			e.done = true // a close frame, echoed: the peer closes next
 		}
 		b = b[size:]
@@ -141,6 +125,35 @@ func (e *floorEcho) echo() bool {
 		e.in = grown
 	}
 	return !e.done
+}
+
+// floorAnswer turns the whole masked client frame at the start of b, if
+// there is one, into its echo in place: it unmasks the payload and writes
+// the reply's header over the end of the frame's header and masking key
+// (the reply's header is as long as the request's without the key). It
+// returns the reply, a subslice of b, the frame's size in b, and whether
+// it was a close frame. Both reference servers answer with it, so that
+// they do the same work per message.
+func floorAnswer(b []byte) (reply []byte, size int, closing, ok bool) {
+	size, hdr, length, ok := floorFrame(b)
+	if !ok {
+		return nil, size, false, false
+	}
+	op := b[0] & 0x8f // FIN, RSV and opcode
+	wsframe.Mask([4]byte(b[hdr:hdr+4]), 0, b[hdr+4:size])
+	r := b[4:size]
+	r[0] = op
+	switch hdr {
+	case 2:
+		r[1] = byte(length)
+	case 4:
+		r[1] = 126
+		binary.BigEndian.PutUint16(r[2:], uint16(length))
+	default:
+		r[1] = 127
+		binary.BigEndian.PutUint64(r[2:], uint64(length))
+	}
+	return r, size, op&0x0f == 0x8, true
 }
 
 // floorFrame looks at the masked client frame at the start of b: its size

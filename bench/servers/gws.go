@@ -41,5 +41,5 @@ func serveGws(ln net.Listener, o Options) error {
 		PermessageDeflate:   gws.PermessageDeflate{Enabled: o.Compress},
 	})
 	srv.OnError = func(net.Conn, error) {}
-	return srv.RunListener(ln)
+	return srv.RunListener(parkOnClose{ln})
 }

@@ -18,7 +18,7 @@ type DefaultLimit struct {
 // the server called name (one of Limited).
 func DefaultLimitOf(name string) (DefaultLimit, bool) {
 	switch name {
-	case Fastws, FastwsHandle:
+	case Fastws, FastwsHandle, FastwsLoop:
 		return DefaultLimit{fastws.DefaultMaxMessageSize,
 			"`ConnOptions.MaxMessageSize` 0 means `fastws.DefaultMaxMessageSize`"}, true
 	case "gorilla":

@@ -41,7 +41,7 @@ func serveNbio(ln net.Listener, o Options) error {
 		Addrs:   []string{ln.Addr().String()},
 		// The engine listens through this hook, so it serves the
 		// listener the harness made (and whose port it printed).
-		Listen:         func(string, string) (net.Listener, error) { return ln, nil },
+		Listen:         func(string, string) (net.Listener, error) { return parkOnClose{ln}, nil },
 		Handler:        handler,
 		ServerExecutor: func(f func()) { f() },
 		// Payloads go back to nbio's pool after OnMessage returns.

@@ -21,7 +21,7 @@ type Options struct {
 }
 
 // Limited lists the servers whose message limit Options.Limit sets.
-var Limited = []string{Fastws, FastwsHandle, "gorilla", "gws", "nbio"}
+var Limited = []string{Fastws, FastwsHandle, FastwsLoop, "gorilla", "gws", "nbio"}
 
 // deflateOnly lists the servers that can compress but are not in
 // Compressed, which is what echobench -compressed runs: nbio's

@@ -3,7 +3,8 @@
 // off, a message limit of MaxMessageSize, and compression off, or for the
 // libraries in Compressed, permessage-deflate on with the library's own
 // defaults. ServeWith sets other limits, each library's default included,
-// for the memory battery.
+// for the memory battery. Two servers are no library but yardsticks
+// (Reference): the least a server of each design can do per message.
 package servers
 
 import (
@@ -24,38 +25,47 @@ const MaxMessageSize = 64 << 20
 const keptBufferSize = 1 << 20
 
 // Fastws is the name of the library being benchmarked, with its
-// AppendMessage loop; FastwsHandle is fastws with HandleMessages. Every
-// other name in Names is a peer they are compared against.
+// AppendMessage loop; FastwsHandle is fastws with HandleMessages; both
+// run a goroutine per connection. FastwsLoop is fastws's event-loop
+// driver. Every other name in Names but the references is a peer they are
+// compared against.
 const (
 	Fastws       = "fastws"
 	FastwsHandle = "fastws-handle"
 )
 
 // IsFastws reports whether name is one of fastws's own servers.
-func IsFastws(name string) bool { return name == Fastws || name == FastwsHandle }
+func IsFastws(name string) bool {
+	return name == Fastws || name == FastwsHandle || name == FastwsLoop
+}
 
-// serveFuncs maps each name to a function that serves echo on ln until ln
-// is closed or the process ends, with permessage-deflate if o.Compress is
-// set (only the servers CanCompress names are ever asked to) and the
-// message limit o.Limit (which only those CanLimit names take from o;
-// the others always use MaxMessageSize).
+// serveFuncs maps each name to a function that serves echo on ln until
+// the process ends (most stop accepting when ln is closed; the event-loop
+// servers, which wait on a duplicate of its descriptor, do not), with
+// permessage-deflate if o.Compress is set (only the servers CanCompress
+// names are ever asked to) and the message limit o.Limit (which only
+// those CanLimit names take from o; the others always use
+// MaxMessageSize).
 var serveFuncs = map[string]func(ln net.Listener, o Options) error{
 	Fastws:       serveFastws,
 	FastwsHandle: serveFastwsHandle,
+	FastwsLoop:   serveFastwsLoop,
 	"gorilla":    serveGorilla,
 	"coder":      func(ln net.Listener, o Options) error { return serveCoder(ln, o.Compress) },
 	"gobwas":     func(ln net.Listener, _ Options) error { return serveGobwas(ln) },
 	"gws":        serveGws,
 	"nbio":       serveNbio,
 	Floor:        func(ln net.Listener, _ Options) error { return serveFloor(ln) },
+	EpollFloor:   func(ln net.Listener, _ Options) error { return serveEpollFloor(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
-var Names = []string{Fastws, FastwsHandle, "gorilla", "coder", "gobwas", "gws", "nbio", Floor}
+var Names = []string{Fastws, FastwsHandle, FastwsLoop, "gorilla", "coder", "gobwas", "gws", "nbio", Floor, EpollFloor}
 
 // Reference lists the servers that are not libraries but yardsticks
-// (Floor): they are reported, and never counted as the best peer.
-var Reference = []string{Floor}
+// (Floor for goroutine-per-connection servers, EpollFloor for event
+// loops): they are reported, and never counted as the best peer.
+var Reference = []string{Floor, EpollFloor}
 
 // EventLoop lists the peers that serve connections from a few event loops
 // rather than a goroutine each; the others are compared with fastws's
@@ -70,7 +80,7 @@ func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 
 // Compressed lists the servers that can run with permessage-deflate, in
 // the order they are run and reported.
-var Compressed = []string{Fastws, "gorilla", "coder", "gws"}
+var Compressed = []string{Fastws, FastwsLoop, "gorilla", "coder", "gws"}
 
 // Known reports whether name is one of Names.
 func Known(name string) bool { return slices.Contains(Names, name) }
