@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fastws/fastws/internal/testtime"
 )
 
 func init() {
@@ -82,5 +84,45 @@ func TestServeHTTPMovesToALoop(t *testing.T) {
 	defer c.CloseNow()
 	if _, onLoop := rec.waitOpen(t).drv.(*loopConn); !onLoop {
 		t.Error("the upgraded connection is not on a loop")
+	}
+}
+
+// A loop connection keeps its compressor's writer while it is busy and
+// gives it back once it has sent no compressed message for
+// compressorIdleRelease, as a Conn does.
+func TestLoopReleasesIdleCompressor(t *testing.T) {
+	old := compressorIdleRelease
+	compressorIdleRelease = 50 * time.Millisecond
+	defer func() { compressorIdleRelease = old }()
+	rec := newRecorder(t)
+	_, url := startServer(t, DriverLoops, rec, &ServerOptions{AcceptOptions: AcceptOptions{Compression: &CompressionOptions{}}})
+	ctx := testCtx(t)
+	c, _, err := Dial(ctx, url, &DialOptions{Compression: &CompressionOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	lc := rec.waitOpen(t).drv.(*loopConn)
+	msg := []byte(strings.Repeat("compress me ", 100))
+	if err := c.WriteMessage(ctx, Text, msg); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != string(msg) {
+		t.Fatalf("echo: %v", err)
+	}
+	idle := func() bool {
+		lc.mu.Lock()
+		defer lc.mu.Unlock()
+		return lc.comp.Idle()
+	}
+	if idle() {
+		t.Fatal("the writer was given back right after the message")
+	}
+	deadline := time.Now().Add(testtime.Limit(5 * time.Second))
+	for !idle() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !idle() {
+		t.Fatal("the writer was kept after the connection went idle")
 	}
 }

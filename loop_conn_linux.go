@@ -81,7 +81,10 @@ type loopConn struct {
 	eof          bool // the peer sent its last byte: reads are over
 
 	handlersBehind bool          // guarded by mu: HandlerGoroutines has fallen behind
+	compKept       bool          // guarded by mu: the compressor holds a writer
+	compTimed      bool          // the loop's timers will release it
 	hq             *handlerQueue // HandlerGoroutines' callbacks, once one ran
+	compUsed       int64         // guarded by mu: the last compressed message
 }
 
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
@@ -177,6 +180,10 @@ func (c *loopConn) settle(now int64) {
 	}
 	closeNow, closePending, drained, werr := c.closeNowReq, c.closePending, c.drained, c.writeErr
 	c.closePending, c.drained = false, false
+	if c.compKept && !c.compTimed {
+		c.compTimed = true
+		c.loop.wheel.schedule(c, c.compUsed+int64(compressorIdleRelease))
+	}
 	empty := c.pendingOutput() == 0
 	cause := c.cause
 	c.mu.Unlock()
@@ -438,6 +445,16 @@ func (c *loopConn) checkTimers(now int64) {
 		}
 		return
 	}
+	if c.compTimed {
+		c.mu.Lock()
+		if idle := now - c.compUsed; idle >= int64(compressorIdleRelease) {
+			c.comp.Release()
+			c.compKept, c.compTimed = false, false
+		} else {
+			c.loop.wheel.schedule(c, c.compUsed+int64(compressorIdleRelease))
+		}
+		c.mu.Unlock()
+	}
 	tick := timerTick(o)
 	if tick == 0 {
 		return
@@ -574,18 +591,66 @@ func (c *loopConn) write(typ MessageType, p []byte) error {
 	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
 		buf := bufpool.Get(len(p) + len(p)>>6 + 64)
 		out := c.comp.Compress((*buf)[:0], p)
-		// The writer is large; a compressor with context takeover keeps
-		// its history without it (DESIGN.md, permessage-deflate).
-		c.comp.Release()
+		if !c.comp.Idle() {
+			// With context takeover the writer is kept while the
+			// connection is busy (priming a fresh one from the window
+			// costs several compressions) and given back after
+			// compressorIdleRelease without a compressed message, by
+			// the loop's timers, as the Conn does.
+			c.compUsed = time.Now().UnixNano()
+			if !c.compKept {
+				c.compKept = true
+				c.scheduleLocked()
+			}
+		}
 		h.Rsv = wsframe.Rsv1
 		c.appendFrameLocked(h, out)
 		bufpool.Put(buf)
-	} else {
+	} else if !c.writeDirectLocked(h, p) {
 		c.appendFrameLocked(h, p)
 	}
 	c.loop.srv.stats.messagesOut.Add(1)
 	c.kickLocked()
 	return nil
+}
+
+// directWriteMin is the size from which a message is written from the
+// caller's memory when nothing is queued before it: copying it into the
+// queue would cost more than batching it with other frames saves, and
+// would hold it twice.
+const directWriteMin = 16 << 10
+
+// writeDirectLocked writes a large message straight from p when the queue
+// is empty, and queues only what the socket did not take. It reports
+// whether it handled the message.
+func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) bool {
+	if len(p) < directWriteMin || c.pendingOutput() > 0 || c.wantWrite || c.dead || c.writeErr != nil {
+		return false
+	}
+	h.Length = int64(len(p))
+	var hdr [wsframe.MaxHeaderSize]byte
+	head := wsframe.AppendHeader(hdr[:0], h)
+	n, err := unix.Writev(int(c.fd), [][]byte{head, p})
+	if err != nil && err != unix.EAGAIN {
+		c.writeErr = err
+		return true
+	}
+	n = max(n, 0)
+	if n >= len(head) {
+		head, p = nil, p[n-len(head):]
+	} else {
+		head = head[n:]
+	}
+	if rest := len(head) + len(p); rest > 0 {
+		// The socket is full: the rest waits in the queue, which
+		// counts it like any other queued byte.
+		c.out = bufpool.Get(rest)
+		*c.out = append(append((*c.out)[:0], head...), p...)
+		c.outPos = 0
+		c.q.add(rest)
+		c.loop.srv.stats.bytesQueued.Add(int64(rest))
+	}
+	return true
 }
 
 func (c *loopConn) ping(payload []byte) error {

@@ -14,8 +14,10 @@ import (
 )
 
 // loopReadBuffer is the size of the read buffer each loop shares among
-// its connections: an idle connection holds none.
-const loopReadBuffer = 64 << 10
+// its connections: an idle connection holds none. A message that arrives
+// whole in one read reaches its handler where it lies, so it is large
+// enough for a 64 KiB message and its header in one read.
+const loopReadBuffer = 256 << 10
 
 // loopStallAfter is how long a loop may stay in one turn before the
 // watchdog reports that a handler is blocking it.
