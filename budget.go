@@ -24,9 +24,12 @@ import (
 // so traffic well below it is not affected.
 //
 // The budget covers what the library gathers for the caller: ReadMessage,
-// AppendMessage and HandleMessages. NextReader and the Stream adapter read
-// into the caller's buffers and gather nothing; ReadFrame, which hands
-// over one raw frame at a time, is bounded by MaxFrameSize instead.
+// AppendMessage and HandleMessages, and on a Server the messages its
+// event loops gather and what every Session has queued to send. NextReader
+// and the Stream adapter read into the caller's buffers and gather
+// nothing; ReadFrame, which hands over one raw frame at a time, is bounded
+// by MaxFrameSize instead. A Session write that would pass the budget
+// closes its connection with 1013 and returns ErrMemoryBudget.
 //
 // A MemoryBudget is safe for use by any number of connections at once.
 type MemoryBudget struct {
@@ -61,6 +64,24 @@ func (b *MemoryBudget) take(n int64) bool {
 		b.refused.Add(1)
 		return false
 	}
+	return true
+}
+
+// charge counts n bytes held whatever the limit: bytes already committed
+// (a control frame, the handshake's answer) that refusing would not free.
+func (b *MemoryBudget) charge(n int64) {
+	if b != nil && n > 0 {
+		b.used.Add(n)
+	}
+}
+
+// full reports whether n more bytes would pass the limit, counting a
+// refusal when they would.
+func (b *MemoryBudget) full(n int64) bool {
+	if b == nil || b.used.Load()+n <= b.limit {
+		return false
+	}
+	b.refused.Add(1)
 	return true
 }
 

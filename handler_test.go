@@ -606,3 +606,49 @@ func TestHandlerServeHTTP(t *testing.T) {
 		}
 	})
 }
+
+// A Server's MemoryBudget bounds what its connections gather and queue:
+// past it, the connection that would spend more is closed with 1013, and
+// everything taken is given back.
+func TestHandlerMemoryBudget(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		budget := NewMemoryBudget(256 << 10)
+		rec := newRecorder(t)
+		rec.onMsg = func(*Session, MessageType, []byte) {}
+		_, url := startServer(t, d, rec, &ServerOptions{QueueLimit: 4 << 20, AcceptOptions: AcceptOptions{ConnOptions: ConnOptions{MemoryBudget: budget}}})
+
+		// Outbound: a peer that never reads.
+		_, s := rec.rawClient(t, url)
+		msg := make([]byte, 64<<10)
+		var err error
+		for i := 0; i < 1000 && err == nil; i++ {
+			err = s.WriteMessage(Binary, msg)
+		}
+		if !errors.Is(err, ErrMemoryBudget) {
+			t.Fatalf("writes ended with %v, want ErrMemoryBudget", err)
+		}
+		s.CloseNow()
+		rec.waitClose(t)
+
+		// Inbound: a message gathered past the budget.
+		p, _ := rec.rawClient(t, url)
+		for i := range 16 {
+			op := wsframe.OpContinuation
+			if i == 0 {
+				op = wsframe.OpBinary
+			}
+			p.send(wsframe.Header{Fin: i == 15, Opcode: op}, msg)
+		}
+		if code := p.expectClose(); code != CloseTryAgainLater {
+			t.Errorf("close code %v, want 1013", code)
+		}
+		rec.waitClose(t)
+		deadline := time.Now().Add(testtime.Limit(5 * time.Second))
+		for budget.InUse() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := budget.InUse(); n != 0 {
+			t.Errorf("%d bytes still taken from the budget", n)
+		}
+	})
+}

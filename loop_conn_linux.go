@@ -90,7 +90,7 @@ type loopConn struct {
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
 	c := &loopConn{loop: l, fd: int32(a.fd), peer: a.peer, lastRead: now}
 	c.s = Session{drv: c}
-	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy)
+	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy, l.srv.opts.MemoryBudget)
 	if a.adopted == nil {
 		c.deadline = now + int64(l.srv.opts.handshakeTimeout())
 		l.wheel.schedule(c, c.deadline)
@@ -329,6 +329,7 @@ func (c *loopConn) report(ev CloseEvent) {
 
 func (c *loopConn) dropMessage() {
 	if c.msg != nil {
+		c.loop.srv.opts.MemoryBudget.give(int64(cap(*c.msg)))
 		bufpool.Put(c.msg)
 		c.msg = nil
 	}
@@ -581,9 +582,9 @@ func (c *loopConn) write(typ MessageType, p []byte) error {
 	if c.closeQueued {
 		return ErrClosed
 	}
-	if a, err := c.loop.srv.admitWrite(&c.q); a != admitQueue {
+	if a, err := c.loop.srv.admitWrite(&c.q, len(p)); a != admitQueue {
 		if a == admitClose {
-			c.queueCloseLocked(ClosePolicyViolation, congestionReason, ClosedForCongestion)
+			c.queueCloseLocked(closeForCongestion(err))
 		}
 		return err
 	}

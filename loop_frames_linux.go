@@ -49,8 +49,9 @@ func (c *loopConn) data(ev *wsframe.Event) {
 		c.fail(&wsframe.LimitError{Err: wsframe.ErrMessageTooBig, Size: int64(len(*c.msg) + len(ev.Payload)), Limit: c.loop.srv.maxMsg})
 		return
 	}
-	if len(ev.Payload) > 0 || c.msg == nil {
-		c.gather(ev.Payload, ev.Header.Fin)
+	if (len(ev.Payload) > 0 || c.msg == nil) && !c.gather(ev.Payload, ev.Header.Fin) {
+		c.fail(errMemoryBudget)
+		return
 	}
 	if end {
 		c.deliver(*c.msg)
@@ -62,12 +63,20 @@ func (c *loopConn) data(ev *wsframe.Event) {
 // bytes that arrive, as on the goroutine driver: growth by doubling while
 // the message's size is unknown (at most 2 n), and once the frame that
 // ends it is under way and an eighth of it is in, one allocation of
-// exactly what it needs.
-func (c *loopConn) gather(part []byte, finalFrame bool) {
+// exactly what it needs. What it holds counts against the Server's
+// MemoryBudget; it reports false, having taken nothing more, when the
+// budget is spent.
+func (c *loopConn) gather(part []byte, finalFrame bool) bool {
 	rem := c.parser.Remaining()
+	budget := c.loop.srv.opts.MemoryBudget
 	if c.msg == nil {
-		c.msg = bufpool.Get(len(part) + int(min(rem, int64(len(part))+4096)))
+		size := len(part) + int(min(rem, int64(len(part))+4096))
+		if budget.full(int64(size)) {
+			return false
+		}
+		c.msg = bufpool.Get(size)
 		*c.msg = (*c.msg)[:0]
+		budget.charge(int64(cap(*c.msg)))
 	}
 	b := *c.msg
 	if cap(b)-len(b) < len(part) {
@@ -76,12 +85,17 @@ func (c *loopConn) gather(part []byte, finalFrame bool) {
 		if finalFrame && (7*int64(need) >= rem || int64(size) > int64(need)+rem) {
 			size = need + int(rem)
 		}
+		if budget.full(int64(size - cap(b))) {
+			return false
+		}
 		nb := bufpool.Get(size)
 		*nb = append((*nb)[:0], b...)
+		budget.charge(int64(cap(*nb) - cap(b)))
 		bufpool.Put(c.msg)
 		c.msg = nb
 	}
 	*c.msg = append(*c.msg, part...)
+	return true
 }
 
 // deliver hands a whole message to the handler, inflating it first when

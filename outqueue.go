@@ -54,15 +54,16 @@ type outQueue struct {
 	limit     int
 	bytes     int // queued and not yet written
 	dropped   int64
+	budget    *MemoryBudget // counts what is queued, when the Server has one
 	policy    QueuePolicy
 	congested bool // a message was refused, or the queue passed half its limit
 }
 
-func (q *outQueue) init(limit int, policy QueuePolicy) {
+func (q *outQueue) init(limit int, policy QueuePolicy, budget *MemoryBudget) {
 	if limit <= 0 {
 		limit = DefaultQueueLimit
 	}
-	q.limit, q.policy = limit, policy
+	q.limit, q.policy, q.budget = limit, policy, budget
 }
 
 // admit decides about the next message, from what is queued before it.
@@ -84,6 +85,7 @@ func (q *outQueue) admit() admission {
 
 // add counts n more bytes queued.
 func (q *outQueue) add(n int) {
+	q.budget.charge(int64(n))
 	q.bytes += n
 	if q.bytes > q.limit/2 {
 		q.congested = true
@@ -93,6 +95,7 @@ func (q *outQueue) add(n int) {
 // sent records that n queued bytes were written. It reports whether the
 // queue has just drained after congestion, which is when OnDrain runs.
 func (q *outQueue) sent(n int) (drained bool) {
+	q.budget.give(int64(n))
 	q.bytes -= n
 	if q.bytes == 0 && q.congested {
 		q.congested = false
@@ -101,11 +104,15 @@ func (q *outQueue) sent(n int) (drained bool) {
 	return false
 }
 
-// admitWrite applies the queue policy to one more message on a Server's
-// connection and counts what it decided. The caller queues the message
-// on admitQueue, closes the connection with 1008 on admitClose, and
-// returns err otherwise.
-func (srv *Server) admitWrite(q *outQueue) (admission, error) {
+// admitWrite applies the queue policy and the memory budget to one more
+// message of n bytes on a Server's connection and counts what it decided.
+// The caller queues the message on admitQueue, closes the connection with
+// 1008 on admitClose (1013 when err is ErrMemoryBudget), and returns err
+// otherwise.
+func (srv *Server) admitWrite(q *outQueue, n int) (admission, error) {
+	if q.budget.full(int64(n)) {
+		return admitClose, ErrMemoryBudget
+	}
 	a := q.admit()
 	switch a {
 	case admitRefuse:
@@ -120,5 +127,12 @@ func (srv *Server) admitWrite(q *outQueue) (admission, error) {
 	return a, nil
 }
 
-// congestionReason is the reason of the close frame QueueClose sends.
-const congestionReason = "outbound queue full"
+// closeForCongestion is the close frame, and the cause OnClose reports,
+// of a connection closed because of what it queued: 1008 under
+// QueueClose, 1013 when the Server's MemoryBudget is spent.
+func closeForCongestion(err error) (CloseCode, string, CloseCause) {
+	if err == ErrMemoryBudget {
+		return CloseTryAgainLater, "the server's memory budget is spent", ClosedForCongestion
+	}
+	return ClosePolicyViolation, "outbound queue full", ClosedForCongestion
+}

@@ -56,7 +56,7 @@ type outItem struct {
 func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs := &connSession{srv: srv, c: c}
 	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
-	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy)
+	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy, srv.opts.MemoryBudget)
 	cs.idle.L = &cs.mu
 	c.flushFirst = cs.drain
 	s := &cs.s
@@ -125,9 +125,9 @@ func (cs *connSession) enqueue(it outItem, p []byte) error {
 		return ErrClosed
 	}
 	if it.op == 0 {
-		if a, err := cs.srv.admitWrite(&cs.q); a != admitQueue {
+		if a, err := cs.srv.admitWrite(&cs.q, len(p)); a != admitQueue {
 			if a == admitClose {
-				cs.queueCloseLocked(ClosePolicyViolation, congestionReason, ClosedForCongestion)
+				cs.queueCloseLocked(closeForCongestion(err))
 			}
 			cs.mu.Unlock()
 			return err
