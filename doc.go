@@ -18,6 +18,21 @@
 // widen that. permessage-deflate is off until [AcceptOptions].Compression
 // or [DialOptions].Compression is set.
 //
+// # Servers with a Handler
+//
+// A [Server] runs a [Handler] for each connection: OnOpen, OnMessage and
+// OnClose (with a [CloseEvent] saying why it ended), and OnPing, OnPong
+// and OnDrain for handlers that implement them. It serves a listener of
+// its own ([Server.Serve]) or requests from net/http ([Server.ServeHTTP]),
+// on epoll event loops on Linux, where an idle connection holds no
+// goroutine and under 0.5 KiB, or on a goroutine per connection elsewhere
+// and over TLS ([ServerOptions].Driver). The handler talks to a connection
+// through its [Session], from any goroutine: writes are queued and never
+// block, each queue is bounded ([ServerOptions].QueueLimit and
+// QueuePolicy), and [Server.Shutdown] closes every connection with 1001
+// and waits for the closing handshakes. On the loops handlers must not
+// block, unless [ServerOptions].HandlerGoroutines is set.
+//
 // # What to read and write with
 //
 //   - Whole messages: [Conn.ReadMessage] returns a new slice the caller
