@@ -102,58 +102,57 @@ func (c *loopConn) gather(part []byte, finalFrame bool) bool {
 // it is compressed.
 func (c *loopConn) deliver(p []byte) {
 	if c.msgZip {
+		sp := spill{budget: c.loop.srv.opts.MemoryBudget}
+		defer sp.settle()
 		var err error
-		var out *[]byte
-		if out, err = c.inflate(p); err != nil {
+		if p, err = c.inflate(p, &sp); err != nil {
 			c.fail(err)
 			return
 		}
-		defer bufpool.Put(out)
-		p = *out
 	}
 	c.loop.srv.stats.messagesIn.Add(1)
 	c.onMessage(c.msgType, p)
 }
 
-// inflate decompresses a whole compressed message into pooled memory,
-// never past the message limit plus one byte, checking UTF-8 as it goes
-// for text.
-func (c *loopConn) inflate(comp []byte) (*[]byte, error) {
+// inflate decompresses a whole compressed message into sp's pooled
+// chunks, as the goroutine driver does: never past the message limit plus
+// one byte (which shows the excess), checking UTF-8 as it goes for text,
+// so that a bomb holds at most the limit plus a chunk. The message is
+// then one chunk as it is, or copied once into memory of exactly its
+// size.
+func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
 	c.dec.Begin(&wholeSource{p: comp})
 	limit := c.loop.srv.maxMsg
-	out := bufpool.Get(min(4*len(comp)+512, int(limit)+1))
-	*out = (*out)[:0]
 	text := c.msgType == Text
 	for {
-		b := *out
-		if len(b) == cap(b) {
-			size := 2 * cap(b)
-			if limit > 0 {
-				size = min(size, int(limit)+1)
-			}
-			if size <= len(b) {
-				size = len(b) + 1
-			}
-			nb := bufpool.Get(size)
-			*nb = append((*nb)[:0], b...)
-			bufpool.Put(out)
-			out, b = nb, *nb
-		}
-		n, err := c.dec.Read(b[len(b):cap(b)])
-		*out = b[:len(b)+n]
-		if cerr := c.parser.CheckInflated(b[len(b):len(b)+n], int64(len(*out)), text, err == io.EOF); cerr != nil {
+		room := sp.space()
+		if room == nil {
 			c.dec.End()
-			bufpool.Put(out)
+			return nil, errMemoryBudget
+		}
+		if limit > 0 {
+			room = room[:min(int64(len(room)), limit+1-int64(sp.n))]
+		}
+		n, err := c.dec.Read(room)
+		sp.commit(n)
+		if cerr := c.parser.CheckInflated(room[:n], int64(sp.n), text, err == io.EOF); cerr != nil {
+			c.dec.End()
 			return nil, cerr
 		}
 		if err == io.EOF {
-			return out, nil
+			break
 		}
 		if err != nil {
-			bufpool.Put(out)
 			return nil, wrapError("fastws: inflating a message", errCorruptDeflate)
 		}
 	}
+	if len(sp.chunks) == 1 {
+		return *sp.chunks[0], nil
+	}
+	if !sp.reserveExact(sp.n) {
+		return nil, errMemoryBudget
+	}
+	return sp.drainTo(nil), nil
 }
 
 // errCorruptDeflate fails a connection whose compressed message does not
