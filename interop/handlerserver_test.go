@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,28 +168,82 @@ func TestPythonClientToFastwsHandlerServer(t *testing.T) {
 	runPeerClientOnDrivers(t, pythonEnv(), pythonPath, filepath.Join("python", "client.py"))
 }
 
-func runPeerClientOnDrivers(t *testing.T, env []string, argv ...string) {
+// driverVariant is a Server driver, with or without permessage-deflate.
+type driverVariant struct {
+	name   string
+	driver fastws.Driver
+	copts  *fastws.CompressionOptions
+}
+
+// driverVariants is each driver, plain and with fastws's default
+// permessage-deflate.
+func driverVariants() []driverVariant {
+	var vs []driverVariant
 	for _, d := range serverDrivers {
-		for _, compress := range []bool{false, true} {
-			name := d.name
-			var copts *fastws.CompressionOptions
-			if compress {
-				name += "/deflate"
-				copts = &fastws.CompressionOptions{}
+		vs = append(vs, driverVariant{d.name, d.driver, nil}, driverVariant{d.name + "/deflate", d.driver, &fastws.CompressionOptions{}})
+	}
+	return vs
+}
+
+// checkDeflate requires the connection on /main to have negotiated
+// permessage-deflate when the variant offers it.
+func checkDeflate(t *testing.T, e *echoServer, v driverVariant) {
+	if v.copts == nil {
+		return
+	}
+	recs := e.waitRecords(t, "/main")
+	if ext := recs["/main"][0].extensions; !strings.Contains(ext, "permessage-deflate") {
+		t.Errorf("negotiated %q, want permessage-deflate", ext)
+	}
+}
+
+func runPeerClientOnDrivers(t *testing.T, env []string, argv ...string) {
+	for _, v := range driverVariants() {
+		t.Run(v.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			e := newHandlerEchoServer(t, v.driver, v.copts)
+			rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), env, append(argv, e.url)...)
+			checkClientReport(t, rep, exitErr, echoListNames())
+			checkEchoServerRecords(t, e, []string{"ping-from-client"})
+			checkDeflate(t, e, v)
+		})
+	}
+}
+
+// TestChromiumToFastwsHandlerServer has headless Chromium load the
+// browser's echo list from a net/http server whose WebSocket paths go to
+// a fastws Server (ServeHTTP: on Linux the loops take the connections
+// over once net/http has upgraded them), under the default same-origin
+// policy, on each driver.
+func TestChromiumToFastwsHandlerServer(t *testing.T) {
+	requirePeers(t, missingChromium()...)
+	for _, v := range driverVariants() {
+		d, copts := v.driver, v.copts
+		t.Run(v.name, func(t *testing.T) {
+			leakcheck.Check(t)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
 			}
-			t.Run(name, func(t *testing.T) {
-				leakcheck.Check(t)
-				e := newHandlerEchoServer(t, d.driver, copts)
-				rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), env, append(argv, e.url)...)
-				checkClientReport(t, rep, exitErr, echoListNames())
-				checkEchoServerRecords(t, e, []string{"ping-from-client"})
-				if compress {
-					recs := e.waitRecords(t, "/main")
-					if ext := recs["/main"][0].extensions; !strings.Contains(ext, "permessage-deflate") {
-						t.Errorf("negotiated %q, want permessage-deflate", ext)
-					}
-				}
+			e := &echoServer{url: "ws://" + ln.Addr().String(), httpURL: "http://" + ln.Addr().String(), changed: make(chan struct{})}
+			srv := fastws.NewServer(handlerEcho{e}, &fastws.ServerOptions{Driver: d, AcceptOptions: fastws.AcceptOptions{Compression: copts}})
+			mux := http.NewServeMux()
+			mux.Handle("GET /main", srv)
+			mux.Handle("GET /server-close", srv)
+			mux.Handle("GET /", http.FileServer(http.Dir("browser")))
+			hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			go hs.Serve(ln)
+			t.Cleanup(func() {
+				_ = hs.Close()
+				_ = srv.Close()
 			})
-		}
+			profile := t.TempDir()
+			t.Cleanup(func() { killBrowserLeftovers(t, profile) })
+			rep, exitErr := runPeerClient(t, testtime.Limit(2*time.Minute), os.Environ(),
+				"node", filepath.Join(nodeDir, "chromium-driver.js"), e.httpURL+"/", profile, "100000")
+			checkClientReport(t, rep, exitErr, browserListNames())
+			checkEchoServerRecords(t, e, nil)
+			checkDeflate(t, e, v)
+		})
 	}
 }
