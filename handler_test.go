@@ -652,3 +652,26 @@ func TestHandlerMemoryBudget(t *testing.T) {
 		}
 	})
 }
+
+// A request that arrives a byte at a time is gathered and answered; one
+// over MaxHeaderBytes gets 431.
+func TestHandlerHandshakeInPieces(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		rec := newRecorder(t)
+		_, url := startServer(t, d, rec, &ServerOptions{AcceptOptions: AcceptOptions{MaxHeaderBytes: 1024}})
+		addr := strings.TrimPrefix(url, "ws://")
+		p := dialRaw(t, addr, "")
+		for _, b := range []byte(rawUpgrade("/bytes")) {
+			if _, err := p.conn.Write([]byte{b}); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		p.upgraded()
+		rec.waitOpen(t)
+		big := dialRaw(t, addr, rawUpgrade("/", "X-Big: "+strings.Repeat("b", 2000)))
+		if resp := big.response(); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("a 2 KB request head got %s, want 431", resp.Status)
+		}
+	})
+}

@@ -340,22 +340,42 @@ func (c *loopConn) handshake(data []byte, now int64) {
 	srv := c.loop.srv
 	o := &srv.opts.AcceptOptions
 	limit := o.maxHeaderBytes()
+	// A request that arrives whole in one read is parsed where it lies;
+	// one split across reads is gathered in a buffer that starts small,
+	// so that a peer that sends half a request and stalls holds little.
+	var gathered []byte
+	take := len(data)
+	end := -1
 	if c.hs == nil {
-		c.hs = bufpool.Get(limit)
-		*c.hs = (*c.hs)[:0]
+		end = headEnd(data[:min(len(data), limit)], 0)
 	}
-	from := len(*c.hs)
-	take := min(len(data), limit-from)
-	*c.hs = append(*c.hs, data[:take]...)
-	end := headEnd(*c.hs, from)
-	tooBig := end < 0 && len(*c.hs) >= limit
+	if end >= 0 {
+		gathered = data
+	} else {
+		if c.hs == nil {
+			c.hs = bufpool.Get(min(limit, max(2*len(data), 1<<10)))
+			*c.hs = (*c.hs)[:0]
+		}
+		from := len(*c.hs)
+		take = min(len(data), limit-from)
+		if need := from + take; need > cap(*c.hs) {
+			nb := bufpool.Get(min(limit, max(need, 2*cap(*c.hs))))
+			*nb = append((*nb)[:0], *c.hs...)
+			bufpool.Put(c.hs)
+			c.hs = nb
+		}
+		*c.hs = append(*c.hs, data[:take]...)
+		gathered = *c.hs
+		end = headEnd(gathered, from)
+	}
+	tooBig := end < 0 && len(gathered) >= limit
 	if end < 0 && !tooBig {
 		return
 	}
 	if tooBig {
 		end = 0
 	}
-	head := (*c.hs)[:end]
+	head := gathered[:end]
 	out := bufpool.Get(512)
 	var neg negotiated
 	key, rej := checkRequest(out, head, tooBig, o, &neg)
@@ -383,15 +403,17 @@ func (c *loopConn) handshake(data []byte, now int64) {
 	c.opened = true
 	c.onOpen(&OpenRequest{head: head, target: requestTarget(head), remote: c.remoteAddr()})
 	// What followed the request in the same reads is the stream's start.
-	rest, more := (*c.hs)[end:], data[take:]
+	rest, more := gathered[end:], data[take:]
 	if len(rest) > 0 && c.state == stateOpen {
 		c.consume(rest)
 	}
 	if len(more) > 0 && c.state == stateOpen {
 		c.consume(more)
 	}
-	bufpool.Put(c.hs)
-	c.hs = nil
+	if c.hs != nil {
+		bufpool.Put(c.hs)
+		c.hs = nil
+	}
 }
 
 // setup readies the protocol state for what the handshake settled.
