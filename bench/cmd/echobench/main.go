@@ -36,6 +36,8 @@ func run() int {
 		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
 		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
 		profileDir  = flag.String("profile", "", "write CPU and allocation profiles of each server run to `DIR` (NAME-K.cpu.pprof and NAME-K.alloc.pprof, K counting that server's runs: the cells in order, then the memory section)")
+		setup       = flag.Int("setup", 0, "connection-setup section: open `N` new connections to each server (64 in flight) and report upgrades/s and server CPU per upgrade; 0 skips it")
+		stalled     = flag.Int("stalled", 0, "stalled-peers section: the normal load (10 × 1 KiB) with and without `N` stalled connections (handshake, then half a frame header) per server; 0 skips it")
 		compressed  = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
 	)
 	flag.Parse()
@@ -74,6 +76,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "echobench:", err)
 		return 2
 	}
+	if *compressed && (*setup > 0 || *stalled > 0) {
+		fmt.Fprintln(os.Stderr, "echobench: -setup and -stalled measure uncompressed servers; leave out -compressed")
+		return 2
+	}
+	if *setup < 0 || *stalled < 0 {
+		fmt.Fprintln(os.Stderr, "echobench: -setup and -stalled take a count, 0 for off")
+		return 2
+	}
 	opts.Timing = harness.Timing{Warmup: *warmup, Duration: *duration}
 	opts.Rounds = *rounds
 	if *quick {
@@ -110,6 +120,12 @@ func run() int {
 	}
 
 	md := harness.Run(opts).Markdown()
+	if *setup > 0 {
+		md += harness.RunSetup(opts.Command, opts.Servers, *setup, opts.Progress).Markdown()
+	}
+	if *stalled > 0 {
+		md += harness.RunStalled(opts.Command, opts.Servers, *stalled, opts.Timing, opts.Load, opts.Progress).Markdown()
+	}
 	fmt.Print(md)
 	if *out != "" {
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
