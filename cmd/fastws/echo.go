@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/fastws/fastws"
@@ -67,16 +64,8 @@ func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	// Ctrl-C or SIGTERM: stop accepting, send every connection 1001
 	// (going away) after what is queued for it, and wait for the closing
 	// handshakes, at most a few seconds.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	shutDown, stop := shutdownOnSignal(srv.Shutdown, 5*time.Second)
 	defer stop()
-	shutDown := make(chan struct{})
-	go func() {
-		defer close(shutDown)
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-	}()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, fastws.ErrServerClosed) {
 		fmt.Fprintln(stderr, "fastws echo:", err)
 		return 1

@@ -9,10 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fastws/fastws"
@@ -38,16 +35,8 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	srv := newDemoServer(&sf)
 	// Ctrl-C or SIGTERM: stop accepting, and close every WebSocket with
 	// 1001 (going away) so that browsers see why and reconnect later.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	shutDown, stop := shutdownOnSignal(srv.Shutdown, 10*time.Second)
 	defer stop()
-	shutDown := make(chan struct{})
-	go func() {
-		defer close(shutDown)
-		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdownCtx)
-	}()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "fastws serve:", err)
 		return 1
