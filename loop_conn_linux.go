@@ -49,7 +49,8 @@ type loopConn struct {
 	pingSent int64
 
 	mu       sync.Mutex
-	out      *[]byte // frames not yet written, from outPos
+	out      *[]byte    // frames not yet written, from outPos
+	spans    *[]msgSpan // where the data messages in out are, in order
 	comp     *deflate.Compressor
 	writeErr error
 	reason   string
@@ -90,7 +91,7 @@ type loopConn struct {
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
 	c := &loopConn{loop: l, fd: int32(a.fd), peer: a.peer, lastRead: now}
 	c.s = Session{drv: c}
-	c.q.init(l.srv.opts.QueueLimit, l.srv.opts.QueuePolicy, l.srv.opts.MemoryBudget)
+	c.q.queueLimits = l.srv.qlimits
 	if a.adopted == nil {
 		c.deadline = now + int64(l.srv.opts.handshakeTimeout())
 		l.wheel.schedule(c, c.deadline)
@@ -285,6 +286,8 @@ func (c *loopConn) finish(ev CloseEvent) {
 		c.loop.srv.stats.bytesQueued.Add(-int64(c.pendingOutput()))
 		bufpool.Put(c.out)
 		c.out, c.outPos = nil, 0
+		c.q.messages = 0
+		c.releaseSpansLocked()
 	}
 	if c.comp != nil {
 		c.comp.Release()
@@ -531,6 +534,7 @@ func (c *loopConn) flushLocked() {
 	}
 	if sent > 0 {
 		c.loop.srv.stats.bytesQueued.Add(-int64(sent))
+		c.messagesSentLocked()
 		if c.q.sent(sent) {
 			c.drained = true
 		}
@@ -539,6 +543,7 @@ func (c *loopConn) flushLocked() {
 		// An idle connection keeps no buffer.
 		bufpool.Put(c.out)
 		c.out, c.outPos = nil, 0
+		c.releaseSpansLocked()
 	}
 	c.watchLocked()
 }
@@ -549,7 +554,7 @@ func (c *loopConn) flushLocked() {
 // the answers to what it sent refused.
 func (c *loopConn) watchLocked() {
 	write := c.pendingOutput() > 0 && c.writeErr == nil
-	read := c.q.bytes < c.q.limit && !c.eof && !c.handlersBehind
+	read := !c.q.full() && !c.eof && !c.handlersBehind
 	if write != c.wantWrite || read == c.readOff {
 		c.wantWrite, c.readOff = write, !read
 		_ = c.loop.poller.Modify(int(c.fd), read, write)
@@ -580,35 +585,82 @@ func (c *loopConn) scheduleLocked() {
 	}
 }
 
-// appendFrameLocked queues one frame.
-func (c *loopConn) appendFrameLocked(h wsframe.Header, payload []byte) {
+// appendFrameLocked queues one frame, and returns its length.
+func (c *loopConn) appendFrameLocked(h wsframe.Header, payload []byte) int {
 	h.Length = int64(len(payload))
-	if c.out == nil {
-		c.out = bufpool.Get(wsframe.MaxHeaderSize + len(payload))
-		*c.out = (*c.out)[:0]
-	} else if c.outPos > 0 && c.outPos >= len(*c.out)/2 {
-		*c.out = (*c.out)[:copy(*c.out, (*c.out)[c.outPos:])]
-		c.outPos = 0
-	}
+	c.reserveLocked(wsframe.MaxHeaderSize + len(payload))
 	before := len(*c.out)
 	*c.out = wsframe.AppendHeader(*c.out, h)
 	*c.out = append(*c.out, payload...)
 	n := len(*c.out) - before
+	c.queuedLocked(n)
+	return n
+}
+
+// appendEncodedLocked queues a frame encoded beforehand, and returns its
+// length.
+func (c *loopConn) appendEncodedLocked(frame []byte) int {
+	c.reserveLocked(len(frame))
+	*c.out = append(*c.out, frame...)
+	c.queuedLocked(len(frame))
+	return len(frame)
+}
+
+// reserveLocked readies the output buffer for n more bytes: one from the
+// pool when there is none, and what was written moved out of the way
+// once it is half the buffer.
+func (c *loopConn) reserveLocked(n int) {
+	if c.out == nil {
+		c.out = bufpool.Get(n)
+		*c.out = (*c.out)[:0]
+	} else if c.outPos > 0 && c.outPos >= len(*c.out)/2 {
+		*c.out = (*c.out)[:copy(*c.out, (*c.out)[c.outPos:])]
+		c.shiftSpansLocked(c.outPos)
+		c.outPos = 0
+	}
+}
+
+// queuedLocked counts n bytes appended to the output.
+func (c *loopConn) queuedLocked(n int) {
 	c.q.add(n)
 	c.loop.srv.stats.bytesQueued.Add(int64(n))
 }
 
-func (c *loopConn) write(typ MessageType, p []byte) error {
+func (c *loopConn) write(typ MessageType, p []byte) error { return c.send(typ, p, nil) }
+
+func (c *loopConn) writePrepared(pm *PreparedMessage) error { return c.send(pm.typ, pm.payload, pm) }
+
+// send queues a data message: p, or pm's frame when pm is set and the
+// connection can send it as it is.
+func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeQueued {
 		return ErrClosed
 	}
-	if a, err := c.loop.srv.admitWrite(&c.q, len(p)); a != admitQueue {
+	switch a, err := c.loop.srv.admitWrite(&c.q, len(p)); a {
+	case admitQueue:
+	case admitDropOldest:
+		c.dropOldestLocked()
+	default:
 		if a == admitClose {
 			c.queueCloseLocked(closeForCongestion(err))
 		}
 		return err
+	}
+	c.loop.srv.stats.messagesOut.Add(1)
+	if pm != nil {
+		if frame := pm.sharedFrame(c.comp, int(c.threshold)); frame != nil {
+			c.messageQueuedLocked(c.appendEncodedLocked(frame), false)
+			// Sent by the loop rather than from here: a publisher
+			// writing to many connections does not make a system
+			// call for each, and what several publishes queue for
+			// one connection leaves in one write.
+			if !c.inLoop {
+				c.scheduleLocked()
+			}
+			return nil
+		}
 	}
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed)}
 	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
@@ -627,12 +679,13 @@ func (c *loopConn) write(typ MessageType, p []byte) error {
 			}
 		}
 		h.Rsv = wsframe.Rsv1
-		c.appendFrameLocked(h, out)
+		c.messageQueuedLocked(c.appendFrameLocked(h, out), false)
 		bufpool.Put(buf)
-	} else if !c.writeDirectLocked(h, p) {
-		c.appendFrameLocked(h, p)
+	} else if done, rest := c.writeDirectLocked(h, p); done {
+		c.messageQueuedLocked(rest, true)
+	} else {
+		c.messageQueuedLocked(c.appendFrameLocked(h, p), false)
 	}
-	c.loop.srv.stats.messagesOut.Add(1)
 	c.kickLocked()
 	return nil
 }
@@ -645,10 +698,10 @@ const directWriteMin = 16 << 10
 
 // writeDirectLocked writes a large message straight from p when the queue
 // is empty, and queues only what the socket did not take. It reports
-// whether it handled the message.
-func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) bool {
+// whether it handled the message, and how many of its bytes it queued.
+func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) (done bool, queued int) {
 	if len(p) < directWriteMin || c.pendingOutput() > 0 || c.wantWrite || c.dead || c.writeErr != nil {
-		return false
+		return false, 0
 	}
 	h.Length = int64(len(p))
 	var hdr [wsframe.MaxHeaderSize]byte
@@ -656,7 +709,7 @@ func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) bool {
 	n, err := unix.Writev(int(c.fd), [][]byte{head, p})
 	if err != nil && err != unix.EAGAIN {
 		c.writeErr = err
-		return true
+		return true, 0
 	}
 	n = max(n, 0)
 	if n >= len(head) {
@@ -673,7 +726,7 @@ func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) bool {
 		c.q.add(rest)
 		c.loop.srv.stats.bytesQueued.Add(int64(rest))
 	}
-	return true
+	return true, len(head) + len(p)
 }
 
 func (c *loopConn) ping(payload []byte) error {

@@ -37,6 +37,7 @@ type eventLoop struct {
 	mu       sync.Mutex // guards what other goroutines hand the loop
 	incoming []acceptedConn
 	flush    []*loopConn // connections with work queued by other goroutines
+	spare    []*loopConn // the other flush list: the two take turns, so that a busy loop allocates none
 	stopping bool
 
 	turnStart atomic.Int64 // Unix nanoseconds when the current turn began; 0 between turns
@@ -151,16 +152,20 @@ func (l *eventLoop) run() {
 func (l *eventLoop) takeWork() (exit bool) {
 	l.mu.Lock()
 	incoming, flush := l.incoming, l.flush
-	l.incoming, l.flush = nil, nil
+	l.incoming, l.flush, l.spare = nil, l.spare, nil
 	stopping := l.stopping
 	l.mu.Unlock()
 	now := time.Now().UnixNano()
 	for _, a := range incoming {
 		l.register(a, now)
 	}
-	for _, c := range flush {
+	for i, c := range flush {
 		c.scheduledWork()
+		flush[i] = nil
 	}
+	l.mu.Lock()
+	l.spare = flush[:0]
+	l.mu.Unlock()
 	if stopping {
 		// The Server has no session left: what remains is in its
 		// opening handshake, or hanging up.

@@ -50,6 +50,10 @@ type ServerOptions struct {
 	// goroutines, or a handler that answers one message with several).
 	// 0 means DefaultQueueLimit (1 MiB).
 	QueueLimit int
+	// QueueMessages bounds the data messages queued for one connection,
+	// as QueueLimit bounds their bytes: a queue is full when either is
+	// reached. 0 means DefaultQueueMessages (4096).
+	QueueMessages int
 	// QueuePolicy is what a write into a full queue does; the default is
 	// QueueRefuse.
 	QueuePolicy QueuePolicy
@@ -95,12 +99,13 @@ func (o *ServerOptions) heartbeatTimeout() time.Duration {
 // (ServeHTTP). Shutdown closes every connection with a closing handshake,
 // which http.Server.Shutdown cannot do for connections it handed over.
 type Server struct {
-	h      Handler
-	ping   PingHandler  // h, when it implements it
-	pong   PongHandler  // likewise
-	drain  DrainHandler // likewise
-	opts   ServerOptions
-	maxMsg int64 // the message size limit, resolved; 0 for none
+	h       Handler
+	ping    PingHandler  // h, when it implements it
+	pong    PongHandler  // likewise
+	drain   DrainHandler // likewise
+	opts    ServerOptions
+	maxMsg  int64 // the message size limit, resolved; 0 for none
+	qlimits *queueLimits
 
 	mu        sync.Mutex
 	listeners map[net.Listener]func() // each with what stops its accepting, beyond closing it
@@ -125,6 +130,7 @@ func NewServer(h Handler, opts *ServerOptions) *Server {
 	case s.maxMsg < 0:
 		s.maxMsg = 0
 	}
+	s.qlimits = newQueueLimits(&s.opts)
 	s.ping, _ = h.(PingHandler)
 	s.pong, _ = h.(PongHandler)
 	s.drain, _ = h.(DrainHandler)
@@ -377,7 +383,7 @@ type ServerStats struct {
 	MessagesIn        int64 // messages received and handed to OnMessage
 	MessagesOut       int64 // messages written to connections
 	BytesQueued       int64 // bytes queued now, all connections together
-	Dropped           int64 // messages dropped under QueueDrop
+	Dropped           int64 // messages dropped under QueueDrop and QueueDropOldest
 	Refused           int64 // writes refused with ErrQueueFull
 	CongestionCloses  int64 // connections closed under QueueClose
 	Timeouts          int64 // connections closed by the heartbeat or IdleTimeout

@@ -46,6 +46,7 @@ type outItem struct {
 	op     wsframe.Opcode // 0 for a data message
 	typ    MessageType
 	buf    *[]byte
+	pm     *PreparedMessage // a prepared message instead of buf
 	n      int
 	code   CloseCode
 	reason string
@@ -56,7 +57,7 @@ type outItem struct {
 func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs := &connSession{srv: srv, c: c}
 	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
-	cs.q.init(srv.opts.QueueLimit, srv.opts.QueuePolicy, srv.opts.MemoryBudget)
+	cs.q.queueLimits = srv.qlimits
 	cs.idle.L = &cs.mu
 	c.flushFirst = cs.drain
 	s := &cs.s
@@ -112,6 +113,10 @@ func (cs *connSession) write(typ MessageType, p []byte) error {
 	return cs.enqueue(outItem{typ: typ}, p)
 }
 
+func (cs *connSession) writePrepared(pm *PreparedMessage) error {
+	return cs.enqueue(outItem{typ: pm.typ, pm: pm}, pm.payload)
+}
+
 func (cs *connSession) ping(payload []byte) error {
 	return cs.enqueue(outItem{op: wsframe.OpPing}, payload)
 }
@@ -125,7 +130,11 @@ func (cs *connSession) enqueue(it outItem, p []byte) error {
 		return ErrClosed
 	}
 	if it.op == 0 {
-		if a, err := cs.srv.admitWrite(&cs.q, len(p)); a != admitQueue {
+		switch a, err := cs.srv.admitWrite(&cs.q, len(p)); a {
+		case admitQueue:
+		case admitDropOldest:
+			cs.dropOldestLocked()
+		default:
 			if a == admitClose {
 				cs.queueCloseLocked(closeForCongestion(err))
 			}
@@ -134,10 +143,13 @@ func (cs *connSession) enqueue(it outItem, p []byte) error {
 		}
 		it.n = len(p)
 		cs.q.add(it.n)
+		cs.q.messages++
 		cs.srv.stats.bytesQueued.Add(int64(it.n))
 	}
-	it.buf = bufpool.Get(len(p))
-	*it.buf = append((*it.buf)[:0], p...)
+	if it.pm == nil {
+		it.buf = bufpool.Get(len(p))
+		*it.buf = append((*it.buf)[:0], p...)
+	}
 	cs.items = append(cs.items, it)
 	cs.startWriterLocked()
 	cs.mu.Unlock()
@@ -213,7 +225,11 @@ func (cs *connSession) writeLoop() {
 		var err error
 		switch it.op {
 		case 0:
-			err = cs.c.WriteMessage(ctx, it.typ, (*it.buf)[:it.n])
+			if it.pm != nil {
+				err = cs.c.WritePrepared(ctx, it.pm)
+			} else {
+				err = cs.c.WriteMessage(ctx, it.typ, (*it.buf)[:it.n])
+			}
 			if err == nil {
 				cs.srv.stats.messagesOut.Add(1)
 			}
@@ -227,6 +243,9 @@ func (cs *connSession) writeLoop() {
 		}
 		cs.srv.stats.bytesQueued.Add(-int64(it.n))
 		cs.mu.Lock()
+		if it.op == 0 {
+			cs.q.messages--
+		}
 		drained := cs.q.sent(it.n)
 		if cs.q.bytes < cs.q.limit {
 			cs.idle.Broadcast() // a reader waiting for room may go on
@@ -245,12 +264,36 @@ func (cs *connSession) writeLoop() {
 	}
 }
 
+// dropOldestLocked drops the oldest queued data messages (none of which
+// has started to go out: the writer takes a message off the queue before
+// writing it) until the queue is at half its limits.
+func (cs *connSession) dropOldestLocked() {
+	bytes, msgs := 0, 0
+	kept := cs.items[:0]
+	for _, it := range cs.items {
+		if it.op == 0 && cs.q.overHalf(bytes, msgs) {
+			bytes += it.n
+			msgs++
+			if it.buf != nil {
+				bufpool.Put(it.buf)
+			}
+			continue
+		}
+		kept = append(kept, it)
+	}
+	clear(cs.items[len(kept):])
+	cs.items = kept
+	cs.q.removed(bytes, msgs)
+	cs.srv.stats.bytesQueued.Add(-int64(bytes))
+	cs.srv.stats.dropped.Add(int64(msgs))
+}
+
 // waitForRoom holds the reader while the connection's queue is at or over
 // its limit: a peer that sends faster than it reads is slowed by TCP,
 // rather than having the answers to what it sent refused.
 func (cs *connSession) waitForRoom() {
 	cs.mu.Lock()
-	for cs.q.bytes >= cs.q.limit && cs.writing {
+	for cs.q.full() && cs.writing {
 		cs.idle.Wait()
 	}
 	cs.mu.Unlock()
@@ -284,6 +327,9 @@ func (cs *connSession) discard() {
 	for i, it := range cs.items {
 		if it.buf != nil {
 			bufpool.Put(it.buf)
+		}
+		if it.op == 0 {
+			cs.q.messages--
 		}
 		cs.q.sent(it.n)
 		cs.srv.stats.bytesQueued.Add(-int64(it.n))

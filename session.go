@@ -30,6 +30,8 @@ type Session struct {
 type sessionDriver interface {
 	// write queues a data message (typ already checked), copying p.
 	write(typ MessageType, p []byte) error
+	// writePrepared queues a prepared message, sharing its frames.
+	writePrepared(pm *PreparedMessage) error
 	// ping queues a ping.
 	ping(payload []byte) error
 	// close queues a close frame after what is queued, and ends the
@@ -38,7 +40,7 @@ type sessionDriver interface {
 	// closeNow ends the connection at once.
 	closeNow(cause CloseCause)
 	// queued returns the bytes queued and not yet written, and dropped
-	// the messages dropped under QueueDrop.
+	// the messages dropped under QueueDrop and QueueDropOldest.
 	queued() int
 	dropped() int64
 	// remoteAddr is the peer's address, for a driver that keeps it in a
@@ -52,9 +54,12 @@ type sessionDriver interface {
 // copied: the caller may reuse it at once.
 //
 // It returns ErrClosed once the connection is closing, ErrQueueFull when
-// the outbound queue is full under QueueRefuse (nothing is queued) or
-// QueueClose (the connection is being closed with 1008), and nil when the
-// message was queued or, under QueueDrop, dropped and counted. A text
+// the outbound queue is full under QueueRefuse (nothing is queued),
+// ErrQueueFullClose under QueueClose (the connection is being closed with
+// 1008), ErrMemoryBudget when the Server's MemoryBudget is spent (the
+// connection is being closed with 1013), and nil when the
+// message was queued or, under QueueDrop, dropped and counted (under
+// QueueDropOldest, older messages may have been dropped to make room). A text
 // message must be valid UTF-8.
 func (s *Session) WriteMessage(typ MessageType, p []byte) error {
 	switch typ &^ Uncompressed {
@@ -68,6 +73,16 @@ func (s *Session) WriteMessage(typ MessageType, p []byte) error {
 	}
 	return s.drv.write(typ, p)
 }
+
+// WritePrepared queues pm, as WriteMessage queues a message, with the
+// same queue policy and errors. The connection sends the frame pm already
+// holds where its settings allow (see PreparedMessage), so broadcasting
+// one message to many Sessions encodes it once. On the event-loop driver
+// a message written from outside the loop is sent by the loop, together
+// with whatever else was queued for the connection in the meantime: a
+// subscriber that receives many messages in one turn receives them in
+// one write.
+func (s *Session) WritePrepared(pm *PreparedMessage) error { return s.drv.writePrepared(pm) }
 
 // Ping queues a ping with payload (at most 125 bytes). The pong reaches a
 // PongHandler; the Server's heartbeat (ServerOptions.HeartbeatInterval)
@@ -113,7 +128,8 @@ func (s *Session) Extensions() string { return s.exts }
 // written to it.
 func (s *Session) Queued() int { return s.drv.queued() }
 
-// Dropped returns how many messages were dropped under QueueDrop.
+// Dropped returns how many messages were dropped under QueueDrop and
+// QueueDropOldest.
 func (s *Session) Dropped() int64 { return s.drv.dropped() }
 
 // Errors a CloseEvent carries for the timeouts.

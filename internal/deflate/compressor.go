@@ -140,3 +140,11 @@ func (c *Compressor) Release() {
 
 // Idle reports whether the compressor holds no writer.
 func (c *Compressor) Idle() bool { return c.w == nil }
+
+// Shared reports the level and window of a compressor that carries no
+// context between messages: its output for a message depends on nothing
+// else, so one compressed frame can go to every connection with the same
+// level and window. ok is false with context takeover.
+func (c *Compressor) Shared() (level, bits int, ok bool) {
+	return c.level, c.bits, !c.takeover
+}
