@@ -607,13 +607,24 @@ func (c *loopConn) appendEncodedLocked(frame []byte) int {
 }
 
 // reserveLocked readies the output buffer for n more bytes: one from the
-// pool when there is none, and what was written moved out of the way
-// once it is half the buffer.
+// pool when there is none, a larger one from the pool when what is
+// unwritten would fill more than half of it, and what was written moved
+// out of the way once it is half the buffer.
 func (c *loopConn) reserveLocked(n int) {
-	if c.out == nil {
+	switch {
+	case c.out == nil:
 		c.out = bufpool.Get(n)
 		*c.out = (*c.out)[:0]
-	} else if c.outPos > 0 && c.outPos >= len(*c.out)/2 {
+	case len(*c.out)+n > cap(*c.out) && len(*c.out)-c.outPos+n > cap(*c.out)/2:
+		// Grow from the pool rather than by append, so that a queue
+		// that comes and goes allocates nothing once the pool is warm.
+		nb := bufpool.Get(max(len(*c.out)-c.outPos+n, 2*cap(*c.out)))
+		*nb = append((*nb)[:0], (*c.out)[c.outPos:]...)
+		bufpool.Put(c.out)
+		c.out = nb
+		c.shiftSpansLocked(c.outPos)
+		c.outPos = 0
+	case c.outPos > 0 && c.outPos >= len(*c.out)/2:
 		*c.out = (*c.out)[:copy(*c.out, (*c.out)[c.outPos:])]
 		c.shiftSpansLocked(c.outPos)
 		c.outPos = 0

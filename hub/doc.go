@@ -38,7 +38,7 @@
 // # Many nodes
 //
 // A Relay carries a hub's publishes to the hubs of other processes; the
-// natsbridge module is one, over a NATS server. A relay delivers what
+// natsbridge package is one, over a NATS server. A relay delivers what
 // arrives from other nodes with Deliver, which reaches local subscribers
 // only.
 package hub

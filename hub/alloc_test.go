@@ -1,0 +1,76 @@
+package hub
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/testtime"
+)
+
+// rawReader connects to url's server with a minimal handshake and then
+// reads and discards everything, allocating nothing per read, so that
+// allocation counts are the server's.
+func rawReader(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	req := "GET / HTTP/1.1\r\nHost: " + addr + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(nc)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("handshake: %v %v", resp, err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, io.MultiReader(br, nc)) }()
+	return nc
+}
+
+// Delivering a published message allocates nothing in steady state: the
+// message is encoded once, and each subscriber's share is a copy into
+// its queue and the loop's write.
+func TestDeliveryAllocatesNothing(t *testing.T) {
+	if testtime.Race {
+		t.Skip("allocation counts mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
+	}
+	forEachDriver(t, func(t *testing.T, d fastws.Driver) {
+		if d != fastws.DriverLoops {
+			t.Skip("the goroutine driver's writer goroutine allocates when it starts; the target is the loops'")
+		}
+		const subs = 200
+		r, _, url := startRoom(t, d, fastws.ServerOptions{})
+		addr := strings.TrimSuffix(strings.TrimPrefix(url, "ws://"), "/")
+		for range subs {
+			rawReader(t, addr)
+			r.waitOpen(t)
+		}
+		pm, err := fastws.NewPreparedMessage(fastws.Binary, make([]byte, 20))
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish := func() {
+			if n := r.h.Deliver("room", pm); n != subs {
+				t.Fatalf("delivered to %d of %d", n, subs)
+			}
+			time.Sleep(50 * time.Microsecond) // a publisher at a rate
+		}
+		for range 200 {
+			publish() // warm the pools and the queues' buffers
+		}
+		perPublish := testing.AllocsPerRun(500, publish)
+		if perDelivery := perPublish / subs; perDelivery > 0.01 {
+			t.Errorf("%.3f allocations per delivery (%.1f per publish to %d subscribers)", perDelivery, perPublish, subs)
+		}
+	})
+}
