@@ -25,10 +25,10 @@ import (
 //   - with context takeover (the default when a client does not offer
 //     server_no_context_takeover) each connection's compressor carries
 //     its own history, so the message is compressed again for each of
-//     them: at 1 KiB of JSON, about 40 µs of CPU per connection. A server
-//     that broadcasts to many compressed connections makes this cheap by
-//     setting CompressionOptions.ServerNoContextTakeover, at some cost in
-//     ratio (see DESIGN.md, "Broadcast").
+//     them, which costs several times what sending the frame does. A
+//     server that broadcasts to many compressed connections makes this
+//     cheap by setting CompressionOptions.ServerNoContextTakeover, at some
+//     cost in ratio (DESIGN.md, "Broadcast", has the figures).
 //
 // A client's frames are masked with a fresh key each, so a client Conn
 // sends a PreparedMessage as it would any message.
