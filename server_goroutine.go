@@ -34,7 +34,8 @@ type connSession struct {
 	code        CloseCode
 	reason      string
 
-	timer    *time.Timer // heartbeat and idle timeout, when set
+	timer      *time.Timer // heartbeat and idle timeout, when set
+	closeTimer *time.Timer // ends a closing handshake that takes too long
 	lastRead atomic.Int64
 	pingSent atomic.Int64 // Unix nanoseconds of the unanswered ping, 0 when none
 	lastPing int64        // when the last ping went out; the timer's own
@@ -100,6 +101,11 @@ func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	if cs.timer != nil {
 		cs.timer.Stop()
 	}
+	cs.mu.Lock()
+	if cs.closeTimer != nil {
+		cs.closeTimer.Stop()
+	}
+	cs.mu.Unlock()
 	cs.mu.Lock()
 	ev := closeEventFor(err, cs.cause, cs.code, cs.reason)
 	cs.mu.Unlock()
@@ -171,6 +177,11 @@ func (cs *connSession) queueCloseLocked(code CloseCode, reason string, cause Clo
 	cs.cause, cs.code, cs.reason = cause, code, reason
 	cs.items = append(cs.items, outItem{op: wsframe.OpClose, code: code, reason: reason})
 	cs.startWriterLocked()
+	// The close frame waits behind what is queued, and a peer that does
+	// not read may hold the writer for ever: the closing handshake gets
+	// the close timeout from now, as on the loops, and then the
+	// connection is cut.
+	cs.closeTimer = time.AfterFunc(cs.c.opts.closeTimeout(), func() { cs.c.CloseNow() })
 }
 
 func (cs *connSession) closeNow(cause CloseCause) {
