@@ -25,7 +25,7 @@ func (f *serverFlags) register(fs *flag.FlagSet, addr string) {
 	f.maxMessage = fastws.DefaultMaxMessageSize
 	f.maxHeader = fastws.DefaultMaxHeaderBytes
 	fs.StringVar(&f.addr, "addr", addr, "address to listen on")
-	fs.Var(&f.maxMessage, "max-message", "largest message accepted (bytes, or with KiB/MiB/GiB)")
+	fs.Var(&f.maxMessage, "max-message", "largest message accepted, on /echo for serve (bytes, or with KiB/MiB/GiB)")
 	fs.Var(&f.maxHeader, "max-header-bytes", "largest handshake request head; larger gets 431")
 	fs.DurationVar(&f.handshakeTimeout, "handshake-timeout", fastws.DefaultHandshakeTimeout, "time allowed for a whole handshake")
 	fs.BoolVar(&f.compress, "compress", true, "accept permessage-deflate")

@@ -1,11 +1,11 @@
 // Command fastws is the fastws command-line tool: an echo server for
 // conformance testing, a conformance-testee client, a websocat-like client,
-// and a demo server.
+// and a chat server.
 //
 //	fastws echo          -addr 127.0.0.1:9001      echo every message back
 //	fastws testee-client -url ws://127.0.0.1:9001  run a conformance server's cases
 //	fastws connect       ws://host:port/path        stdin lines out, messages to stdout
-//	fastws serve         -addr 127.0.0.1:8080      demo page and echo endpoint
+//	fastws serve         -addr 127.0.0.1:8080      chat server (page at /, rooms, -nats for many nodes), echo at /echo
 //	fastws conformance   server -url ws://...      run the conformance suite against a server
 //	fastws conformance   client -addr host:port    ... or against a client
 package main
@@ -26,7 +26,7 @@ var commands = []command{
 	{"echo", "echo server for conformance testing", runEcho},
 	{"testee-client", "conformance-testee client (getCaseCount / runCase / updateReports)", runTesteeClient},
 	{"connect", "connect to a WebSocket server: stdin lines out, messages to stdout", runConnect},
-	{"serve", "demo server: a page at / and an echo endpoint at /echo", runServe},
+	{"serve", "chat server: a page at /, rooms over the hub (-nats joins other nodes), echo at /echo", runServe},
 	{"conformance", "conformance suite: test a server (server -url) or a client (client -addr)", runConformance},
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,17 +12,21 @@ import (
 	"time"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/hub"
 )
-
-//go:embed serve.html
-var demoPage []byte
 
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fastws serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var sf serverFlags
 	sf.register(fs, "127.0.0.1:8080")
+	var cfg chatConfig
+	cfg.register(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if cfg.rate < 0 || cfg.burst < 1 || cfg.presenceInterval <= 0 {
+		fmt.Fprintln(stderr, "fastws serve: -rate must be 0 or more, -burst 1 or more, -presence-interval positive")
 		return 2
 	}
 	ln, err := net.Listen("tcp", sf.addr)
@@ -31,13 +34,22 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "fastws serve:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "fastws serve: open http://%s/ (echo at ws://%s/echo)\n", ln.Addr(), ln.Addr())
-	srv := newDemoServer(&sf)
+	srv, err := newServeServer(&sf, cfg)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "fastws serve:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "fastws serve: chat at http://%s/ (WebSocket ws://%[1]s/chat, echo at ws://%[1]s/echo)\n", ln.Addr())
+	if cfg.natsURL != "" {
+		fmt.Fprintf(stdout, "fastws serve: sharing rooms through %s as node %s\n", cfg.natsURL, srv.chat.node)
+	}
 	// Ctrl-C or SIGTERM: stop accepting, and close every WebSocket with
 	// 1001 (going away) so that browsers see why and reconnect later.
 	shutDown, stop := shutdownOnSignal(srv.Shutdown, 10*time.Second)
 	defer stop()
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		srv.Close()
 		fmt.Fprintln(stderr, "fastws serve:", err)
 		return 1
 	}
@@ -46,37 +58,75 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// demoServer is the demo's http.Server, with the WebSockets it serves.
+// demoServer is `fastws serve`'s http.Server: the chat page at /, the
+// chat at /chat (chatService), its stats at /stats, and the echo
+// endpoint at /echo that the conformance and interop tests use.
 type demoServer struct {
 	*http.Server
-	live liveConns
+	live liveConns // the echo WebSockets
+	chat *chatService
 }
 
 // Shutdown stops the HTTP server, then closes every WebSocket with 1001
 // and waits (each within its close timeout) for their closing handshakes.
 func (d *demoServer) Shutdown(ctx context.Context) error {
 	err := d.Server.Shutdown(ctx)
-	d.live.closeAll(fastws.CloseGoingAway, "server shutting down")
+	var wg sync.WaitGroup
+	wg.Go(func() { d.live.closeAll(fastws.CloseGoingAway, "server shutting down") })
+	err = errors.Join(err, d.chat.Shutdown(ctx))
+	wg.Wait()
 	return err
 }
 
-// newDemoServer is the demo: the page at / and the echo endpoint at /echo,
-// with the header bound and handshake timeout applied by net/http.
+// Close closes the listener and every connection at once.
+func (d *demoServer) Close() error {
+	err := d.Server.Close()
+	d.live.closeNow()
+	return errors.Join(err, d.chat.Close())
+}
+
+// newDemoServer is `fastws serve` with the chat's default settings, on
+// its own (no NATS server).
 func newDemoServer(sf *serverFlags) *demoServer {
-	opts := &fastws.AcceptOptions{
+	d, err := newServeServer(sf, defaultChatConfig())
+	if err != nil {
+		panic(err) // only joining a NATS server can fail
+	}
+	return d
+}
+
+// newServeServer is `fastws serve`, with the header bound and handshake
+// timeout applied by net/http. With cfg.natsURL it first joins the other
+// nodes through the NATS server.
+func newServeServer(sf *serverFlags, cfg chatConfig) (*demoServer, error) {
+	chat := newChatService(cfg, sf.compress)
+	join := cfg.join
+	if join == nil && cfg.natsURL != "" {
+		join = func(h *hub.Hub, node string) (io.Closer, error) { return connectNATS(cfg.natsURL, h, node) }
+	}
+	var bridge io.Closer
+	if join != nil {
+		b, err := join(chat.hub, chat.node)
+		if err != nil {
+			return nil, err
+		}
+		bridge = b
+	}
+	chat.start(bridge)
+
+	echoOpts := &fastws.AcceptOptions{
 		// Same-origin only (the default): the demo page is served from here.
 		ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(sf.maxMessage)},
 		Compression: compression(sf.compress),
 	}
-	d := &demoServer{}
+	d := &demoServer{chat: chat}
 	live := &d.live
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(demoPage)
-	})
+	handlePage(mux)
+	mux.Handle("/chat", chat.srv)
+	mux.HandleFunc("GET /stats", chat.serveStats)
 	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
-		c, err := fastws.Upgrade(w, r, opts)
+		c, err := fastws.Upgrade(w, r, echoOpts)
 		if err != nil {
 			return // Upgrade answered the client
 		}
@@ -95,7 +145,7 @@ func newDemoServer(sf *serverFlags) *demoServer {
 		ReadHeaderTimeout: sf.handshakeTimeout,
 		IdleTimeout:       2 * time.Minute,
 	}
-	return d
+	return d, nil
 }
 
 // liveConns are the open WebSockets of a server: net/http forgets a
@@ -124,6 +174,21 @@ func (l *liveConns) remove(c *fastws.Conn) {
 	l.mu.Lock()
 	delete(l.conns, c)
 	l.mu.Unlock()
+}
+
+// closeNow ends every registered connection at once, and refuses new
+// ones.
+func (l *liveConns) closeNow() {
+	l.mu.Lock()
+	l.closed = true
+	conns := make([]*fastws.Conn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.CloseNow()
+	}
 }
 
 // closeAll closes every registered connection with code and reason, all at

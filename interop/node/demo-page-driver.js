@@ -1,11 +1,13 @@
 'use strict';
-// Drives Debian's Chromium (/usr/bin/chromium, headless) through the demo
-// page of `fastws serve` (cmd/fastws/serve.html) as a user would: waits
-// until it says it is connected, sends a long message without spaces and
-// checks that its echo wraps inside the log instead of widening it, then
-// prints "ready" and waits for the server to shut down: the page must say
-// so (with the close code) and disable its input. Prints one JSON line
-// with what it saw; exits 1 if a check failed.
+// Drives Debian's Chromium (/usr/bin/chromium, headless) through the chat
+// page of `fastws serve` (cmd/fastws/chat/index.html) as a user would:
+// waits until it says it is connected, joins the lobby, sends a long
+// message without spaces (the chat's longest, 2000 characters) and checks
+// that it wraps inside the log instead of widening the page, then prints
+// "ready" and waits for the server to shut down: the page must say so
+// (with the close code) and disable its input. Prints one JSON line with
+// what it saw; exits 1 if a check failed. chat-driver.js tests the chat
+// itself.
 //
 // Usage: node demo-page-driver.js http://127.0.0.1:PORT/ USER_DATA_DIR
 // Like chromium-driver.js, it lets the browser reach nothing but 127.0.0.1.
@@ -41,18 +43,37 @@ async function main() {
     await page.goto(url, { timeout: 30000 });
     const seen = {};
     await page.waitForFunction(() => document.getElementById('status').textContent.startsWith('connected'), null, { timeout: 30000 });
+    await page.fill('#name', 'demo');
+    await page.fill('#room', 'lobby');
+    await page.click('#join-button');
+    await page.waitForFunction(() => document.getElementById('status').textContent.endsWith(' as demo in lobby'), null, { timeout: 30000 });
     const long = 'x'.repeat(2000);
     await page.fill('#msg', long);
     await page.press('#msg', 'Enter');
-    await page.waitForFunction((n) => [...document.querySelectorAll('#log .in')].some((d) => d.textContent.length === n + 2), long.length, { timeout: 30000 });
+    await page.waitForFunction((n) => [...document.querySelectorAll('#log .msg .text')].some((d) => d.textContent.length === n), long.length, { timeout: 30000 });
     seen.wraps = await page.evaluate(() => {
       const log = document.getElementById('log');
       return log.scrollWidth <= log.clientWidth && document.documentElement.scrollWidth <= window.innerWidth;
     });
     process.stdout.write('ready\n');
-    await page.waitForFunction(() => document.getElementById('status').className === 'down', null, { timeout: 60000 });
-    seen.status = await page.evaluate(() => document.getElementById('status').textContent);
-    seen.inputDisabled = await page.evaluate(() => document.getElementById('msg').disabled && document.getElementById('send').disabled);
+    // The status as it first turns "down", caught by a MutationObserver:
+    // a moment later the page is reconnecting and says so instead.
+    Object.assign(seen, await page.evaluate(() => new Promise((resolve) => {
+      const s = document.getElementById('status');
+      const check = () => {
+        if (s.className !== 'down') return false;
+        resolve({
+          status: s.textContent,
+          inputDisabled: document.getElementById('msg').disabled && document.getElementById('send').disabled,
+        });
+        return true;
+      };
+      if (!check()) {
+        new MutationObserver((_, mo) => { if (check()) mo.disconnect(); })
+          .observe(s, { attributes: true, childList: true, characterData: true, subtree: true });
+      }
+    })));
+    seen.log = await page.evaluate(() => [...document.querySelectorAll('#log > div')].map((d) => d.textContent));
     const ok = seen.wraps && seen.inputDisabled && seen.status.includes('1001');
     await new Promise((resolve) => process.stdout.write(JSON.stringify(seen) + '\n', resolve));
     return ok ? 0 : 1;
