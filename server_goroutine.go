@@ -36,9 +36,9 @@ type connSession struct {
 
 	timer      *time.Timer // heartbeat and idle timeout, when set
 	closeTimer *time.Timer // ends a closing handshake that takes too long
-	lastRead atomic.Int64
-	pingSent atomic.Int64 // Unix nanoseconds of the unanswered ping, 0 when none
-	lastPing int64        // when the last ping went out; the timer's own
+	lastRead   atomic.Int64
+	pingSent   atomic.Int64 // Unix nanoseconds of the unanswered ping, 0 when none
+	lastPing   int64        // when the last ping went out; the timer's own
 }
 
 // outItem is one queued frame or message, with its own copy of the
