@@ -20,8 +20,9 @@ type wheelEntry struct {
 
 type timerWheel struct {
 	slots [wheelSlots][]wheelEntry
-	done  int64 // the last tick processed
-	n     int   // entries, live or stale
+	spare []wheelEntry // a slot's array, handed to the next slot that comes up
+	done  int64        // the last tick processed
+	n     int          // entries, live or stale
 }
 
 func (w *timerWheel) init(now int64) { w.done = now / int64(wheelTick) }
@@ -64,7 +65,11 @@ func (w *timerWheel) advance(now int64, fire func(*loopConn)) {
 		if len(due) == 0 {
 			continue
 		}
-		w.slots[i] = nil
+		// The slot gets the spare array and due becomes the next spare:
+		// entries that go back into the slot, and the next turns',
+		// reuse arrays instead of allocating (every turn of a busy loop
+		// comes here).
+		w.slots[i], w.spare = w.spare[:0], nil
 		w.n -= len(due)
 		for _, e := range due {
 			switch {
@@ -83,5 +88,7 @@ func (w *timerWheel) advance(now int64, fire func(*loopConn)) {
 				fire(e.c)
 			}
 		}
+		clear(due)
+		w.spare = due[:0]
 	}
 }
