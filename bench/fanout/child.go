@@ -10,12 +10,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/fastws/fastws/bench/harness"
 	"github.com/fastws/fastws/bench/procstat"
 )
-
-// readyPrefix starts the line a server process prints once it listens:
-// "listening <addr> debug <addr> nofile <limit>".
-const readyPrefix = "listening "
 
 // ServeChild is the body of a server process: it raises the file limit,
 // listens on addr (a loopback address) with the server called name, and
@@ -55,7 +52,7 @@ func ServeChild(name, natsURL, addr string, stdout io.Writer) error {
 		return err
 	}
 	go serveDebug(dln, srv)
-	fmt.Fprintf(stdout, "%s%s debug %s nofile %d\n", readyPrefix, ln.Addr(), dln.Addr(), nofile)
+	fmt.Fprintf(stdout, "%s%s debug %s nofile %d\n", harness.ReadyPrefix, ln.Addr(), dln.Addr(), nofile)
 	return srv.serve(ln)
 }
 

@@ -2,7 +2,6 @@ package fanout
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,29 +37,7 @@ func ParseSizes(s string) ([]int, error) {
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// formatLatency prints d with three significant digits or so.
-func formatLatency(d time.Duration) string {
-	switch {
-	case d < 100*time.Microsecond:
-		return fmt.Sprintf("%.1f µs", micros(d))
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.0f µs", micros(d))
-	case d < time.Second:
-		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
-	default:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	}
-}
+// formatLatency and formatCount print as the echo bench's reports do.
+func formatLatency(d time.Duration) string { return harness.FormatLatency(d) }
 
-// formatCount prints n rounded, with thousands separators.
-func formatCount(n float64) string {
-	s := strconv.FormatInt(int64(n+0.5), 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func formatCount(n float64) string { return harness.FormatCount(n) }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fastws/fastws/bench/harness"
 	"github.com/fastws/fastws/bench/procstat"
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -53,7 +54,7 @@ func serveNATS(addr string, stdout io.Writer) error {
 		return fmt.Errorf("the NATS server listens on %v", ns.Addr())
 	}
 	// The debug field is the same address: nothing reads it.
-	fmt.Fprintf(stdout, "%s%s debug %s nofile %d\n", readyPrefix, a, a, nofile)
+	fmt.Fprintf(stdout, "%s%s debug %s nofile %d\n", harness.ReadyPrefix, a, a, nofile)
 	ns.WaitForShutdown()
 	return errors.New("the NATS server shut down")
 }

@@ -1,7 +1,6 @@
 package fanout
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,10 +8,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/fastws/fastws/bench/harness"
 )
 
 // Command returns the command that runs the server called name as a
@@ -21,82 +19,33 @@ import (
 // test re-executes the test binary.
 type Command func(name, natsURL string) *exec.Cmd
 
-// startTimeout bounds how long a server process may take to listen.
-const startTimeout = 15 * time.Second
-
 // serverProcess is a running fan-out server.
 type serverProcess struct {
+	*harness.Child
 	name   string
-	cmd    *exec.Cmd
 	addr   string // the WebSocket endpoint
 	debug  string // the debug endpoint
 	nofile uint64
-	stderr *tailBuffer
-	exited chan struct{}
 	http   *http.Client
 }
 
 // startServer starts a server process and waits for its ready line.
 func startServer(command Command, name, natsURL string) (*serverProcess, error) {
-	cmd := command(name, natsURL)
-	// The server dies with the bench even if the bench is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
+	child, line, err := harness.StartChild(command(name, natsURL), name, nil)
 	if err != nil {
 		return nil, err
 	}
-	p := &serverProcess{
-		name: name, cmd: cmd, stderr: &tailBuffer{max: 4 << 10}, exited: make(chan struct{}),
-		http: &http.Client{Timeout: 10 * time.Second},
+	p := &serverProcess{Child: child, name: name, http: &http.Client{Timeout: 10 * time.Second}}
+	if _, err := fmt.Sscanf(line, "%s debug %s nofile %d", &p.addr, &p.debug, &p.nofile); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("%s: bad ready line %q", name, line)
 	}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	ready := make(chan string, 1)
-	go func() {
-		// Every line is read, so that the pipe never fills.
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if line, ok := strings.CutPrefix(sc.Text(), readyPrefix); ok {
-				select {
-				case ready <- line:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-ready:
-		if _, err := fmt.Sscanf(line, "%s debug %s nofile %d", &p.addr, &p.debug, &p.nofile); err != nil {
-			p.stop()
-			return nil, fmt.Errorf("%s: bad ready line %q", name, line)
-		}
-		return p, nil
-	case <-p.exited:
-		return nil, fmt.Errorf("%s: server exited before listening: %s", name, p.stderr)
-	case <-time.After(startTimeout):
-		p.stop()
-		return nil, fmt.Errorf("%s: server not listening after %v", name, startTimeout)
-	}
+	return p, nil
 }
 
-func (p *serverProcess) pid() int { return p.cmd.Process.Pid }
-
-// alive returns an error if the process has exited.
-func (p *serverProcess) alive() error {
-	select {
-	case <-p.exited:
-		return fmt.Errorf("%s: server exited: %s", p.name, p.stderr)
-	default:
-		return nil
-	}
-}
+func (p *serverProcess) pid() int     { return p.Pid() }
+func (p *serverProcess) alive() error { return p.Alive() }
+func (p *serverProcess) stop()        { p.Stop() }
 
 // cpu returns the process's user and system CPU time so far (10 ms
 // ticks).
@@ -151,40 +100,4 @@ func (p *serverProcess) profile(ctx context.Context, kind string, d time.Duratio
 		return err
 	}
 	return f.Close()
-}
-
-// stop kills the process and waits for it (a few seconds at most).
-func (p *serverProcess) stop() {
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-	}
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s := strings.TrimSpace(string(t.b))
-	if s == "" {
-		return "(no stderr)"
-	}
-	return s
 }

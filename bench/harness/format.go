@@ -9,8 +9,8 @@ import (
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// formatLatency prints d with three significant digits or so.
-func formatLatency(d time.Duration) string {
+// FormatLatency prints d with three significant digits or so.
+func FormatLatency(d time.Duration) string {
 	switch {
 	case d < 100*time.Microsecond:
 		return fmt.Sprintf("%.1f µs", micros(d))
@@ -23,8 +23,8 @@ func formatLatency(d time.Duration) string {
 	}
 }
 
-// formatCount prints n rounded, with thousands separators.
-func formatCount(n float64) string {
+// FormatCount prints n rounded, with thousands separators.
+func FormatCount(n float64) string {
 	s := strconv.FormatInt(int64(n+0.5), 10)
 	var b strings.Builder
 	for i, c := range s {

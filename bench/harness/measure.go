@@ -122,7 +122,7 @@ func measureWindow(client *loadgen.Client, srv *serverProcess, timing Timing, ro
 	}
 	msgs, hist := client.Result()
 	if msgs == 0 {
-		return fmt.Errorf("%s: no echo in %v", srv.name, elapsed)
+		return fmt.Errorf("%s: no echo in %v", srv.Name, elapsed)
 	}
 	row.MsgsPerSec = float64(msgs) / elapsed.Seconds()
 	row.P50, row.P99 = hist.Quantile(0.50), hist.Quantile(0.99)
@@ -145,8 +145,8 @@ func sleepWhileRunning(client *loadgen.Client, srv *serverProcess, d time.Durati
 		if err := client.Stop(); err != nil {
 			return err
 		}
-		return fmt.Errorf("%s: load generator stopped early", srv.name)
-	case <-srv.exited:
+		return fmt.Errorf("%s: load generator stopped early", srv.Name)
+	case <-srv.Exited:
 		return srv.alive()
 	}
 }

@@ -173,5 +173,5 @@ func progressLine(r BatteryRow) string {
 		return s + "error: " + r.Err.Error()
 	}
 	return s + fmt.Sprintf("%s, peak +%s, after GC %+.1f MiB, %s",
-		outcomeText(r), formatMiB(r.PeakGrowth()), float64(r.After-r.Before)/(1<<20), formatLatency(r.Wall))
+		outcomeText(r), formatMiB(r.PeakGrowth()), float64(r.After-r.Before)/(1<<20), FormatLatency(r.Wall))
 }

@@ -42,7 +42,7 @@ func (r *BatteryReport) writeHeader(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "- S, the message of the read shapes: %s\n", strings.Join(sizes, ", "))
 	fmt.Fprintf(b, "- bomb: %s of zeros, compressed once with compress/flate at level 9 into a %s-byte message, sent on %d connections at once\n",
-		sizeText(o.BombSize), formatCount(float64(r.BombWire)), o.BombConns)
+		sizeText(o.BombSize), FormatCount(float64(r.BombWire)), o.BombConns)
 	fmt.Fprintf(b, "- peak RSS: %s\n", r.peakMethods())
 	fmt.Fprintf(b, "- every server process runs with permessage-deflate enabled (the bomb needs it); the read shapes' connections do not offer it, the bomb's offer `%s`\n", rawclient.DeflateOffer)
 	fmt.Fprintf(b, "- each (server, limit) pair is one fresh server process, its shapes run one after another in the order of the table, each on fresh connections; every shape is bounded by %s\n", o.Timeout)
@@ -108,7 +108,7 @@ func (r *BatteryReport) writeLimitTable(b *strings.Builder, lim LimitSetting) {
 				continue
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | +%s | %s (%+.1f) | %s |\n", shape, name,
-				cellText(outcomeText(row)), formatLatency(row.Wall), formatMiB(row.Before), formatMiB(row.PeakGrowth()),
+				cellText(outcomeText(row)), FormatLatency(row.Wall), formatMiB(row.Before), formatMiB(row.PeakGrowth()),
 				formatMiB(row.After), float64(row.After-row.Before)/(1<<20), boundText(row))
 		}
 	}
@@ -140,7 +140,7 @@ func (r *BatteryReport) writeFragmentSpeed(b *strings.Builder) {
 		}
 		for _, row := range rows {
 			if row.Err != nil {
-				fmt.Fprintf(b, "| %s | %s | %s | error | | | | |\n", limitTitle(lim), row.Server, formatCount(float64(row.Frames)))
+				fmt.Fprintf(b, "| %s | %s | %s | error | | | | |\n", limitTitle(lim), row.Server, FormatCount(float64(row.Frames)))
 				continue
 			}
 			stat, sched, ratio := "—", "—", "—"
@@ -154,7 +154,7 @@ func (r *BatteryReport) writeFragmentSpeed(b *strings.Builder) {
 				}
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", limitTitle(lim), row.Server,
-				formatCount(float64(row.Frames)), cellText(outcomeText(row)), formatLatency(row.CPU), stat, sched, ratio)
+				FormatCount(float64(row.Frames)), cellText(outcomeText(row)), FormatLatency(row.CPU), stat, sched, ratio)
 		}
 	}
 	fmt.Fprintf(b, "\n\"vs gorilla\" divides the row's CPU per fragment by gorilla's under the same limit, from schedstat where both have it, else from the ticks.\n")
@@ -177,7 +177,7 @@ func (r *BatteryReport) writeBombSummary(b *strings.Builder) {
 	o := r.Opts
 	fmt.Fprintf(b, "\n## Decompression bomb, side by side\n\n")
 	fmt.Fprintf(b, "%s of zeros in a %s-byte message on each of %d connections: what each server did, and its peak RSS growth.\n\n",
-		sizeText(o.BombSize), formatCount(float64(r.BombWire)), o.BombConns)
+		sizeText(o.BombSize), FormatCount(float64(r.BombWire)), o.BombConns)
 	var within []string
 	for _, name := range o.Servers {
 		if d, ok := servers.DefaultLimitOf(name); ok && (d.Bytes == 0 || d.Bytes >= o.BombSize) {

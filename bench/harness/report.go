@@ -192,7 +192,7 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 			cpu = formatRatio(float64(r.ServerCPU) / float64(cheapest.ServerCPU))
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %.2f | %.2f | %.2f | %s | %s |",
-			rowLabel(r.Server), formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
+			rowLabel(r.Server), FormatCount(r.MsgsPerSec), FormatLatency(r.P50), FormatLatency(r.P99),
 			micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU), speed, cpu)
 		if ranged {
 			fmt.Fprintf(b, " %.2f–%.2f |", micros(r.CPUMin), micros(r.CPUMax))

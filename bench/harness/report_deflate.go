@@ -83,11 +83,11 @@ func wireColumns(w loadgen.Wire) string {
 		return " | | |"
 	}
 	n := float64(w.Messages)
-	received := formatCount(float64(w.Received) / n)
+	received := FormatCount(float64(w.Received) / n)
 	if w.Compressed < w.Messages {
 		received += fmt.Sprintf(" (%.0f %% of echoes compressed)", 100*float64(w.Compressed)/n)
 	}
-	return fmt.Sprintf(" %s | %s | %.3f |", formatCount(float64(w.Sent)/n), received, float64(w.Received)/float64(w.Payload))
+	return fmt.Sprintf(" %s | %s | %.3f |", FormatCount(float64(w.Sent)/n), received, float64(w.Received)/float64(w.Payload))
 }
 
 func (r *Report) writeCompressedMemory(b *strings.Builder) {
@@ -127,7 +127,7 @@ func (r *Report) writeCompressedMemory(b *strings.Builder) {
 		}
 		fmt.Fprintf(b, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n",
 			m.Server, formatMiB(m.Baseline), m.IdlePerCon/1024, m.EchoNowPerCon/1024, m.EchoPerCon/1024, m.CollectedPer/1024,
-			formatLatency(m.EchoTime), ratio(m.IdlePerCon, bestA), ratio(m.EchoPerCon, bestB), ratio(m.CollectedPer, bestD))
+			FormatLatency(m.EchoTime), ratio(m.IdlePerCon, bestA), ratio(m.EchoPerCon, bestB), ratio(m.CollectedPer, bestD))
 	}
 }
 

@@ -142,7 +142,7 @@ func rowSummary(r Row) string {
 		return "error: " + r.Err.Error()
 	}
 	s := fmt.Sprintf("%s msgs/s  p50 %s  p99 %s  server %.2f µs/msg (%.2f cores)  loadgen %.2f µs/msg",
-		formatCount(r.MsgsPerSec), formatLatency(r.P50), formatLatency(r.P99),
+		FormatCount(r.MsgsPerSec), FormatLatency(r.P50), FormatLatency(r.P99),
 		micros(r.ServerCPU), r.ServerCores, micros(r.LoadgenCPU))
 	if w := r.Wire; r.Extension != "" && w.Messages > 0 {
 		n := float64(w.Messages)
@@ -159,7 +159,7 @@ func memorySummary(r MemoryRow) string {
 	if r.Extension != "" {
 		return fmt.Sprintf("baseline %s  (a) idle %.2f  (c) right after echo %.2f  (b) 2 s later %.2f  (d) after GC %.2f KiB/conn  echoes took %s  [%s]",
 			formatMiB(r.Baseline), r.IdlePerCon/1024, r.EchoNowPerCon/1024, r.EchoPerCon/1024, r.CollectedPer/1024,
-			formatLatency(r.EchoTime), r.Extension)
+			FormatLatency(r.EchoTime), r.Extension)
 	}
 	return fmt.Sprintf("baseline %s  idle %.2f KiB/conn  after echo %.2f KiB/conn",
 		formatMiB(r.Baseline), r.IdlePerCon/1024, r.EchoPerCon/1024)

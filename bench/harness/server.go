@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -20,10 +19,6 @@ import (
 	"github.com/fastws/fastws/bench/servers"
 )
 
-// readyPrefix starts the line a server process prints once it listens:
-// "listening <addr> nofile <limit>".
-const readyPrefix = "listening "
-
 // freedLine is the line a server process prints when it has collected
 // its garbage and returned free memory to the OS, on collectSignal.
 const freedLine = "freed"
@@ -32,9 +27,6 @@ const freedLine = "freed"
 // return free memory to the OS (the compressed memory section's last
 // reading).
 const collectSignal = syscall.SIGUSR1
-
-// startTimeout bounds how long a server process may take to listen.
-const startTimeout = 15 * time.Second
 
 // ServerCommand returns the command that runs the echo server called name,
 // with permessage-deflate if compress is set, as a child process which
@@ -99,88 +91,44 @@ func ServeChildWith(name string, o servers.Options, addr string, stdout io.Write
 		}
 	}()
 	mu.Lock()
-	fmt.Fprintf(stdout, "%s%s nofile %d\n", readyPrefix, ln.Addr(), nofile)
+	fmt.Fprintf(stdout, "%s%s nofile %d\n", ReadyPrefix, ln.Addr(), nofile)
 	mu.Unlock()
 	return servers.ServeWith(name, ln, o)
 }
 
 // serverProcess is a running echo server.
 type serverProcess struct {
-	name   string
-	cmd    *exec.Cmd
+	*Child
 	addr   string
 	nofile uint64
-	stderr *tailBuffer
-	exited chan struct{}
 	freed  chan struct{} // a freedLine arrived
 }
 
 // startServer starts the server process and waits for its ready line.
 func startServer(command ServerCommand, name string, compress bool) (*serverProcess, error) {
-	cmd := command(name, compress)
-	// The server dies with the harness even if the harness is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
+	p := &serverProcess{freed: make(chan struct{}, 1)}
+	child, line, err := StartChild(command(name, compress), name, func(line string) {
+		if line == freedLine {
+			select {
+			case p.freed <- struct{}{}:
+			default:
+			}
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
-	p := &serverProcess{
-		name: name, cmd: cmd, stderr: &tailBuffer{max: 4 << 10},
-		exited: make(chan struct{}), freed: make(chan struct{}, 1),
+	p.Child = child
+	if _, err := fmt.Sscanf(line, "%s nofile %d", &p.addr, &p.nofile); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("%s: bad ready line %q", name, line)
 	}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	ready := make(chan string, 1)
-	go func() {
-		// Every line is read, so that the pipe never fills.
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if line, ok := strings.CutPrefix(sc.Text(), readyPrefix); ok {
-				select {
-				case ready <- line:
-				default:
-				}
-			} else if sc.Text() == freedLine {
-				select {
-				case p.freed <- struct{}{}:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-ready:
-		if _, err := fmt.Sscanf(line, "%s nofile %d", &p.addr, &p.nofile); err != nil {
-			p.stop()
-			return nil, fmt.Errorf("%s: bad ready line %q", name, line)
-		}
-		return p, nil
-	case <-p.exited:
-		return nil, fmt.Errorf("%s: server exited before listening: %s", name, p.stderr)
-	case <-time.After(startTimeout):
-		p.stop()
-		return nil, fmt.Errorf("%s: server not listening after %v", name, startTimeout)
-	}
+	return p, nil
 }
 
-func (p *serverProcess) pid() int { return p.cmd.Process.Pid }
-
-// alive returns an error if the process has exited.
-func (p *serverProcess) alive() error {
-	select {
-	case <-p.exited:
-		return fmt.Errorf("%s: server exited: %s", p.name, p.stderr)
-	default:
-		return nil
-	}
-}
+func (p *serverProcess) pid() int     { return p.Pid() }
+func (p *serverProcess) alive() error { return p.Alive() }
+func (p *serverProcess) stop()        { p.Stop() }
 
 // collectGarbage has the server process run its garbage collector and
 // return free memory to the OS, and waits until it has.
@@ -189,44 +137,31 @@ func (p *serverProcess) collectGarbage(timeout time.Duration) error {
 	case <-p.freed:
 	default:
 	}
-	if err := p.cmd.Process.Signal(collectSignal); err != nil {
+	if err := p.Cmd.Process.Signal(collectSignal); err != nil {
 		return err
 	}
 	select {
 	case <-p.freed:
 		return nil
-	case <-p.exited:
+	case <-p.Exited:
 		return p.alive()
 	case <-time.After(timeout):
-		return errors.New(p.name + ": no answer to the garbage-collection signal")
+		return errors.New(p.Name + ": no answer to the garbage-collection signal")
 	}
 }
 
-// stop asks the process to end with SIGTERM (a profiling server writes
-// its profiles then; the others die at once) and kills it if it has not
-// gone after a few seconds.
-func (p *serverProcess) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return
-	case <-time.After(5 * time.Second):
-	}
-	_ = p.cmd.Process.Kill()
-	select {
-	case <-p.exited:
-	case <-time.After(5 * time.Second):
-	}
-}
+// NewTailBuffer returns a TailBuffer that keeps the last max bytes.
+func NewTailBuffer(max int) *TailBuffer { return &TailBuffer{max: max} }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// TailBuffer keeps the last max bytes written to it: a child process's
+// stderr, for the error that says why it died.
+type TailBuffer struct {
 	mu  sync.Mutex
 	max int
 	b   []byte
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
+func (t *TailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.b = append(t.b, p...)
@@ -236,7 +171,7 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
+func (t *TailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := strings.TrimSpace(string(t.b))

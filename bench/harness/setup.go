@@ -170,7 +170,7 @@ func setupSummary(r SetupRow) string {
 		return "error: " + r.Err.Error()
 	}
 	s := fmt.Sprintf("%s upgrades/s  server %.1f µs/upgrade  client %.1f µs/upgrade  %d of %d failed",
-		formatCount(r.PerSec), micros(r.ServerCPU), micros(r.ClientCPU), r.Failed, r.Conns)
+		FormatCount(r.PerSec), micros(r.ServerCPU), micros(r.ClientCPU), r.Failed, r.Conns)
 	if r.FirstErr != nil {
 		s += " (first: " + r.FirstErr.Error() + ")"
 	}
@@ -180,12 +180,12 @@ func setupSummary(r SetupRow) string {
 // Markdown renders the section.
 func (r *SetupReport) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n## Connection setup: %s new connections per server\n\n", formatCount(float64(r.Conns)))
+	fmt.Fprintf(&b, "\n## Connection setup: %s new connections per server\n\n", FormatCount(float64(r.Conns)))
 	fmt.Fprintf(&b, "Each server in a fresh process; %d client goroutines each open a TCP connection, do the opening handshake and open the next, "+
 		"until %s are open (no message is sent; they are closed at the end). Upgrades/s is the successful handshakes over the time from the first connect to the last 101; "+
 		"server CPU per upgrade is the server's utime + stime over that time and %v after it (in 10 ms clock ticks) over the successful handshakes; "+
 		"client CPU is this process's own (Go's net package, not the epoll load generator).\n\n",
-		setupDialers, formatCount(float64(r.Conns)), setupSettle)
+		setupDialers, FormatCount(float64(r.Conns)), setupSettle)
 	b.WriteString("| library | upgrades/s | server CPU µs/upgrade | client CPU µs/upgrade | time | failed |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
@@ -197,8 +197,8 @@ func (r *SetupReport) Markdown() string {
 		if row.FirstErr != nil {
 			failed += " (first: " + cellText(row.FirstErr.Error()) + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %s | %s |\n", rowLabel(row.Server), formatCount(row.PerSec),
-			micros(row.ServerCPU), micros(row.ClientCPU), formatLatency(row.Elapsed), failed)
+		fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %s | %s |\n", rowLabel(row.Server), FormatCount(row.PerSec),
+			micros(row.ServerCPU), micros(row.ClientCPU), FormatLatency(row.Elapsed), failed)
 	}
 	return b.String()
 }
@@ -326,12 +326,12 @@ func openFiles(pid int) (int, error) {
 func (r *StalledReport) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## Stalled peers: %s × %s with %s stalled connections\n\n",
-		formatCount(float64(r.Cell.Conns)), FormatSize(r.Cell.Size), formatCount(float64(r.Stalled)))
+		FormatCount(float64(r.Cell.Conns)), FormatSize(r.Cell.Size), FormatCount(float64(r.Stalled)))
 	fmt.Fprintf(&b, "What stalled peers cost a normal client. Each server runs twice, each time a fresh process: clean, the normal load alone "+
 		"(%d connections × %s binary echoes, one in flight each, %v measured after %v of warm-up); stalled, the same load after %s other connections "+
 		"each completed the opening handshake and sent one byte of a frame header (0x%02x) and nothing more, held open throughout. "+
 		"The ratios are stalled over clean; the last column counts the stalled connections the server had closed by the end of the stalled run (from its open descriptors).\n\n",
-		r.Cell.Conns, FormatSize(r.Cell.Size), r.Timing.Duration, r.Timing.Warmup, formatCount(float64(r.Stalled)), stalledByte)
+		r.Cell.Conns, FormatSize(r.Cell.Size), r.Timing.Duration, r.Timing.Warmup, FormatCount(float64(r.Stalled)), stalledByte)
 	b.WriteString("| library | msgs/s clean | msgs/s stalled | p50 clean | p50 stalled | p99 clean | p99 stalled | server CPU µs/msg clean | server CPU µs/msg stalled | msgs/s stalled/clean | p99 stalled/clean | stalled closed by server |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, row := range r.Rows {
@@ -345,8 +345,8 @@ func (r *StalledReport) Markdown() string {
 			dropped = fmt.Sprint(row.Dropped)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.2f | %.2f | %s | %s | %s |\n", rowLabel(row.Server),
-			formatCount(c.MsgsPerSec), formatCount(s.MsgsPerSec),
-			formatLatency(c.P50), formatLatency(s.P50), formatLatency(c.P99), formatLatency(s.P99),
+			FormatCount(c.MsgsPerSec), FormatCount(s.MsgsPerSec),
+			FormatLatency(c.P50), FormatLatency(s.P50), FormatLatency(c.P99), FormatLatency(s.P99),
 			micros(c.ServerCPU), micros(s.ServerCPU),
 			formatRatio(s.MsgsPerSec/c.MsgsPerSec), formatRatio(float64(s.P99)/float64(c.P99)), dropped)
 	}
