@@ -184,3 +184,40 @@ func TestProcAddr(t *testing.T) {
 		t.Errorf("procAddr = %q, %v; want 0100007F:1F90", got, err)
 	}
 }
+
+// TestSmokeFloor runs the smoke mode on the floor reference alone, the
+// stalled subscriber included (its queue overflows and drops): every
+// other subscriber must receive every message, in order and intact.
+func TestSmokeFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about 10 s; skipped with -short")
+	}
+	o := Smoke(Options{
+		Servers: []string{Floor}, Sizes: []int{20, 1 << 10}, Window: 8,
+		Stalled: true, StalledRcvbuf: 4096, StalledFill: 1 << 20,
+		Loops: 1, Command: testCommand(t),
+	})
+	if err := o.Check(); err != nil {
+		t.Fatal(err)
+	}
+	rep := Run(o)
+	for _, rows := range []map[Cell]Row{rep.Rows[Floor], rep.Stalled[Floor]} {
+		for cell, row := range rows {
+			switch {
+			case row.Err != nil:
+				t.Errorf("%s: %v", cell, row.Err)
+			case row.Deliveries == 0 || row.Loss.Lost != 0 || row.Loss.Failed != 0 || row.Loss.Extra != 0 || row.Gaps != 0 || row.ErrCount != 0:
+				t.Errorf("%s: %d deliveries, loss %+v, %d gaps, %d errors %v", cell, row.Deliveries, row.Loss, row.Gaps, row.ErrCount, row.Errors)
+			case row.AllocsOK && row.AllocsPerDelivery > 0.001:
+				t.Errorf("%s: %.4f allocations per delivery", cell, row.AllocsPerDelivery)
+			}
+		}
+	}
+	if len(rep.Rows[Floor]) != len(o.Cells()) || len(rep.Stalled[Floor]) != len(o.StalledCells()) {
+		t.Errorf("rows %d and stalled %d, want %d and %d", len(rep.Rows[Floor]), len(rep.Stalled[Floor]), len(o.Cells()), len(o.StalledCells()))
+	}
+	if !rep.OK() {
+		t.Log(rep.Markdown("fanout floor test"))
+		t.Error("the report is not OK")
+	}
+}

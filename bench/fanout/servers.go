@@ -36,7 +36,9 @@ const (
 var Names = []string{FastwsLoop, Fastws, Gws, Gorilla}
 
 // Known reports whether name is a server ServeChild runs.
-func Known(name string) bool { return slices.Contains(Names, name) || name == FastwsNATS }
+func Known(name string) bool {
+	return slices.Contains(Names, name) || name == FastwsNATS || name == Floor
+}
 
 // IsFastws reports whether name is one of fastws's servers.
 func IsFastws(name string) bool { return strings.HasPrefix(name, "fastws") }
@@ -100,6 +102,8 @@ func newServer(name, natsURL string) (fanoutServer, error) {
 		return newGwsServer(), nil
 	case Gorilla:
 		return newGorillaServer(), nil
+	case Floor:
+		return newFloorServer(), nil
 	case FastwsNATS:
 		if natsURL == "" {
 			return nil, fmt.Errorf("%s needs a NATS server URL", name)
