@@ -10,7 +10,7 @@ type Stats struct {
 	Subscriptions int // (connection, topic) pairs
 
 	Published      int64 // messages published here, or delivered from other nodes
-	Delivered      int64 // messages handed to a subscriber's queue
+	Delivered      int64 // messages a subscriber's queue took (under QueueDrop it may have dropped one, counted in Dropped)
 	DeliveredBytes int64 // their payload bytes
 	QueuedBytes    int64 // bytes the current subscribers have queued and not yet sent
 	Dropped        int64 // messages a subscriber's queue dropped or refused
