@@ -27,7 +27,8 @@ type connSession struct {
 	mu          sync.Mutex
 	idle        sync.Cond // signalled when the writer stops
 	q           outQueue
-	items       []outItem
+	items       []outItem // queued from head on; the array is reused, so a busy connection allocates none
+	head        int
 	writing     bool
 	closeQueued bool // a close frame is queued: no more writes
 	cause       CloseCause
@@ -221,16 +222,23 @@ func (cs *connSession) writeLoop() {
 	ctx := context.Background()
 	for {
 		cs.mu.Lock()
-		if len(cs.items) == 0 {
+		if cs.head == len(cs.items) {
 			cs.writing = false
-			cs.items = cs.items[:0]
+			cs.items, cs.head = cs.items[:0], 0
 			cs.idle.Broadcast()
 			cs.mu.Unlock()
 			return
 		}
-		it := cs.items[0]
-		cs.items[0] = outItem{}
-		cs.items = cs.items[1:]
+		it := cs.items[cs.head]
+		cs.items[cs.head] = outItem{}
+		cs.head++
+		if cs.head >= 64 && cs.head > len(cs.items)/2 {
+			// A queue that never empties moves its tail down rather
+			// than grow at one end while it is freed at the other.
+			n := copy(cs.items, cs.items[cs.head:])
+			clear(cs.items[n:])
+			cs.items, cs.head = cs.items[:n], 0
+		}
 		cs.mu.Unlock()
 
 		var err error
@@ -280,8 +288,8 @@ func (cs *connSession) writeLoop() {
 // writing it) until the queue is at half its limits.
 func (cs *connSession) dropOldestLocked() {
 	bytes, msgs := 0, 0
-	kept := cs.items[:0]
-	for _, it := range cs.items {
+	kept := cs.items[:cs.head]
+	for _, it := range cs.items[cs.head:] {
 		if it.op == 0 && cs.q.overHalf(bytes, msgs) {
 			bytes += it.n
 			msgs++
@@ -335,7 +343,8 @@ func (cs *connSession) drain() {
 func (cs *connSession) discard() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	for i, it := range cs.items {
+	for i, it := range cs.items[cs.head:] {
+		i += cs.head
 		if it.buf != nil {
 			bufpool.Put(it.buf)
 		}
@@ -346,7 +355,7 @@ func (cs *connSession) discard() {
 		cs.srv.stats.bytesQueued.Add(-int64(it.n))
 		cs.items[i] = outItem{}
 	}
-	cs.items = cs.items[:0]
+	cs.items, cs.head = cs.items[:0], 0
 	cs.writing = false
 	cs.closeQueued = true
 	cs.idle.Broadcast()
