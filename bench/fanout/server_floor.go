@@ -5,12 +5,11 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"net"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 
+	"github.com/fastws/fastws/bench/servers"
 	"golang.org/x/sys/unix"
 )
 
@@ -83,7 +82,7 @@ func (s *floorServer) stats(st *serverStats) {
 // serve runs the loop on a duplicate of ln's descriptor: closing ln does
 // not stop it, which is all a benchmark server needs.
 func (s *floorServer) serve(ln net.Listener) error {
-	lfd, err := floorDupListener(ln)
+	lfd, err := servers.DupListenerFD(ln)
 	if err != nil {
 		return err
 	}
@@ -254,7 +253,7 @@ func floorHeader(head []byte, name string) []byte {
 func (s *floorServer) publish(c *floorConn) bool {
 	b := c.in
 	for {
-		size, hdr, length, whole := floorFrame(b)
+		size, hdr, length, whole := servers.FloorFrame(b)
 		if hdr > 0 && length > maxMessage {
 			return false
 		}
@@ -296,34 +295,6 @@ func (s *floorServer) publish(c *floorConn) bool {
 	}
 	c.in = c.in[:copy(c.in[:cap(c.in)], b)]
 	return true
-}
-
-// floorFrame looks at the masked client frame at the start of b: its
-// size in all, the length of its header before the masking key (0 while
-// unknown), its payload length, and whether all of it is in b.
-func floorFrame(b []byte) (size, hdr, length int, whole bool) {
-	if len(b) < 2 {
-		return 2, 0, 0, false
-	}
-	hdr, length = 2, int(b[1]&0x7f)
-	switch length {
-	case 126:
-		if len(b) < 4 {
-			return 4, 0, 0, false
-		}
-		hdr, length = 4, int(binary.BigEndian.Uint16(b[2:]))
-	case 127:
-		if len(b) < 10 {
-			return 10, 0, 0, false
-		}
-		v := binary.BigEndian.Uint64(b[2:])
-		if v > maxMessage {
-			return 0, 10, maxMessage + 1, false
-		}
-		hdr, length = 10, int(v)
-	}
-	size = hdr + 4 + length
-	return size, hdr, length, len(b) >= size
 }
 
 // broadcast delivers frame to every subscriber: one write each, or an
@@ -419,32 +390,4 @@ func (s *floorServer) close(c *floorConn) {
 	delete(s.conns, int32(c.fd))
 	_ = unix.EpollCtl(s.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	unix.Close(c.fd)
-}
-
-// floorDupListener returns a non-blocking duplicate of ln's descriptor:
-// Go's listener can only be borrowed through Control, not waited on from
-// outside its poller.
-func floorDupListener(ln net.Listener) (int, error) {
-	sc, ok := ln.(syscall.Conn)
-	if !ok {
-		return -1, errors.New("fanout: the floor needs a listener with a descriptor")
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	fd, derr := -1, error(nil)
-	if err := rc.Control(func(s uintptr) {
-		fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, derr
-	}
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }

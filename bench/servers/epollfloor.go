@@ -42,7 +42,7 @@ const epollFloorMaxConns = 1 << 20
 // does not stop it: the duplicate descriptor keeps the socket listening
 // until the process ends, which is all a benchmark server needs.
 func serveEpollFloor(ln net.Listener) error {
-	lfd, err := dupListenerFD(ln)
+	lfd, err := DupListenerFD(ln)
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (l *efLoop) consume(c *efConn, b []byte) bool {
 	if c.closing && len(c.out) == 0 {
 		return false
 	}
-	need, _, _, _ := floorFrame(b)
+	need, _, _, _ := FloorFrame(b)
 	// Twice the frame, as the floor does, so that a read of the next one
 	// finds room behind it.
 	l.keep(c, b, 2*need)
@@ -322,13 +322,14 @@ func (l *efLoop) close(c *efConn) {
 	unix.Close(c.fd)
 }
 
-// dupListenerFD returns a non-blocking duplicate of ln's descriptor. Go's
+// DupListenerFD returns a non-blocking duplicate of ln's descriptor. Go's
 // listener cannot be waited on from outside its poller (its raw
-// connection's Read fails), only borrowed through Control.
-func dupListenerFD(ln net.Listener) (int, error) {
+// connection's Read fails), only borrowed through Control. The fan-out
+// floor uses it too.
+func DupListenerFD(ln net.Listener) (int, error) {
 	sc, ok := ln.(syscall.Conn)
 	if !ok {
-		return -1, errors.New("servers: epoll-floor needs a listener with a descriptor")
+		return -1, errors.New("servers: a floor server needs a listener with a descriptor")
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {

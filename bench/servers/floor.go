@@ -117,7 +117,7 @@ func (e *floorEcho) echo() bool {
 		}
 	}
 	e.n = copy(e.in, b)
-	if need, _, _, _ := floorFrame(b); need > len(e.in) {
+	if need, _, _, _ := FloorFrame(b); need > len(e.in) {
 		// Twice the frame: room for the next one behind it, so that
 		// reads of a stream of such frames come back short.
 		grown := make([]byte, 2*need)
@@ -135,7 +135,7 @@ func (e *floorEcho) echo() bool {
 // it was a close frame. Both reference servers answer with it, so that
 // they do the same work per message.
 func floorAnswer(b []byte) (reply []byte, size int, closing, ok bool) {
-	size, hdr, length, ok := floorFrame(b)
+	size, hdr, length, ok := FloorFrame(b)
 	if !ok {
 		return nil, size, false, false
 	}
@@ -156,11 +156,13 @@ func floorAnswer(b []byte) (reply []byte, size int, closing, ok bool) {
 	return r, size, op&0x0f == 0x8, true
 }
 
-// floorFrame looks at the masked client frame at the start of b: its size
+// FloorFrame looks at the masked client frame at the start of b: its size
 // in all, the length of its header before the masking key, its payload
 // length, and whether all of it is in b. With fewer than 14 bytes it may
-// report the size it needs to know more.
-func floorFrame(b []byte) (size, hdr, length int, whole bool) {
+// report the size it needs to know more. A 64-bit length is clamped to
+// 2^40, so that no length overflows an int; callers refuse what is over
+// their own limit. The echo and fan-out floors share it.
+func FloorFrame(b []byte) (size, hdr, length int, whole bool) {
 	if len(b) < 2 {
 		return 2, 0, 0, false
 	}
@@ -175,7 +177,7 @@ func floorFrame(b []byte) (size, hdr, length int, whole bool) {
 		if len(b) < 10 {
 			return 10, 0, 0, false
 		}
-		hdr, length = 10, int(binary.BigEndian.Uint64(b[2:]))
+		hdr, length = 10, int(min(binary.BigEndian.Uint64(b[2:]), 1<<40))
 	}
 	size = hdr + 4 + length
 	return size, hdr, length, len(b) >= size
