@@ -8,9 +8,16 @@ GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?= 5s
 
-# The repository's modules: the library (with the command), the examples
-# and the bench, each with a go.mod of its own.
-MODULES := . examples bench
+# The repository's modules, each with a go.mod of its own and all joined
+# by go.work: the library, the NATS bridge and the command (modules of
+# their own so that nats.go and the command's dependencies never reach the
+# module graph of a user who imports only the library), the examples and
+# the bench.
+MODULES := . natsbridge cmd/fastws examples bench
+# The packages of the library, the bridge and the command: what the race,
+# cross, allocation and fuzz steps cover. A ./... pattern stops at a
+# module's edge, so each module is named (go.work resolves them all).
+PKGS := ./... ./natsbridge/... ./cmd/fastws/...
 # The other systems the library and the command are meant to build on:
 # go vet per target, tests included.
 CROSS := darwin/amd64 windows/amd64 freebsd/amd64 linux/arm64 js/wasm
@@ -30,10 +37,10 @@ vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@for m in $(MODULES); do echo "go vet ($$m)"; (cd $$m && $(GO) vet ./...) || exit 1; done
 
-# Cross-builds: go vet for each other target, on the library module and
-# the examples (the examples are servers: not for js/wasm).
+# Cross-builds: go vet for each other target, on the library, the bridge,
+# the command and the examples (the examples are servers: not for js/wasm).
 cross:
-	@for t in $(CROSS); do echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/}"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./... || exit 1; done
+	@for t in $(CROSS); do echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/}"; GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet $(PKGS) || exit 1; done
 	@for t in $(filter-out js/wasm,$(CROSS)); do echo "go vet GOOS=$${t%/*} GOARCH=$${t#*/} (examples)"; (cd examples && GOOS=$${t%/*} GOARCH=$${t#*/} $(GO) vet ./...) || exit 1; done
 
 lint:
@@ -45,7 +52,7 @@ lint:
 # categories (9, 12, 13: volume, not concurrency) are represented there by
 # a slice; the next step runs them all without the detector.
 race:
-	FASTWS_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m ./...
+	FASTWS_REQUIRE_PEERS=1 $(GO) test -race -count=1 -timeout 30m $(PKGS)
 	$(GO) test -tags purego -count=1 ./wsframe
 
 # The conformance suite against fastws's server and client, every case.
@@ -62,7 +69,7 @@ conformance-peers:
 # items at random under -race and the detector deepens every call, so
 # these tests run again without it (under -race they skip and say why).
 allocs:
-	$(GO) test -count=1 -run 'Allocates|StaysSmall|Memory' ./...
+	$(GO) test -count=1 -run 'Allocates|StaysSmall|Memory' $(PKGS)
 
 # The example programs: each is built and run by its test.
 examples:

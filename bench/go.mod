@@ -16,6 +16,7 @@ require (
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
 	github.com/dolthub/maphash v0.1.0 // indirect
+	github.com/fastws/fastws/natsbridge v0.0.0
 	github.com/gobwas/httphead v0.1.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
@@ -30,3 +31,5 @@ require (
 )
 
 replace github.com/fastws/fastws => ../
+
+replace github.com/fastws/fastws/natsbridge => ../natsbridge

@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
+	github.com/fastws/fastws/natsbridge v0.0.0
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -23,3 +24,5 @@ require (
 )
 
 replace github.com/fastws/fastws => ../
+
+replace github.com/fastws/fastws/natsbridge => ../natsbridge

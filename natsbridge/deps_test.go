@@ -24,30 +24,39 @@ func goTool() (string, bool) {
 	return p, err == nil
 }
 
-// The library and the hub must build without NATS: this package is in
-// the root module so that it shares its version, and only stays out of
-// programs that do not want it because Go compiles imported packages
-// only.
+// The library and the hub must not bring NATS to their users: not in
+// the packages they build and not in their module graph, which is why
+// this package is a module of its own. Both are asked of the root module
+// alone (GOWORK=off), as a user's build sees it.
 func TestLibraryDoesNotImportNATS(t *testing.T) {
 	gobin, ok := goTool()
 	if !ok {
 		t.Skip("the go command is neither in GOROOT/bin nor on PATH: cannot list the library's dependencies")
 	}
-	cmd := exec.Command(gobin, "list", "-deps", "github.com/fastws/fastws", "github.com/fastws/fastws/hub")
-	cmd.Dir = ".." // the module root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, stderr.Bytes())
+	goList := func(args ...string) []string {
+		t.Helper()
+		cmd := exec.Command(gobin, append([]string{"list"}, args...)...)
+		cmd.Dir = ".." // the library's module root
+		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return strings.Fields(string(out))
 	}
-	pkgs := strings.Fields(string(out))
+	pkgs := goList("-deps", "github.com/fastws/fastws", "github.com/fastws/fastws/hub")
 	if !slices.Contains(pkgs, "github.com/fastws/fastws/hub") || !slices.Contains(pkgs, "github.com/fastws/fastws") {
-		t.Fatalf("go list did not list the library itself:\n%s", out)
+		t.Fatalf("go list did not list the library itself:\n%s", strings.Join(pkgs, "\n"))
 	}
-	for _, p := range pkgs {
+	mods := goList("-m", "all")
+	if len(mods) == 0 || mods[0] != "github.com/fastws/fastws" {
+		t.Fatalf("go list -m all did not start with the library's module:\n%s", strings.Join(mods, "\n"))
+	}
+	for _, p := range append(pkgs, mods...) {
 		if strings.Contains(p, "nats-io") {
-			t.Errorf("the library depends on %s", p)
+			t.Errorf("the library's build or module graph holds %s", p)
 		}
 	}
 }

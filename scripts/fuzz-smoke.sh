@@ -33,7 +33,9 @@ run_target() {
 	return 1
 }
 
-for pkg in $(go list ./...); do
+# Every module with fuzz targets (a ./... pattern stops at a module's
+# edge; go.work resolves the others from here).
+for pkg in $(go list ./... ./natsbridge/... ./cmd/fastws/...); do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "== $pkg $target ($fuzztime)"
 		status=0
