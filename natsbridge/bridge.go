@@ -28,8 +28,9 @@ type Bridge struct {
 	name    string
 	log     *log.Logger
 
-	send sender
-	recv receiver
+	send       sender
+	maxPayload atomic.Int64 // the server's limit, as nats.go last said (see Relay)
+	recv       receiver
 
 	closed    atomic.Bool // stops the connection event handlers counting
 	closeOnce sync.Once
@@ -81,10 +82,9 @@ func Connect(url string, h *hub.Hub, opts *Options) (*Bridge, error) {
 		nats.NoEcho(),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(o.ReconnectWait),
-		// Relay runs on the hub's publisher, which must not wait long:
-		// a server that takes a full write buffer no faster than this is
-		// treated as gone, rather than holding publishers for nats.go's
-		// default minute.
+		// A server that takes a full write buffer no faster than this
+		// is treated as gone, rather than holding the bridge's sender
+		// for nats.go's default minute while the send buffer fills.
 		nats.FlusherTimeout(flusherTimeout),
 		// nats.go prints its asynchronous errors (a slow consumer, a
 		// permission refused) to stderr unless told where else.
@@ -143,7 +143,7 @@ func newBridge(nc *nats.Conn, h *hub.Hub, o Options, id nodeID, own bool) (*Brid
 		nc: nc, h: h, ownConn: own, prefix: o.Prefix + ".",
 		id: id, idHex: hex.EncodeToString(id[:]), name: o.Name, log: o.ErrorLog,
 	}
-	b.send.subjects = make(map[string]string)
+	b.send.init(o.SendBuffer)
 	sub, err := nc.Subscribe(b.prefix+"*", b.receive)
 	if err != nil {
 		return nil, fmt.Errorf("natsbridge: subscribe: %w", err)
@@ -154,7 +154,9 @@ func newBridge(nc *nats.Conn, h *hub.Hub, o Options, id nodeID, own bool) (*Brid
 			b.logf("subscription not confirmed by the server: %v", err)
 		}
 	}
+	b.maxPayload.Store(nc.MaxPayload())
 	b.watch()
+	go b.run()
 	h.SetRelay(b)
 	return b, nil
 }
@@ -175,6 +177,7 @@ func (b *Bridge) watch() {
 	})
 	prevRecon := b.nc.ReconnectHandler()
 	b.nc.SetReconnectHandler(func(c *nats.Conn) {
+		b.maxPayload.Store(c.MaxPayload())
 		if !b.closed.Load() {
 			b.stats.reconnects.Add(1)
 			b.logf("reconnected to %s", c.ConnectedUrlRedacted())
@@ -188,9 +191,11 @@ func (b *Bridge) watch() {
 // Close stops the bridge: the hub stops relaying (h.SetRelay(nil), even
 // if another Relay has been set since), the subscription ends, and no
 // message is delivered to the hub once Close has returned, which is why
-// it must not be called from a Subscriber's WritePrepared. A connection
-// Connect made is flushed, so that what Relay accepted reaches the
-// server if it is connected, and closed.
+// it must not be called from a Subscriber's WritePrepared. What Relay
+// accepted is handed to nats.go first (which takes up to its
+// FlusherTimeout for each full write buffer if the server reads slowly).
+// A connection Connect made is then flushed, so that those messages reach
+// the server if it is connected, and closed.
 func (b *Bridge) Close() error {
 	b.closeOnce.Do(func() { b.closeErr = b.close() })
 	return b.closeErr
@@ -199,7 +204,7 @@ func (b *Bridge) Close() error {
 func (b *Bridge) close() error {
 	b.closed.Store(true)
 	b.h.SetRelay(nil)
-	b.send.close()
+	b.send.closeAndWait()
 	if n, err := b.sub.Dropped(); err == nil {
 		b.droppedAtClose.Store(int64(n))
 	}
@@ -230,6 +235,7 @@ func (b *Bridge) Name() string { return b.name }
 // Stats returns the bridge's counters.
 func (b *Bridge) Stats() Stats {
 	st := b.stats.snapshot()
+	st.SendQueued = b.send.queued()
 	if n, err := b.sub.Dropped(); err == nil {
 		st.SlowConsumerDrops = int64(n)
 	} else {

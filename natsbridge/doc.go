@@ -38,8 +38,9 @@
 //
 // Every subscriber of a topic, on every node, receives a publish exactly
 // once, and the messages of one publisher in the order they were
-// published: Relay publishes in call order on one NATS connection, which
-// keeps that order, and the Bridge delivers what arrives from a single
+// published: Relay numbers and queues messages in call order and one
+// goroutine hands them to a single NATS connection, which keeps that
+// order, and the Bridge delivers what arrives from a single
 // subscription callback, in arrival order. A node does not receive its
 // own publishes back: Connect asks the server for no echo, and a message
 // carrying this node's ID is dropped anyway (Stats.OwnEchoesDropped), for
@@ -52,10 +53,22 @@
 // Options.ReconnectWait) and resubscribes; delivery then resumes. What a
 // node publishes while it is disconnected is buffered by nats.go up to
 // its reconnect buffer (nats.ReconnectBufSize, 8 MiB by default) and sent
-// once it is back; beyond that buffer a publish fails, is counted in
-// Stats.SendErrors and is returned by Relay, and so by hub.Hub.Publish
-// (after local delivery). What other nodes publish while a node is
+// once it is back; beyond that buffer a message fails and is counted in
+// Stats.SendErrors. What other nodes publish while a node is
 // disconnected, or while it has not yet resubscribed, does not reach it.
+//
+// # A publisher never waits for NATS
+//
+// Relay runs on the hub's publisher, which is often an event loop's
+// message handler serving thousands of connections; nats.go's Publish
+// writes to the socket itself when its write buffer is full and can wait
+// there as long as the server takes to read. So Relay only encodes the
+// message into the Bridge's send buffer (Options.SendBuffer, 4 MiB by
+// default) and returns; the Bridge's own goroutine hands the buffer to
+// nats.go, in order. When NATS takes messages slower than they are
+// published, the send buffer fills and Relay drops what does not fit,
+// returning ErrSendBufferFull (counted in Stats.SendDropped and in the
+// hub's RelayErrors); local delivery goes on.
 //
 // Every message carries its origin node's ID and a sequence number that
 // grows by one per message that node publishes, so a receiver sees a gap

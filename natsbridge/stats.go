@@ -5,8 +5,10 @@ import "sync/atomic"
 // Stats are a Bridge's counters, in a shape expvar.Func and slog take as
 // they are. The counts since New only grow.
 type Stats struct {
-	Sent       int64 // messages handed to NATS
-	SendErrors int64 // publishes NATS refused (closed, or disconnected beyond the reconnect buffer, or over its payload limit) or topics too long
+	Sent        int64 // messages handed to NATS
+	SendErrors  int64 // messages that did not go: refused by Relay (closed, topic too long, over the payload limit, send buffer full) or by nats.go (disconnected beyond its reconnect buffer)
+	SendDropped int64 // of SendErrors, messages Relay dropped because the send buffer was full
+	SendQueued  int   // bytes in the send buffer now, waiting to be handed to nats.go
 
 	Received          int64 // messages from NATS, whatever became of them
 	Delivered         int64 // received messages handed to a local subscriber, one per subscriber
@@ -22,7 +24,7 @@ type Stats struct {
 }
 
 type counters struct {
-	sent, sendErrors                            atomic.Int64
+	sent, sendErrors, sendDropped               atomic.Int64
 	received, delivered, ownEchoes, lost, dupes atomic.Int64
 	badMessages, reconnects, discons            atomic.Int64
 	origins                                     atomic.Int64
@@ -31,7 +33,7 @@ type counters struct {
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Sent: c.sent.Load(), SendErrors: c.sendErrors.Load(),
+		Sent: c.sent.Load(), SendErrors: c.sendErrors.Load(), SendDropped: c.sendDropped.Load(),
 		Received: c.received.Load(), Delivered: c.delivered.Load(), OwnEchoesDropped: c.ownEchoes.Load(),
 		Lost: c.lost.Load(), Duplicates: c.dupes.Load(), BadMessages: c.badMessages.Load(),
 		Reconnects: c.reconnects.Load(), Disconnects: c.discons.Load(),
