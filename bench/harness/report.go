@@ -15,14 +15,16 @@ import (
 // modulePaths maps server names to the modules whose versions the report
 // header names.
 var modulePaths = map[string]string{
-	servers.Fastws:       "github.com/fastws/fastws",
-	servers.FastwsHandle: "github.com/fastws/fastws",
-	servers.FastwsLoop:   "github.com/fastws/fastws",
-	"gorilla":            "github.com/gorilla/websocket",
-	"coder":              "github.com/coder/websocket",
-	"gobwas":             "github.com/gobwas/ws",
-	"gws":                "github.com/lxzan/gws",
-	"nbio":               "github.com/lesismal/nbio",
+	servers.Fastws:          "github.com/fastws/fastws",
+	servers.FastwsHandle:    "github.com/fastws/fastws",
+	servers.FastwsLoop:      "github.com/fastws/fastws",
+	servers.FastwsNoContext: "github.com/fastws/fastws",
+	servers.FastwsWindow12:  "github.com/fastws/fastws",
+	"gorilla":               "github.com/gorilla/websocket",
+	"coder":                 "github.com/coder/websocket",
+	"gobwas":                "github.com/gobwas/ws",
+	"gws":                   "github.com/lxzan/gws",
+	"nbio":                  "github.com/lesismal/nbio",
 }
 
 // Markdown renders the report.

@@ -2,6 +2,7 @@ package servers
 
 import (
 	"context"
+	"fmt"
 	"net"
 
 	"github.com/fastws/fastws"
@@ -33,6 +34,29 @@ func fastwsAcceptOptions(o Options) fastws.AcceptOptions {
 		opts.Compression = &fastws.CompressionOptions{}
 	}
 	return opts
+}
+
+// The compression options of the modes' servers.
+var (
+	noContextCompression = &fastws.CompressionOptions{ServerNoContextTakeover: true}
+	window12Compression  = &fastws.CompressionOptions{ServerMaxWindowBits: 12}
+)
+
+// acceptFastwsMode is serveFastws with the compression options comp;
+// o.Compress must be set.
+func acceptFastwsMode(ln net.Listener, o Options, comp *fastws.CompressionOptions) error {
+	if !o.Compress {
+		return fmt.Errorf("servers: a compression mode's server needs compression on")
+	}
+	opts := fastwsAcceptOptions(o)
+	opts.Compression = comp
+	return acceptEach(ln, func(nc net.Conn) {
+		c, err := fastws.Accept(nc, &opts)
+		if err != nil {
+			return
+		}
+		echoFastws(c)
+	})
 }
 
 // acceptFastws serves each connection with serve.

@@ -34,9 +34,21 @@ const (
 	FastwsHandle = "fastws-handle"
 )
 
+// The compression modes a fastws server can choose, beside its default
+// (Fastws: context takeover, 15-bit windows): FastwsNoContext asks for
+// server_no_context_takeover, FastwsWindow12 for a 12-bit (4 KiB) server
+// window. Both are Fastws otherwise. They are compressed servers only.
+const (
+	FastwsNoContext = "fastws-nocontext"
+	FastwsWindow12  = "fastws-window12"
+)
+
+// Modes lists the compression modes' servers.
+var Modes = []string{FastwsNoContext, FastwsWindow12}
+
 // IsFastws reports whether name is one of fastws's own servers.
 func IsFastws(name string) bool {
-	return name == Fastws || name == FastwsHandle || name == FastwsLoop
+	return name == Fastws || name == FastwsHandle || name == FastwsLoop || slices.Contains(Modes, name)
 }
 
 // serveFuncs maps each name to a function that serves echo on ln until
@@ -50,13 +62,19 @@ var serveFuncs = map[string]func(ln net.Listener, o Options) error{
 	Fastws:       serveFastws,
 	FastwsHandle: serveFastwsHandle,
 	FastwsLoop:   serveFastwsLoop,
-	"gorilla":    serveGorilla,
-	"coder":      func(ln net.Listener, o Options) error { return serveCoder(ln, o.Compress) },
-	"gobwas":     func(ln net.Listener, _ Options) error { return serveGobwas(ln) },
-	"gws":        serveGws,
-	"nbio":       serveNbio,
-	Floor:        func(ln net.Listener, _ Options) error { return serveFloor(ln) },
-	EpollFloor:   func(ln net.Listener, _ Options) error { return serveEpollFloor(ln) },
+	FastwsNoContext: func(ln net.Listener, o Options) error {
+		return acceptFastwsMode(ln, o, noContextCompression)
+	},
+	FastwsWindow12: func(ln net.Listener, o Options) error {
+		return acceptFastwsMode(ln, o, window12Compression)
+	},
+	"gorilla":  serveGorilla,
+	"coder":    func(ln net.Listener, o Options) error { return serveCoder(ln, o.Compress) },
+	"gobwas":   func(ln net.Listener, _ Options) error { return serveGobwas(ln) },
+	"gws":      serveGws,
+	"nbio":     serveNbio,
+	Floor:      func(ln net.Listener, _ Options) error { return serveFloor(ln) },
+	EpollFloor: func(ln net.Listener, _ Options) error { return serveEpollFloor(ln) },
 }
 
 // Names lists the servers in the order they are run and reported.
@@ -80,10 +98,10 @@ func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 
 // Compressed lists the servers that can run with permessage-deflate, in
 // the order they are run and reported.
-var Compressed = []string{Fastws, FastwsLoop, "gorilla", "coder", "gws"}
+var Compressed = []string{Fastws, FastwsNoContext, FastwsWindow12, FastwsLoop, "gorilla", "coder", "gws"}
 
 // Known reports whether name is one of Names.
-func Known(name string) bool { return slices.Contains(Names, name) }
+func Known(name string) bool { return slices.Contains(Names, name) || slices.Contains(Modes, name) }
 
 // KnownCompressed reports whether name is one of Compressed.
 func KnownCompressed(name string) bool { return slices.Contains(Compressed, name) }
