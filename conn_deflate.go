@@ -39,8 +39,9 @@ func newDeflateState(c *Conn, z *compression) *deflateState {
 }
 
 // compressedMessage is called with msgMu held after each compressed
-// message: a compressor that carries context keeps its writer while the
-// connection is busy and gives it back a second after the last message.
+// message: a compressor that carries context keeps what it borrowed (a
+// writer, or at level 1 its encoder's table) while the connection is busy
+// and gives it back a second after the last message.
 func (c *Conn) compressedMessage() {
 	if !c.dfl.takeover {
 		return

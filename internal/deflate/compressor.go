@@ -36,16 +36,27 @@ func putWriter(level, bits int, w *flate.Writer) {
 	writerPools[level][bits].Put(w)
 }
 
-// Compressor compresses the messages one endpoint sends. With context
-// takeover it keeps the last 2^bits bytes of plaintext (at most 32 KiB),
-// which primes a pooled writer for the next message; a writer stays
-// attached between messages of a busy connection and goes back to its
-// pool on Release. Without context takeover it keeps nothing.
+// Compressor compresses the messages one endpoint sends.
+//
+// With context takeover at level 1 (the default) it runs fastws's own
+// encoder (encoder.go): the connection keeps its history (the last
+// 2^bits bytes sent, in a buffer of at most 2^bits + 16 KiB that grows
+// with what was sent) and, while busy, a 16 KiB hash table, which Release
+// gives back to a pool and the next message rebuilds from the history.
+//
+// Otherwise it runs klauspost/compress's flate.Writer, borrowed from a
+// pool: without context takeover for one message at a time (klauspost's
+// level 1 is faster than fastws's encoder when there is no history to
+// keep); at levels 2-9 with context takeover it keeps the last 2^bits
+// bytes of plaintext (at most 32 KiB), which primes a pooled writer for
+// the next message, and a writer stays attached between messages of a
+// busy connection until Release.
 type Compressor struct {
 	level    int
 	bits     int
 	takeover bool
-	hist     window
+	enc      *encoder // level 1 with context takeover
+	hist     window   // levels 2-9 with context takeover
 	w        *flate.Writer
 	out      *appender
 }
@@ -67,7 +78,14 @@ func NewCompressor(level, bits int, takeover bool) *Compressor {
 	if bits < 8 || bits > 15 {
 		bits = 15
 	}
-	return &Compressor{level: level, bits: bits, takeover: takeover, hist: window{limit: 1 << bits}, out: &appender{}}
+	c := &Compressor{level: level, bits: bits, takeover: takeover, out: &appender{}}
+	switch {
+	case level == 1 && takeover:
+		c.enc = newEncoder(bits)
+	case takeover:
+		c.hist = window{limit: 1 << bits}
+	}
+	return c
 }
 
 // Compress appends the compressed form of a whole message to dst, without
@@ -83,6 +101,10 @@ func (c *Compressor) Compress(dst, msg []byte) []byte {
 // one is primed from the window, so that it can refer to the same history
 // the peer's decompressor holds.
 func (c *Compressor) Begin(dst []byte) {
+	if c.enc != nil {
+		c.enc.bw.out = dst
+		return
+	}
 	c.out.buf = dst
 	if c.w != nil {
 		return
@@ -97,6 +119,10 @@ func (c *Compressor) Begin(dst []byte) {
 
 // Write compresses the next part of the message.
 func (c *Compressor) Write(p []byte) {
+	if c.enc != nil {
+		c.enc.write(p)
+		return
+	}
 	_, _ = c.w.Write(p) // writes to memory cannot fail
 	if c.takeover {
 		c.hist.write(p)
@@ -105,41 +131,68 @@ func (c *Compressor) Write(p []byte) {
 
 // Output returns what has been compressed so far; the last 4 bytes may
 // belong to the sync-flush tail and must not be sent before End.
-func (c *Compressor) Output() []byte { return c.out.buf }
+func (c *Compressor) Output() []byte {
+	if c.enc != nil {
+		return c.enc.bw.out
+	}
+	return c.out.buf
+}
 
 // Flush makes everything written so far available in Output.
-func (c *Compressor) Flush() { _ = c.w.Flush() }
+func (c *Compressor) Flush() {
+	if c.enc != nil {
+		c.enc.flush()
+		return
+	}
+	_ = c.w.Flush()
+}
 
 // Consume drops the first n bytes of Output, once they have been sent.
-func (c *Compressor) Consume(n int) { c.out.buf = c.out.buf[:copy(c.out.buf, c.out.buf[n:])] }
+func (c *Compressor) Consume(n int) {
+	if c.enc != nil {
+		b := c.enc.bw.out
+		c.enc.bw.out = b[:copy(b, b[n:])]
+		return
+	}
+	c.out.buf = c.out.buf[:copy(c.out.buf, c.out.buf[n:])]
+}
 
 // End finishes the message and returns its compressed bytes, without the
 // tail. Without context takeover the writer goes back to its pool.
 func (c *Compressor) End() []byte {
-	_ = c.w.Flush()
-	b := c.out.buf
+	var b []byte
+	if c.enc != nil {
+		c.enc.flush()
+		b, c.enc.bw.out = c.enc.bw.out, nil
+	} else {
+		_ = c.w.Flush()
+		b, c.out.buf = c.out.buf, nil
+	}
 	if len(b) >= 4 && string(b[len(b)-4:]) == string(tail) {
 		b = b[:len(b)-4]
 	}
-	c.out.buf = nil
 	if !c.takeover {
 		c.Release()
 	}
 	return b
 }
 
-// Release gives the writer back to its pool; the next message borrows one
-// again and primes it from the window. An idle connection holds only its
-// window.
+// Release gives a borrowed writer, or the encoder's table, back to its
+// pool; the next message borrows one again and primes it from the
+// history. An idle connection holds only its history.
 func (c *Compressor) Release() {
 	if c.w != nil {
 		putWriter(c.level, c.bits, c.w)
 		c.w = nil
 	}
+	if c.enc != nil {
+		c.enc.release()
+	}
 }
 
-// Idle reports whether the compressor holds no writer.
-func (c *Compressor) Idle() bool { return c.w == nil }
+// Idle reports whether the compressor holds nothing Release would give
+// back.
+func (c *Compressor) Idle() bool { return c.w == nil && (c.enc == nil || c.enc.table == nil) }
 
 // Shared reports the level and window of a compressor that carries no
 // context between messages: its output for a message depends on nothing

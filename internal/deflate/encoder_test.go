@@ -1,0 +1,178 @@
+package deflate
+
+import (
+	"bytes"
+	stdflate "compress/flate"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fastws/fastws/internal/flatecheck"
+)
+
+// encoderInputs are the kinds of input whose blocks come out differently:
+// nothing, one byte, long runs (matches of the maximum length), text,
+// random bytes (stored blocks), and a message of many chunks that slides
+// the history several times.
+func encoderInputs(r *rand.Rand) [][]byte {
+	random := make([]byte, 20000)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	return [][]byte{
+		nil,
+		{'x'},
+		bytes.Repeat([]byte{0}, 70000),
+		jsonish(r, 1024),
+		random,
+		jsonish(r, 300<<10),
+		bytes.Repeat([]byte("ab"), 3),
+		jsonish(r, 16<<10),
+		append(jsonish(r, 5000), random[:3000]...),
+	}
+}
+
+// writeChopped compresses msg through c in writes of random sizes, with a
+// mid-message Flush now and then (as NextWriter does), and returns the
+// message's compressed bytes without the tail.
+func writeChopped(c *Compressor, r *rand.Rand, msg []byte) []byte {
+	c.Begin(nil)
+	for rest := msg; len(rest) > 0; {
+		n := min(len(rest), 1+r.IntN(3000))
+		c.Write(rest[:n])
+		rest = rest[n:]
+		if r.IntN(8) == 0 {
+			c.Flush()
+		}
+	}
+	return c.End()
+}
+
+// Every kind of input, whole or chopped, inflates again with the standard
+// library's decompressor, as one stream across messages with context
+// takeover and message by message without, at every window size; no
+// reference reaches past the window.
+func TestEncoderRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	inputs := encoderInputs(r)
+	for bits := 8; bits <= 15; bits++ {
+		for _, takeover := range []bool{true, false} {
+			c := NewCompressor(1, bits, takeover)
+			var stream []byte // what the peer's inflater sees, tails put back
+			var want []byte
+			for round := range 2 {
+				for i, msg := range inputs {
+					var comp []byte
+					if round == 0 {
+						comp = c.Compress(nil, msg)
+					} else {
+						comp = writeChopped(c, r, msg)
+					}
+					if err := flatecheck.CheckDistances(comp, 1<<bits); err != nil {
+						t.Fatalf("bits %d takeover %v input %d: %v", bits, takeover, i, err)
+					}
+					if !takeover {
+						got, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(append(comp, 0, 0, 0xff, 0xff, 1, 0, 0, 0xff, 0xff))))
+						if err != nil || !bytes.Equal(got, msg) {
+							t.Fatalf("bits %d input %d (%d bytes): round trip differs (%v)", bits, i, len(msg), err)
+						}
+						continue
+					}
+					stream = append(append(stream, comp...), 0, 0, 0xff, 0xff)
+					want = append(want, msg...)
+				}
+			}
+			if !takeover {
+				continue
+			}
+			got, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(append(stream, 1, 0, 0, 0xff, 0xff))))
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("bits %d with context takeover: the stream does not inflate to the messages (%v)", bits, err)
+			}
+		}
+	}
+}
+
+// With context takeover a repeated message refers to the last one: the
+// second costs a few bytes, also after the table was given back (it is
+// rebuilt from the history), and the stream still inflates.
+func TestEncoderUsesContext(t *testing.T) {
+	msg := jsonish(rand.New(rand.NewPCG(7, 8)), 2000)
+	c := NewCompressor(1, 15, true)
+	var stream []byte
+	var sizes []int
+	for i := range 3 {
+		if i == 2 {
+			c.Release()
+		}
+		comp := c.Compress(nil, msg)
+		sizes = append(sizes, len(comp))
+		stream = append(append(stream, comp...), 0, 0, 0xff, 0xff)
+	}
+	if sizes[0] < 200 || sizes[1] > sizes[0]/10 || sizes[2] > sizes[0]/10 {
+		t.Fatalf("a 2000-byte message repeated took %v bytes (the third after Release)", sizes)
+	}
+	got, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(append(stream, 1, 0, 0, 0xff, 0xff))))
+	if err != nil || !bytes.Equal(got, bytes.Repeat(msg, 3)) {
+		t.Fatalf("the stream does not inflate to the messages (%v)", err)
+	}
+}
+
+// A connection with context takeover keeps its history and the table,
+// bounded by the window plus a chunk, however much it sent.
+func TestEncoderMemoryBound(t *testing.T) {
+	for _, bits := range []int{9, 15} {
+		c := NewCompressor(1, bits, true)
+		r := rand.New(rand.NewPCG(9, 10))
+		for i := range 50 {
+			c.Compress(nil, jsonish(r, 1+i*977))
+		}
+		if got, limit := cap(c.enc.hist), 1<<bits+chunkSize; got > limit {
+			t.Errorf("bits %d: the history's buffer is %d bytes, over the window plus a chunk (%d)", bits, got, limit)
+		}
+		if c.Idle() || c.enc.table == nil {
+			t.Errorf("bits %d: a busy compressor gave its table back", bits)
+		}
+		c.Release()
+		if !c.Idle() || c.enc.table != nil {
+			t.Errorf("bits %d: Release kept the table", bits)
+		}
+	}
+}
+
+// Any input, cut into messages and writes anywhere, at any window size,
+// inflates again to itself as one stream, and refers no further back
+// than the window.
+func FuzzEncoder(f *testing.F) {
+	f.Add([]byte(`{"id":1,"name":"alice"},{"id":2,"name":"alice"}`), uint8(15), uint16(7), uint16(3))
+	f.Add(bytes.Repeat([]byte{0}, 600), uint8(8), uint16(300), uint16(1))
+	f.Add([]byte("abcabcabcabcabc"), uint8(9), uint16(0), uint16(0))
+	f.Fuzz(func(t *testing.T, data []byte, bits uint8, cut, step uint16) {
+		bits = 8 + bits%8
+		c := NewCompressor(1, int(bits), true)
+		// Two messages, the first cut at cut; each written step bytes
+		// at a time (all at once for 0).
+		at := int(cut) % (len(data) + 1)
+		var stream []byte
+		for _, msg := range [][]byte{data[:at], data[at:]} {
+			c.Begin(nil)
+			for rest := msg; len(rest) > 0; {
+				n := len(rest)
+				if step > 0 {
+					n = min(n, int(step))
+				}
+				c.Write(rest[:n])
+				rest = rest[n:]
+			}
+			comp := c.End()
+			if err := flatecheck.CheckDistances(comp, 1<<bits); err != nil {
+				t.Fatalf("bits %d: %v", bits, err)
+			}
+			stream = append(append(stream, comp...), 0, 0, 0xff, 0xff)
+		}
+		got, err := io.ReadAll(stdflate.NewReader(bytes.NewReader(append(stream, 1, 0, 0, 0xff, 0xff))))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("bits %d, cut %d, step %d: round trip differs (%v)", bits, at, step, err)
+		}
+	})
+}
