@@ -40,16 +40,18 @@ type publisher struct {
 	subs    *subscribers
 	next    int64      // sequence number of the next message
 	readErr chan error // the reader's end: the server closed the connection
+	json    bool       // publish JSON documents, not the filler (compressed runs)
 }
 
-// newPublisher connects the publisher to addr; its subscribers are set
-// once they are connected.
-func newPublisher(addr string) (*publisher, error) {
-	nc, err := dial(addr, publishPath, 0)
+// newPublisher connects the publisher to addr, without extensions; its
+// subscribers are set once they are connected. json has it publish JSON
+// documents instead of the filler.
+func newPublisher(addr string, json bool) (*publisher, error) {
+	nc, _, err := dial(addr, publishPath, 0, "")
 	if err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
-	p := &publisher{nc: nc, readErr: make(chan error, 1)}
+	p := &publisher{nc: nc, readErr: make(chan error, 1), json: json}
 	// The servers send the publisher nothing; reading notices when one
 	// closes it, and keeps whatever it sends from piling up.
 	go func() {
@@ -123,7 +125,7 @@ func (r *pubRun) stop() {
 
 func (p *publisher) run(pl plan, r *pubRun) (res pubResult) {
 	s := p.subs
-	tmpl := newFrameTemplate(pl.size)
+	tmpl := newTemplates(pl.size, p.json)
 	var limit int64
 	var interval time.Duration
 	if pl.rate > 0 {
@@ -221,7 +223,7 @@ func (p *publisher) run(pl plan, r *pubRun) (res pubResult) {
 // fill publishes count messages of size bytes back to back, before any
 // subscriber but the stalled one is connected.
 func (p *publisher) fill(count, size int) error {
-	tmpl := newFrameTemplate(size)
+	tmpl := newTemplates(size, p.json)
 	for range count {
 		if err := p.nc.SetWriteDeadline(time.Now().Add(pubWriteTimeout)); err != nil {
 			return err

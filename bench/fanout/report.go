@@ -5,9 +5,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
 )
 
@@ -37,8 +39,22 @@ const (
 var modules = map[string]string{
 	FastwsLoop: "github.com/fastws/fastws", Fastws: "github.com/fastws/fastws",
 	Gws: "github.com/lxzan/gws", Gorilla: "github.com/gorilla/websocket",
-	FastwsNATS: "github.com/nats-io/nats-server/v2",
+	FastwsNATS:        "github.com/nats-io/nats-server/v2",
+	FastwsLoopDeflate: "github.com/fastws/fastws", FastwsLoopDeflateShared: "github.com/fastws/fastws",
+	GwsDeflate: "github.com/lxzan/gws", GorillaDeflate: "github.com/gorilla/websocket",
 }
+
+// reference returns the server a row of name is compared with: gws, in
+// the same mode (compressed or not).
+func reference(name string) string {
+	if IsCompressed(name) {
+		return GwsDeflate
+	}
+	return Gws
+}
+
+// compressed reports whether the run has compressed servers.
+func (r *Report) compressed() bool { return slices.ContainsFunc(r.Opts.Servers, IsCompressed) }
 
 // Markdown renders the report; command is the command line it came from.
 func (r *Report) Markdown(command string) string {
@@ -65,6 +81,10 @@ func (r *Report) header(b *strings.Builder, command string) {
 	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions())
 	fmt.Fprintf(b, "- servers: each a child process on 127.0.0.1, compression off; `%s`: fastws.Server, DriverLoops, hub.Hub (Publish: one PreparedMessage per message), QueueDropOldest; `%s`: the same on DriverGoroutines; `%s`: gws.NewServer and gws.NewBroadcaster per message; `%s`: the chat example's hub goroutine, 256-message send channel and writePump per client, websocket.PreparedMessage per message\n",
 		FastwsLoop, Fastws, Gws, Gorilla)
+	if r.compressed() {
+		fmt.Fprintf(b, "- compressed servers: the same with permessage-deflate at each library's default level (1); their subscribers offer it as a browser does (`%s`, context takeover allowed) and inflate and check every message; the publisher sends JSON documents (loadgen.JSONMessage, %d variants in turn, the stamp over their first %d bytes). `%s`: fastws's defaults, context takeover, so every subscriber's compressor compresses the message again; `%s`: ServerNoContextTakeover, so the PreparedMessage is compressed once and its frame shared; `%s`: gws's defaults (no server context takeover), its Broadcaster compresses once; `%s`: EnableCompression, its PreparedMessage compresses once per level; wire / raw = payload bytes received / bytes delivered; their vs gws columns compare with `%s`\n",
+			loadgen.DeflateOffer, jsonVariants, StampSize, FastwsLoopDeflate, FastwsLoopDeflateShared, GwsDeflate, GorillaDeflate, GwsDeflate)
+	}
 	fmt.Fprintf(b, "- load: the subscribers (raw sockets on %d epoll loop(s)) and the publisher are one process, the bench's; each message carries its sequence number and publish time; every delivery's size and bytes are checked, and losses counted per subscriber\n", max(o.Loops, 1))
 	fmt.Fprintf(b, "- cells: %s; fixed rate %g msgs/s (%s deliveries/s offered); full speed: as fast as the server takes them, at most %d messages outstanding (published, not yet at every subscriber)\n",
 		sizeList(o.Sizes), o.Rate, formatCount(o.Rate*float64(o.Subscribers)), o.Window)
@@ -75,10 +95,12 @@ func (r *Report) header(b *strings.Builder, command string) {
 
 func (r *Report) cellTable(b *strings.Builder, cell Cell) {
 	fmt.Fprintf(b, "## %s\n\n", cell)
-	fmt.Fprintf(b, "| server | delivered msgs/s | published msgs/s | p50 | p99 | server CPU µs/delivery | of it system | server cores | bench cores | allocs/delivery | allocs/publish | lost | msgs/s vs gws | CPU vs gws | p99 vs gws |\n")
-	fmt.Fprintf(b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
-	ref, haveRef := r.Rows[Gws][cell]
-	haveRef = haveRef && ref.Err == nil
+	wireHead, wireRule := "", ""
+	if r.compressed() {
+		wireHead, wireRule = " wire / raw |", "--:|"
+	}
+	fmt.Fprintf(b, "| server | delivered msgs/s | published msgs/s | p50 | p99 | server CPU µs/delivery | of it system | server cores | bench cores | allocs/delivery | allocs/publish | lost |%s msgs/s vs gws | CPU vs gws | p99 vs gws |\n", wireHead)
+	fmt.Fprintf(b, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|%s--:|--:|--:|\n", wireRule)
 	for _, name := range r.Opts.Servers {
 		row, ok := r.Rows[name][cell]
 		if !ok {
@@ -89,14 +111,18 @@ func (r *Report) cellTable(b *strings.Builder, cell Cell) {
 			continue
 		}
 		vs := "| | |"
-		if haveRef {
+		if ref, ok := r.Rows[reference(name)][cell]; ok && ref.Err == nil {
 			vs = fmt.Sprintf("%s | %s | %s", ratio(row.MsgsPerSec, ref.MsgsPerSec),
 				ratio(float64(row.ServerCPU), float64(ref.ServerCPU)), ratio(float64(row.P99), float64(ref.P99)))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.2f | %.0f %% | %.2f | %.2f | %s | %s | %s | %s |\n",
+		wire := ""
+		if r.compressed() {
+			wire = fmt.Sprintf(" %.3f |", row.WireRatio)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %.2f | %.0f %% | %.2f | %.2f | %s | %s | %s |%s %s |\n",
 			name, formatCount(row.MsgsPerSec), formatCount(row.PubPerSec), formatLatency(row.P50), formatLatency(row.P99),
 			micros(row.ServerCPU), 100*row.SysShare, row.ServerCores, row.ClientCores, allocs(row, false), allocs(row, true),
-			lossText(row), vs)
+			lossText(row), wire, vs)
 	}
 	b.WriteString("\n")
 }
@@ -188,6 +214,7 @@ func (r *Report) targets(b *strings.Builder) {
 			}
 		}
 	}
+	r.compressOnce(b, get)
 	for _, name := range []string{FastwsLoop, Fastws} {
 		for _, cell := range r.Opts.StalledCells() {
 			clean, ok1 := get(name, cell)
@@ -201,6 +228,25 @@ func (r *Report) targets(b *strings.Builder) {
 		}
 	}
 	b.WriteString("\n")
+}
+
+// compressOnce writes what compressing a broadcast once costs against
+// compressing it per connection (issue 16), cell by cell.
+func (r *Report) compressOnce(b *strings.Builder, get func(string, Cell) (Row, bool)) {
+	for _, cell := range r.Opts.Cells() {
+		shared, ok1 := get(FastwsLoopDeflateShared, cell)
+		each, ok2 := get(FastwsLoopDeflate, cell)
+		if !ok1 || !ok2 {
+			continue
+		}
+		line := fmt.Sprintf("- %s, compressed: compressing once (`%s`) costs %.2f× the server CPU per delivery of compressing per connection (`%s`), %.2f against %.2f µs, at %.3f against %.3f of the raw size on the wire",
+			cell, FastwsLoopDeflateShared, float64(shared.ServerCPU)/float64(each.ServerCPU), FastwsLoopDeflate,
+			micros(shared.ServerCPU), micros(each.ServerCPU), shared.WireRatio, each.WireRatio)
+		if g, ok := get(GwsDeflate, cell); ok {
+			line += fmt.Sprintf("; against gws's Broadcaster %.2f× (%.2f µs, %.3f)", float64(shared.ServerCPU)/float64(g.ServerCPU), micros(g.ServerCPU), g.WireRatio)
+		}
+		b.WriteString(line + "\n")
+	}
 }
 
 func cellMode(c Cell) string {

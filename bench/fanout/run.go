@@ -80,6 +80,9 @@ type Row struct {
 	PubPerSec  float64       // messages published in the window / Elapsed
 	P50, P99   time.Duration // publish to receipt, every delivery in the window
 	Nodes      []NodeRow     // per server process, when there are several
+	// WireRatio is the payload bytes the subscribers received / the
+	// bytes of the messages delivered: below 1 with compression.
+	WireRatio float64
 
 	ServerCPU   time.Duration // server CPU (all its processes) per delivery
 	ServerCores float64       // that CPU / Elapsed
@@ -142,6 +145,7 @@ type session struct {
 	fillState string
 	stalledIn int   // 1 while the server keeps the stalled subscriber subscribed
 	broken    error // a cell left the publisher unusable
+	cellSize  int   // the message size of the cell being measured
 }
 
 // stall describes the stalled subscriber of a session: it connects
@@ -181,7 +185,7 @@ func openSession(o *Options, name string, nodes, n int, natsURL string, st *stal
 			return fail(fmt.Errorf("server RLIMIT_NOFILE is %d, too low for %d connections", p.nofile, n/nodes))
 		}
 	}
-	pub, err := newPublisher(s.procs[0].addr)
+	pub, err := newPublisher(s.procs[0].addr, IsCompressed(name))
 	if err != nil {
 		return fail(err)
 	}
@@ -195,7 +199,7 @@ func openSession(o *Options, name string, nodes, n int, natsURL string, st *stal
 	for i, p := range s.procs {
 		addrs[i] = p.addr
 	}
-	subs, err := connectSubscribers(addrs, n, o.Loops, s.pub.next)
+	subs, err := connectSubscribers(addrs, n, o.Loops, s.pub.next, IsCompressed(name))
 	if err != nil {
 		return fail(err)
 	}
@@ -242,7 +246,7 @@ func (s *session) waitSubscribed(n int) error {
 // which reach it alone, and the server must have published them all
 // before the others connect.
 func (s *session) addStalled(st *stall) error {
-	nc, err := dial(s.procs[0].addr, subscribePath, st.rcvbuf)
+	nc, _, err := dial(s.procs[0].addr, subscribePath, st.rcvbuf, "")
 	if err != nil {
 		return fmt.Errorf("stalled subscriber: %w", err)
 	}
@@ -430,6 +434,7 @@ func (s *session) runCell(cell Cell, timing Timing, profile string) Row {
 	subs := s.subs
 	subs.recording.Store(false)
 	subs.setSize(s.pub.next, cell.Size)
+	s.cellSize = cell.Size
 	subs.resetRange()
 	subs.take()
 	run := s.pub.start(plan{size: cell.Size, rate: cell.Rate, window: cell.Window})
@@ -565,14 +570,17 @@ func (s *session) measure(run *pubRun, timing Timing, profile string, row *Row) 
 	for i := 1; i < s.subs.nodes; i++ {
 		hist.Merge(&c.nodes[i].hist)
 	}
+	var wire uint64
 	for i := range s.subs.nodes {
 		row.Deliveries += c.nodes[i].deliveries
+		wire += c.nodes[i].wire
 	}
 	if row.Deliveries == 0 {
 		return res, fmt.Errorf("%s: no delivery in %v", s.name, elapsed)
 	}
 	secs := elapsed.Seconds()
 	row.MsgsPerSec = float64(row.Deliveries) / secs
+	row.WireRatio = float64(wire) / float64(row.Deliveries) / float64(s.cellSize)
 	row.PubPerSec = float64(expected) / secs
 	row.P50, row.P99 = hist.Quantile(0.50), hist.Quantile(0.99)
 	if s.subs.nodes > 1 {
@@ -880,6 +888,7 @@ func medianRow(runs []Row) Row {
 	row.AllocsPerDelivery = f(func(r Row) float64 { return r.AllocsPerDelivery })
 	row.AllocsPerPublish = f(func(r Row) float64 { return r.AllocsPerPublish })
 	row.BytesPerDelivery = f(func(r Row) float64 { return r.BytesPerDelivery })
+	row.WireRatio = f(func(r Row) float64 { return r.WireRatio })
 	row.P50 = d(func(r Row) time.Duration { return r.P50 })
 	row.P99 = d(func(r Row) time.Duration { return r.P99 })
 	row.ServerCPU = d(func(r Row) time.Duration { return r.ServerCPU })

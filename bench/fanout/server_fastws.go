@@ -19,7 +19,10 @@ type fastwsServer struct {
 // publisherRole marks the publisher's Session (Session.Data).
 type publisherRole struct{}
 
-func newFastwsServer(loops bool) *fastwsServer {
+// newFastwsServer returns the server on the event loops (loops) or the
+// goroutine driver; comp, when set, turns on permessage-deflate with
+// those options.
+func newFastwsServer(loops bool, comp *fastws.CompressionOptions) *fastwsServer {
 	s := &fastwsServer{h: hub.New()}
 	driver := fastws.DriverGoroutines
 	if loops {
@@ -32,6 +35,7 @@ func newFastwsServer(loops bool) *fastwsServer {
 		AcceptOptions: fastws.AcceptOptions{
 			ConnOptions: fastws.ConnOptions{MaxMessageSize: maxMessage},
 			CheckOrigin: func(string, string) bool { return true },
+			Compression: comp,
 		},
 		Driver: driver,
 		// A broadcast subscriber wants the latest messages: one that

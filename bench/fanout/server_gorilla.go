@@ -47,13 +47,17 @@ const (
 	gorillaSendQueue = 256              // the send channel's buffer
 )
 
-func newGorillaServer() *gorillaServer {
+// newGorillaServer returns the server; compress turns on
+// permessage-deflate (EnableCompression, which has every connection that
+// negotiates it compress what it writes at gorilla's default level, 1).
+func newGorillaServer(compress bool) *gorillaServer {
 	s := &gorillaServer{
 		// The example's buffer sizes; origin checks off, as every
 		// server here.
 		up: websocket.Upgrader{
 			ReadBufferSize: 1024, WriteBufferSize: 1024,
-			CheckOrigin: func(*http.Request) bool { return true },
+			CheckOrigin:       func(*http.Request) bool { return true },
+			EnableCompression: compress,
 		},
 		register:   make(chan *gorillaClient),
 		unregister: make(chan *gorillaClient),

@@ -1,6 +1,7 @@
 package fanout
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"net/http"
@@ -25,6 +26,7 @@ type gwsServer struct {
 	subs []*gws.Conn
 	at   map[*gws.Conn]int
 
+	compress  bool
 	published atomic.Int64
 }
 
@@ -32,11 +34,14 @@ type gwsServer struct {
 // storage, set from the request by Authorize.
 const gwsPublisherKey = "pub"
 
-func newGwsServer() *gwsServer {
-	s := &gwsServer{at: make(map[*gws.Conn]int)}
+// newGwsServer returns the server; compress turns on permessage-deflate
+// with gws's defaults (level 1, no server context takeover).
+func newGwsServer(compress bool) *gwsServer {
+	s := &gwsServer{at: make(map[*gws.Conn]int), compress: compress}
 	s.srv = gws.NewServer(s, &gws.ServerOption{
 		ReadMaxPayloadSize:  maxMessage,
 		WriteMaxPayloadSize: maxMessage,
+		PermessageDeflate:   gws.PermessageDeflate{Enabled: compress},
 		Logger:              quietLogger{},
 		Authorize: func(r *http.Request, ss gws.SessionStorage) bool {
 			if isPublisher(r.URL.RequestURI()) {
@@ -89,12 +94,20 @@ func (s *gwsServer) OnMessage(c *gws.Conn, m *gws.Message) {
 	// The message's buffer goes back to gws's pool after the loop:
 	// the Broadcaster builds its frame from it in the first Broadcast
 	// call, and with compression off its writes never read it again.
+	// With compression on, each write adds the payload to the
+	// connection's compression window (a no-op without context
+	// takeover, but read all the same) on the connection's write
+	// goroutine, after the loop: the Broadcaster gets a copy.
 	defer m.Close()
 	if !isGwsPublisher(c) {
 		return
 	}
 	s.published.Add(1)
-	b := gws.NewBroadcaster(m.Opcode, m.Bytes())
+	payload := m.Bytes()
+	if s.compress {
+		payload = bytes.Clone(payload)
+	}
+	b := gws.NewBroadcaster(m.Opcode, payload)
 	defer b.Close()
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -17,7 +17,7 @@ type natsServer struct {
 }
 
 func newNATSServer(url string) (*natsServer, error) {
-	s := &natsServer{fastwsServer: newFastwsServer(true)}
+	s := &natsServer{fastwsServer: newFastwsServer(true, nil)}
 	b, err := natsbridge.Connect(url, s.h, &natsbridge.Options{
 		// The bridge logs lost messages and reconnects; the bench
 		// counts losses at the subscribers and reports the bridge's

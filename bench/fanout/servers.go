@@ -5,11 +5,14 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"github.com/fastws/fastws"
 )
 
 // The fan-out servers, by name. Each serves one endpoint on which every
 // connection but the publisher's is subscribed to one topic, and
-// publishes what the publisher sends to all of them, compression off.
+// publishes what the publisher sends to all of them, compression off
+// (CompressedNames are the same servers with it on).
 const (
 	// FastwsLoop is a fastws.Server on its event-loop driver with a
 	// hub.Hub: Publish encodes the message once (a PreparedMessage) and
@@ -37,7 +40,7 @@ var Names = []string{FastwsLoop, Fastws, Gws, Gorilla}
 
 // Known reports whether name is a server ServeChild runs.
 func Known(name string) bool {
-	return slices.Contains(Names, name) || name == FastwsNATS || name == Floor
+	return slices.Contains(Names, name) || IsCompressed(name) || name == FastwsNATS || name == Floor
 }
 
 // IsFastws reports whether name is one of fastws's servers.
@@ -95,13 +98,21 @@ type fanoutServer interface {
 func newServer(name, natsURL string) (fanoutServer, error) {
 	switch name {
 	case FastwsLoop:
-		return newFastwsServer(true), nil
+		return newFastwsServer(true, nil), nil
 	case Fastws:
-		return newFastwsServer(false), nil
+		return newFastwsServer(false, nil), nil
 	case Gws:
-		return newGwsServer(), nil
+		return newGwsServer(false), nil
 	case Gorilla:
-		return newGorillaServer(), nil
+		return newGorillaServer(false), nil
+	case FastwsLoopDeflate:
+		return newFastwsServer(true, &fastws.CompressionOptions{}), nil
+	case FastwsLoopDeflateShared:
+		return newFastwsServer(true, &fastws.CompressionOptions{ServerNoContextTakeover: true}), nil
+	case GwsDeflate:
+		return newGwsServer(true), nil
+	case GorillaDeflate:
+		return newGorillaServer(true), nil
 	case Floor:
 		return newFloorServer(), nil
 	case FastwsNATS:
@@ -110,5 +121,5 @@ func newServer(name, natsURL string) (fanoutServer, error) {
 		}
 		return newNATSServer(natsURL)
 	}
-	return nil, fmt.Errorf("unknown server %q (have %s, %s)", name, strings.Join(Names, ", "), FastwsNATS)
+	return nil, fmt.Errorf("unknown server %q (have %s, %s, %s)", name, strings.Join(Names, ", "), strings.Join(CompressedNames, ", "), FastwsNATS)
 }

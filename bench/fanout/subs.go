@@ -66,8 +66,11 @@ type sizeFrom struct {
 type subscribers struct {
 	loops []*subLoop
 	nodes int
-	live  atomic.Int64 // connections not failed
-	acct  []atomic.Int32
+	// deflate says the run is compressed: the subscribers offer
+	// permessage-deflate and the messages are JSON documents.
+	deflate bool
+	live    atomic.Int64 // connections not failed
+	acct    []atomic.Int32
 	// notify is signalled when a message may have become complete.
 	notify chan struct{}
 	// oldest is the first message not known to be complete: advanced by
@@ -97,9 +100,15 @@ type subConn struct {
 	inFrame   bool
 	control   bool
 	remaining int // payload bytes of the frame still to come
-	length    int // payload length of the data frame
+	length    int // payload length of the data frame (inflated, once known)
+	wire      int // payload length of the data frame on the wire
 	pos       int // payload bytes of it seen
 	stamp     [StampSize]byte
+	// dfl is the connection's permessage-deflate state in a compressed
+	// run (nil otherwise), zipped whether the data frame in progress is
+	// compressed.
+	dfl    *deflateState
+	zipped bool
 
 	last int64 // the last sequence number received (the base's predecessor before any)
 	got  int64 // messages of [rangeStart, rangeEnd) received
@@ -109,6 +118,7 @@ type subConn struct {
 // while recording.
 type nodeStats struct {
 	deliveries uint64
+	wire       uint64 // payload bytes of those messages as they came
 	hist       loadgen.Histogram
 }
 
@@ -119,7 +129,8 @@ type subLoop struct {
 	conns   []*subConn
 	events  [256]syscall.EpollEvent
 	scratch []byte
-	err     error // the loop itself failed
+	inf     inflater // compressed runs
+	err     error    // the loop itself failed
 
 	// mu is held by the loop while it handles a batch of events, and by
 	// the controller when it reads or resets the counts.
@@ -153,13 +164,14 @@ func (v *view) sizeAt(seq int64) int {
 // connectSubscribers opens n subscriber connections, connection i to
 // addrs[i % len(addrs)], dialers at a time, and spreads them over loops
 // event loops; base is the sequence number of the first message they
-// will receive. It fails if any connection fails.
-func connectSubscribers(addrs []string, n, loops int, base int64) (*subscribers, error) {
+// will receive. deflate has them offer permessage-deflate (and expect
+// JSON documents). It fails if any connection fails.
+func connectSubscribers(addrs []string, n, loops int, base int64, deflate bool) (*subscribers, error) {
 	if len(addrs) == 0 || len(addrs) > maxNodes {
 		return nil, fmt.Errorf("fanout: %d server addresses; 1 to %d", len(addrs), maxNodes)
 	}
 	s := &subscribers{
-		nodes: len(addrs), acct: make([]atomic.Int32, ringSize),
+		nodes: len(addrs), deflate: deflate, acct: make([]atomic.Int32, ringSize),
 		notify: make(chan struct{}, 1), done: make(chan struct{}), oldest: base,
 	}
 	s.rangeStart.Store(1<<63 - 1)
@@ -192,10 +204,10 @@ func connectSubscribers(addrs []string, n, loops int, base int64) (*subscribers,
 					return
 				}
 				node := i % len(addrs)
-				fd, err := dialSubscriber(addrs[node])
+				fd, dfl, err := dialSubscriber(addrs[node], deflate)
 				mu.Lock()
 				if err == nil {
-					err = s.loops[i%len(s.loops)].add(fd, node, base)
+					err = s.loops[i%len(s.loops)].add(fd, node, base, dfl)
 					if err != nil {
 						abort(fd)
 					}
@@ -219,22 +231,40 @@ func connectSubscribers(addrs []string, n, loops int, base int64) (*subscribers,
 	return s, nil
 }
 
-func dialSubscriber(addr string) (int, error) {
-	nc, err := dial(addr, subscribePath, 0)
-	if err != nil {
-		return -1, err
+// dialSubscriber opens a subscriber connection, offering
+// permessage-deflate when deflate is set; it returns its descriptor and,
+// when compressed, its deflate state.
+func dialSubscriber(addr string, deflate bool) (int, *deflateState, error) {
+	offer := ""
+	if deflate {
+		offer = loadgen.DeflateOffer
 	}
-	return detach(nc)
+	nc, ext, err := dial(addr, subscribePath, 0, offer)
+	if err != nil {
+		return -1, nil, err
+	}
+	var dfl *deflateState
+	if deflate {
+		takeover, err := parseDeflateResponse(ext)
+		if err != nil {
+			nc.Close()
+			return -1, nil, err
+		}
+		dfl = &deflateState{takeover: takeover}
+	}
+	fd, err := detach(nc)
+	return fd, dfl, err
 }
 
-// add registers fd, whose epoll data is its index in l.conns, and whose
-// first message will be base.
-func (l *subLoop) add(fd, node int, base int64) error {
+// add registers fd, whose epoll data is its index in l.conns, whose
+// first message will be base, and whose deflate state (compressed runs)
+// is dfl.
+func (l *subLoop) add(fd, node int, base int64, dfl *deflateState) error {
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(len(l.conns))}
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		return err
 	}
-	l.conns = append(l.conns, &subConn{fd: fd, node: node, last: base - 1})
+	l.conns = append(l.conns, &subConn{fd: fd, node: node, last: base - 1, dfl: dfl})
 	return nil
 }
 
@@ -353,7 +383,7 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 			}
 			b = b[n-c.hdrLen:]
 			c.hdrLen = 0
-			if h.Masked || h.Rsv != 0 {
+			if h.Masked || h.Rsv != 0 && (c.dfl == nil || h.Rsv != wsframe.Rsv1 || h.Opcode.IsControl()) {
 				return fmt.Errorf("bad server frame header %+v", h)
 			}
 			switch {
@@ -363,18 +393,30 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 				c.control = true // a ping or pong: skipped
 			case h.Opcode != wsframe.OpBinary || !h.Fin:
 				return fmt.Errorf("a %v frame (fin %v); the publisher sends single-frame binary messages", h.Opcode, h.Fin)
+			case c.dfl != nil:
+				// Compressed or not, the payload is gathered and
+				// checked whole at the frame's end.
+				if h.Length == 0 || h.Length > MaxSize {
+					return fmt.Errorf("a frame of %d bytes in a compressed run; the publisher sends %d to %d before compression", h.Length, MinSize, MaxSize)
+				}
+				c.control, c.zipped = false, h.Rsv != 0
+				c.length, c.wire, c.pos = int(h.Length), int(h.Length), 0
+				c.dfl.z = c.dfl.z[:0]
 			case h.Length < StampSize || h.Length > MaxSize:
 				return fmt.Errorf("a message of %d bytes; the publisher sends %d to %d", h.Length, MinSize, MaxSize)
 			default:
 				c.control = false
-				c.length, c.pos = int(h.Length), 0
+				c.length, c.wire, c.pos = int(h.Length), int(h.Length), 0
 			}
 			c.remaining = int(h.Length)
 			c.inFrame = c.remaining > 0
 			continue
 		}
 		k := min(c.remaining, len(b))
-		if !c.control {
+		if !c.control && c.dfl != nil {
+			c.dfl.z = append(c.dfl.z, b[:k]...)
+			c.pos += k
+		} else if !c.control {
 			chunk, off := b[:k], c.pos
 			if off < StampSize {
 				m := copy(c.stamp[off:], chunk)
@@ -390,6 +432,11 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 		if c.remaining == 0 {
 			c.inFrame = false
 			if !c.control {
+				if c.dfl != nil {
+					if err := l.unzip(c, v); err != nil {
+						return err
+					}
+				}
 				if err := l.deliver(c, t, v); err != nil {
 					return err
 				}
@@ -429,7 +476,33 @@ func (l *subLoop) deliver(c *subConn, t int64, v *view) error {
 	if v.rec {
 		ns := &l.nodes[c.node]
 		ns.deliveries++
+		ns.wire += uint64(c.wire)
 		ns.hist.Record(time.Duration(t - sent))
+	}
+	return nil
+}
+
+// unzip inflates the data frame c has gathered, when it came compressed,
+// checks the message against the document its sequence number stands for
+// and leaves its stamp and length for deliver.
+func (l *subLoop) unzip(c *subConn, v *view) error {
+	msg := c.dfl.z
+	if c.zipped {
+		c.dfl.z = append(c.dfl.z, deflateEnd...)
+		var err error
+		if msg, err = l.inf.inflate(c.dfl.z, c.dfl.hist, MaxSize); err != nil {
+			return err
+		}
+		c.dfl.remember(msg)
+	}
+	if len(msg) < StampSize {
+		return fmt.Errorf("a message of %d bytes; the publisher sends %d to %d", len(msg), MinSize, MaxSize)
+	}
+	copy(c.stamp[:], msg)
+	c.length = len(msg)
+	seq := int64(binary.LittleEndian.Uint64(c.stamp[0:8]))
+	if size := v.sizeAt(seq); size == len(msg) && !bytes.Equal(msg[StampSize:], jsonBody(size, seq)[StampSize:]) {
+		return fmt.Errorf("message %d differs from what was published", seq)
 	}
 	return nil
 }
@@ -497,6 +570,7 @@ func (s *subscribers) take() *counts {
 		l.mu.Lock()
 		for i := range l.nodes {
 			c.nodes[i].deliveries += l.nodes[i].deliveries
+			c.nodes[i].wire += l.nodes[i].wire
 			c.nodes[i].hist.Merge(&l.nodes[i].hist)
 			l.nodes[i] = nodeStats{}
 		}

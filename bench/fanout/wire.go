@@ -55,13 +55,37 @@ type frameTemplate struct {
 	stamp int // offset of the stamp in frame
 }
 
-func newFrameTemplate(size int) *frameTemplate {
+// newFrameTemplate returns the frame of a message whose payload is body
+// after the stamp.
+func newFrameTemplate(body []byte) *frameTemplate {
+	size := len(body)
 	h := wsframe.Header{Fin: true, Opcode: wsframe.OpBinary, Masked: true, Mask: maskKey, Length: int64(size)}
 	frame := wsframe.AppendHeader(make([]byte, 0, wsframe.HeaderSize(h)+size), h)
 	start := len(frame)
-	frame = append(frame, filler[:size]...)
+	frame = append(frame, body...)
 	wsframe.Mask(maskKey, 0, frame[start:])
 	return &frameTemplate{frame: frame, stamp: start}
+}
+
+// templates are the frames of one size the publisher sends: the filler's,
+// or one per JSON document (compressed runs), message seq taking
+// templates[seq % len(templates)].
+type templates []*frameTemplate
+
+func newTemplates(size int, json bool) templates {
+	if !json {
+		return templates{newFrameTemplate(filler[:size])}
+	}
+	var ts templates
+	for _, body := range jsonBodies(size) {
+		ts = append(ts, newFrameTemplate(body))
+	}
+	return ts
+}
+
+// fill returns the frame of message seq, published at t.
+func (ts templates) fill(seq, t int64) []byte {
+	return ts[uint64(seq)%uint64(len(ts))].fill(seq, t)
 }
 
 // fill writes the stamp of message seq, published at t, into the frame.
@@ -101,12 +125,13 @@ const dialTimeout = 10 * time.Second
 // are about.
 const stalledMSS = 536
 
-// dial connects to addr and does the opening handshake for path, without
-// extensions, and returns the connection with no deadline. rcvbuf, when
+// dial connects to addr and does the opening handshake for path, offering
+// the extensions in offer (none when empty), and returns the connection
+// with no deadline and the extensions the server chose. rcvbuf, when
 // positive, sets SO_RCVBUF and stalledMSS before the connect, so that the
 // receive window and the segments are negotiated small (the stalled
 // subscriber's).
-func dial(addr, path string, rcvbuf int) (net.Conn, error) {
+func dial(addr, path string, rcvbuf int, offer string) (net.Conn, string, error) {
 	d := net.Dialer{Timeout: dialTimeout}
 	if rcvbuf > 0 {
 		d.Control = func(_, _ string, rc syscall.RawConn) error {
@@ -125,58 +150,66 @@ func dial(addr, path string, rcvbuf int) (net.Conn, error) {
 	}
 	nc, err := d.Dial("tcp", addr)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if err := handshake(nc, addr, path); err != nil {
+	ext, err := handshake(nc, addr, path, offer)
+	if err != nil {
 		nc.Close()
-		return nil, err
+		return nil, "", err
 	}
-	return nc, nil
+	return nc, ext, nil
 }
 
-// handshake sends the opening request and checks the 101 response. The
+// handshake sends the opening request, offering the extensions in offer,
+// checks the 101 response and returns the extensions it names. The
 // response is read byte by byte up to its blank line, so that nothing
 // after it (a first message) is taken from the socket: the subscribers
 // read on from the raw descriptor.
-func handshake(nc net.Conn, host, path string) error {
+func handshake(nc net.Conn, host, path, offer string) (string, error) {
 	if err := nc.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
-		return err
+		return "", err
 	}
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	key := base64.StdEncoding.EncodeToString(nonce[:])
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-		"\r\nSec-WebSocket-Version: 13\r\n\r\n"
+		"\r\nSec-WebSocket-Version: 13\r\n"
+	if offer != "" {
+		req += "Sec-WebSocket-Extensions: " + offer + "\r\n"
+	}
+	req += "\r\n"
 	if _, err := nc.Write([]byte(req)); err != nil {
-		return err
+		return "", err
 	}
 	head, err := readHead(nc)
 	if err != nil {
-		return err
+		return "", err
 	}
 	lines := strings.Split(head, "\r\n")
 	if f := strings.Fields(lines[0]); len(f) < 2 || f[1] != "101" {
-		return fmt.Errorf("handshake refused: %q", lines[0])
+		return "", fmt.Errorf("handshake refused: %q", lines[0])
 	}
 	sum := sha1.Sum([]byte(key + websocketGUID))
 	want := base64.StdEncoding.EncodeToString(sum[:])
 	ok := false
+	ext := ""
 	for _, line := range lines[1:] {
 		name, value, _ := strings.Cut(line, ":")
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "sec-websocket-accept":
 			ok = strings.TrimSpace(value) == want
 		case "sec-websocket-extensions":
-			if strings.TrimSpace(value) != "" {
-				return fmt.Errorf("server negotiated extensions %q; none were offered", value)
+			ext = strings.TrimSpace(value)
+			if ext != "" && offer == "" {
+				return "", fmt.Errorf("server negotiated extensions %q; none were offered", value)
 			}
 		}
 	}
 	if !ok {
-		return errors.New("missing or wrong Sec-WebSocket-Accept")
+		return "", errors.New("missing or wrong Sec-WebSocket-Accept")
 	}
-	return nc.SetDeadline(time.Time{})
+	return ext, nc.SetDeadline(time.Time{})
 }
 
 // readHead reads the response head, one byte per read: a handshake is

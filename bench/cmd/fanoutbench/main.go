@@ -27,7 +27,7 @@ func run() int {
 		serve       = flag.String("serve", "", "run as the fan-out server `NAME` (the bench starts these itself)")
 		addr        = flag.String("addr", "127.0.0.1:0", "listen address for -serve")
 		natsURL     = flag.String("nats-url", "", "with -serve: the NATS server a multi-node server joins")
-		serverList  = flag.String("servers", strings.Join(fanout.Names, ","), "comma-separated servers of the main table, in order")
+		serverList  = flag.String("servers", strings.Join(fanout.Names, ","), "comma-separated servers of the main table, in order; the compressed ones ("+strings.Join(fanout.CompressedNames, ",")+") measure compressed broadcast")
 		subs        = flag.Int("subs", 10000, "subscribers per run (all nodes together)")
 		sizes       = flag.String("sizes", "20B,1KiB", "comma-separated message sizes (B, KiB)")
 		rate        = flag.Float64("rate", 5, "the fixed publishing rate, messages/s (× -subs deliveries/s)")
@@ -62,7 +62,7 @@ func run() int {
 			continue
 		}
 		if !fanout.Known(name) || name == fanout.FastwsNATS {
-			fmt.Fprintf(os.Stderr, "fanoutbench: unknown server %q (have %s)\n", name, strings.Join(fanout.Names, ", "))
+			fmt.Fprintf(os.Stderr, "fanoutbench: unknown server %q (have %s; compressed: %s)\n", name, strings.Join(fanout.Names, ", "), strings.Join(fanout.CompressedNames, ", "))
 			return 2
 		}
 		o.Servers = append(o.Servers, name)
