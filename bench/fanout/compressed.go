@@ -89,10 +89,11 @@ const deflateWindow = 1 << 15
 const deflateEnd = "\x00\x00\xff\xff\x01\x00\x00\xff\xff"
 
 // deflateState is a subscriber's side of permessage-deflate: the
-// compressed payload being gathered and, with context takeover, the
+// payload being gathered (across a message's fragments) and, with context takeover, the
 // server's history.
 type deflateState struct {
 	takeover bool
+	open     bool   // a fragmented message's last frame is still to come
 	z        []byte // the current frame's payload, as it came
 	hist     []byte // the last deflateWindow bytes inflated, with takeover
 }

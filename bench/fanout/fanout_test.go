@@ -314,7 +314,19 @@ func TestFeedCompressed(t *testing.T) {
 			frames := zippedServerFrames(t, 1<<10, takeover, 5, 6, 8)
 			var stream []byte
 			stream = append(stream, frames[0]...)
-			stream = append(stream, frames[1]...)
+			// Message 6 in fragments, as gorilla sends one larger
+			// than its write buffer: the compressed payload cut in
+			// two, then an empty final continuation.
+			h, n, err := wsframe.ParseHeader(frames[1])
+			if err != nil || n == 0 {
+				t.Fatal(err)
+			}
+			z := frames[1][n:]
+			stream = wsframe.AppendHeader(stream, wsframe.Header{Rsv: h.Rsv, Opcode: wsframe.OpBinary, Length: int64(len(z) / 2)})
+			stream = append(stream, z[:len(z)/2]...)
+			stream = wsframe.AppendHeader(stream, wsframe.Header{Opcode: wsframe.OpContinuation, Length: int64(len(z) - len(z)/2)})
+			stream = append(stream, z[len(z)/2:]...)
+			stream = wsframe.AppendHeader(stream, wsframe.Header{Fin: true, Opcode: wsframe.OpContinuation})
 			// A message the server sent uncompressed (as under its
 			// threshold): not part of the compressor's history.
 			plain := bytes.Clone(jsonBody(1<<10, 7))
@@ -355,6 +367,10 @@ func TestFeedCompressed(t *testing.T) {
 			if err := l.feed(&subConn{last: 4}, frames[0], now(), &v); err == nil {
 				t.Error("a compressed frame on a connection without permessage-deflate went unnoticed")
 			}
+			cont := wsframe.AppendHeader(nil, wsframe.Header{Fin: true, Opcode: wsframe.OpContinuation, Length: 1})
+			if err := l.feed(&subConn{last: 4, dfl: &deflateState{}}, append(cont, 0), now(), &v); err == nil {
+				t.Error("a continuation without a message went unnoticed")
+			}
 		})
 	}
 }
@@ -363,7 +379,7 @@ func TestParseDeflateResponse(t *testing.T) {
 	for ext, want := range map[string]bool{
 		"permessage-deflate": true,
 		"permessage-deflate; server_no_context_takeover; client_no_context_takeover": false,
-		"permessage-deflate; client_max_window_bits=15":                                true,
+		"permessage-deflate; client_max_window_bits=15":                              true,
 	} {
 		if got, err := parseDeflateResponse(ext); err != nil || got != want {
 			t.Errorf("%q: takeover %v, %v; want %v", ext, got, err, want)

@@ -391,17 +391,12 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 				return errServerClose
 			case h.Opcode.IsControl():
 				c.control = true // a ping or pong: skipped
+			case c.dfl != nil:
+				if err := c.beginDeflateFrame(h); err != nil {
+					return err
+				}
 			case h.Opcode != wsframe.OpBinary || !h.Fin:
 				return fmt.Errorf("a %v frame (fin %v); the publisher sends single-frame binary messages", h.Opcode, h.Fin)
-			case c.dfl != nil:
-				// Compressed or not, the payload is gathered and
-				// checked whole at the frame's end.
-				if h.Length == 0 || h.Length > MaxSize {
-					return fmt.Errorf("a frame of %d bytes in a compressed run; the publisher sends %d to %d before compression", h.Length, MinSize, MaxSize)
-				}
-				c.control, c.zipped = false, h.Rsv != 0
-				c.length, c.wire, c.pos = int(h.Length), int(h.Length), 0
-				c.dfl.z = c.dfl.z[:0]
 			case h.Length < StampSize || h.Length > MaxSize:
 				return fmt.Errorf("a message of %d bytes; the publisher sends %d to %d", h.Length, MinSize, MaxSize)
 			default:
@@ -410,6 +405,13 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 			}
 			c.remaining = int(h.Length)
 			c.inFrame = c.remaining > 0
+			if !c.inFrame && !c.control {
+				// An empty data frame (a compressed run's
+				// last fragment can be): it ends here.
+				if err := l.frameDone(c, t, v); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		k := min(c.remaining, len(b))
@@ -432,12 +434,7 @@ func (l *subLoop) feed(c *subConn, b []byte, t int64, v *view) error {
 		if c.remaining == 0 {
 			c.inFrame = false
 			if !c.control {
-				if c.dfl != nil {
-					if err := l.unzip(c, v); err != nil {
-						return err
-					}
-				}
-				if err := l.deliver(c, t, v); err != nil {
+				if err := l.frameDone(c, t, v); err != nil {
 					return err
 				}
 			}
@@ -480,6 +477,52 @@ func (l *subLoop) deliver(c *subConn, t int64, v *view) error {
 		ns.hist.Record(time.Duration(t - sent))
 	}
 	return nil
+}
+
+// beginDeflateFrame starts a data frame of a compressed run: a message's
+// first (binary, RSV1 when compressed) or a continuation of it, whichever
+// c expects. A server may fragment a message, as gorilla does one larger
+// than its write buffer; the payload is gathered and checked whole.
+func (c *subConn) beginDeflateFrame(h wsframe.Header) error {
+	d := c.dfl
+	switch {
+	case h.Opcode == wsframe.OpBinary && !d.open:
+		c.zipped = h.Rsv != 0
+		c.wire = 0
+		d.z = d.z[:0]
+	case h.Opcode == wsframe.OpContinuation && d.open && h.Rsv == 0:
+	default:
+		want := "binary message"
+		if d.open {
+			want = "continuation"
+		}
+		return fmt.Errorf("a %v frame (rsv %#x) where a compressed run expects a %s", h.Opcode, h.Rsv, want)
+	}
+	if len(d.z)+int(h.Length) > maxCompressed {
+		return fmt.Errorf("a message of over %d bytes on the wire; the publisher sends %d to %d before compression", maxCompressed, MinSize, MaxSize)
+	}
+	d.open = !h.Fin
+	c.control = false
+	c.wire += int(h.Length)
+	return nil
+}
+
+// maxCompressed bounds a compressed message on the wire: deflate may
+// expand what does not compress, by a few bytes per 16 KiB block.
+const maxCompressed = MaxSize + 1<<10
+
+// frameDone ends a data frame: the message is delivered once its last
+// fragment is in (inflated first, in a compressed run).
+func (l *subLoop) frameDone(c *subConn, t int64, v *view) error {
+	if c.dfl != nil {
+		if c.dfl.open {
+			return nil
+		}
+		if err := l.unzip(c, v); err != nil {
+			return err
+		}
+	}
+	return l.deliver(c, t, v)
 }
 
 // unzip inflates the data frame c has gathered, when it came compressed,
