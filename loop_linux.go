@@ -40,7 +40,8 @@ type eventLoop struct {
 	spare    []*loopConn // the other flush list: the two take turns, so that a busy loop allocates none
 	stopping bool
 
-	turnStart atomic.Int64 // Unix nanoseconds when the current turn began; 0 between turns
+	turnStart atomic.Int64  // Unix nanoseconds when the current turn began; 0 between turns
+	turns     atomic.Uint64 // epoll_wait returns: what an idle loop must keep near 0
 	stalls    atomic.Int64
 	done      chan struct{}
 }
@@ -115,13 +116,14 @@ func (l *eventLoop) run() {
 	defer close(l.done)
 	defer l.poller.Close()
 	for {
-		n, err := l.poller.Wait(l.events, l.wheel.waitMillis())
+		n, err := l.poller.Wait(l.events, l.wheel.waitMillis(time.Now().UnixNano()))
 		if err != nil {
 			l.srv.logf("fastws: event loop: epoll_wait: %v", err)
 			return
 		}
 		now := time.Now().UnixNano()
 		l.turnStart.Store(now)
+		l.turns.Add(1)
 		for i := range n {
 			ev := &l.events[i]
 			if l.poller.IsWake(ev) {

@@ -2,7 +2,10 @@
 
 package fastws
 
-import "time"
+import (
+	"math/bits"
+	"time"
+)
 
 // A loop's timers (handshake, closing handshake, heartbeat, idle) live on
 // a hashed wheel: each connection has at most one live entry, for the
@@ -20,20 +23,55 @@ type wheelEntry struct {
 
 type timerWheel struct {
 	slots [wheelSlots][]wheelEntry
-	spare []wheelEntry // a slot's array, handed to the next slot that comes up
-	done  int64        // the last tick processed
-	n     int          // entries, live or stale
+	busy  [wheelSlots / 64]uint64 // bit i: slots[i] has entries
+	spare []wheelEntry            // a slot's array, handed to the next slot that comes up
+	done  int64                   // the last tick processed
+	n     int                     // entries, live or stale
 }
 
 func (w *timerWheel) init(now int64) { w.done = now / int64(wheelTick) }
 
-// waitMillis is how long the loop may sleep in epoll_wait: a tick when
-// timers are pending, else until something happens.
-func (w *timerWheel) waitMillis() int {
+// waitMillis is how long the loop may sleep in epoll_wait at time now:
+// until the start of the next tick whose slot has entries, else until
+// something happens. A loop whose connections have timers far off (a
+// heartbeat every 30 s, a handshake deadline left behind by a finished
+// handshake) sleeps until then, instead of waking every tick: an idle
+// server costs no CPU.
+func (w *timerWheel) waitMillis(now int64) int {
 	if w.n == 0 {
 		return -1
 	}
-	return int(wheelTick / time.Millisecond)
+	t, ok := w.nextBusy(w.done + 1)
+	if !ok {
+		return -1
+	}
+	d := t*int64(wheelTick) - now
+	if d <= 0 {
+		return 0
+	}
+	return int((d + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+}
+
+// nextBusy returns the first tick from tick from on whose slot has
+// entries, within one turn of the wheel.
+func (w *timerWheel) nextBusy(from int64) (int64, bool) {
+	for d := int64(0); d < wheelSlots; {
+		i := (from + d) % wheelSlots
+		if word := w.busy[i/64] >> (i % 64); word != 0 {
+			// The words are aligned and the wheel is a whole number
+			// of them: a bit found here is in this word.
+			return from + d + int64(bits.TrailingZeros64(word)), true
+		}
+		d += 64 - i%64
+	}
+	return 0, false
+}
+
+// add puts e in slot i.
+func (w *timerWheel) add(i int64, e wheelEntry) {
+	w.slots[i] = append(w.slots[i], e)
+	w.busy[i/64] |= 1 << (i % 64)
+	w.n++
 }
 
 // schedule asks for a look at c at time at (Unix nanoseconds), unless one
@@ -46,9 +84,7 @@ func (w *timerWheel) schedule(c *loopConn, at int64) {
 	// A time already past goes in the next slot to be processed, not a
 	// whole turn of the wheel later.
 	t := max(at/int64(wheelTick), w.done+1)
-	i := t % wheelSlots
-	w.slots[i] = append(w.slots[i], wheelEntry{c, at})
-	w.n++
+	w.add(t%wheelSlots, wheelEntry{c, at})
 }
 
 // advance runs fire for each connection whose time has come.
@@ -70,19 +106,17 @@ func (w *timerWheel) advance(now int64, fire func(*loopConn)) {
 		// reuse arrays instead of allocating (every turn of a busy loop
 		// comes here).
 		w.slots[i], w.spare = w.spare[:0], nil
+		w.busy[i/64] &^= 1 << (i % 64)
 		w.n -= len(due)
 		for _, e := range due {
 			switch {
 			case e.c.timerAt != e.at:
 				// Stale: the connection moved its time or is gone.
 			case e.at/int64(wheelTick) > last:
-				w.slots[i] = append(w.slots[i], e) // a later turn of the wheel
-				w.n++
+				w.add(i, e) // a later turn of the wheel
 			case e.at > now:
 				// Due later in this tick: the next one looks again.
-				j := (last + 1) % wheelSlots
-				w.slots[j] = append(w.slots[j], e)
-				w.n++
+				w.add((last+1)%wheelSlots, e)
 			default:
 				e.c.timerAt = 0
 				fire(e.c)
