@@ -101,19 +101,22 @@ func (w *timerWheel) advance(now int64, fire func(*loopConn)) {
 		if len(due) == 0 {
 			continue
 		}
-		// The slot gets the spare array and due becomes the next spare:
-		// entries that go back into the slot, and the next turns',
-		// reuse arrays instead of allocating (every turn of a busy loop
-		// comes here).
+		// The slot gets the spare array while its entries are looked
+		// at, since a timer that fires may schedule into it. The
+		// entries for a later turn are kept in place in due, which
+		// then goes back to the slot: a wheel whose entries wait for
+		// later turns (a heartbeat, a deadline seconds away) moves
+		// them without allocating.
 		w.slots[i], w.spare = w.spare[:0], nil
 		w.busy[i/64] &^= 1 << (i % 64)
 		w.n -= len(due)
+		kept := due[:0]
 		for _, e := range due {
 			switch {
 			case e.c.timerAt != e.at:
 				// Stale: the connection moved its time or is gone.
 			case e.at/int64(wheelTick) > last:
-				w.add(i, e) // a later turn of the wheel
+				kept = append(kept, e) // a later turn of the wheel
 			case e.at > now:
 				// Due later in this tick: the next one looks again.
 				w.add((last+1)%wheelSlots, e)
@@ -122,7 +125,19 @@ func (w *timerWheel) advance(now int64, fire func(*loopConn)) {
 				fire(e.c)
 			}
 		}
-		clear(due)
-		w.spare = due[:0]
+		clear(due[len(kept):])
+		if added := w.slots[i]; len(added) == 0 {
+			w.slots[i], w.spare = kept, added[:0]
+		} else {
+			// A fired timer scheduled into this slot (after a sleep
+			// of a whole turn): both sets stay.
+			w.slots[i] = append(added, kept...)
+			clear(kept)
+			w.spare = kept[:0]
+		}
+		if len(w.slots[i]) > 0 {
+			w.busy[i/64] |= 1 << (i % 64)
+		}
+		w.n += len(kept)
 	}
 }

@@ -69,3 +69,34 @@ func TestWheelSleepsUntilItsNextTimer(t *testing.T) {
 		}
 	}
 }
+
+// TestWheelAllocatesNothingForLaterTurns checks that entries waiting for
+// a later turn of the wheel (a heartbeat or deadline seconds away) are
+// carried from turn to turn in their slot's array, without allocating.
+func TestWheelAllocatesNothingForLaterTurns(t *testing.T) {
+	skipUnderRace(t)
+	tick := int64(wheelTick)
+	now := 1000 * tick
+	var w timerWheel
+	w.init(now)
+	// Slot k gets k+1 entries: a slot's array is never the size of the
+	// one processed before it.
+	var conns []*loopConn
+	for k := range 20 {
+		for range k + 1 {
+			c := &loopConn{}
+			conns = append(conns, c)
+			w.schedule(c, now+int64(time.Minute)+int64(k)*tick)
+		}
+	}
+	turn := int64(wheelSlots) * tick
+	now += turn // the first turn settles the arrays
+	w.advance(now, func(*loopConn) { t.Fatal("fired a minute early") })
+	allocs := testing.AllocsPerRun(5, func() {
+		now += turn
+		w.advance(now, func(*loopConn) { t.Fatal("fired a minute early") })
+	})
+	if allocs != 0 || w.n != len(conns) {
+		t.Errorf("a turn of the wheel allocated %v times, %d entries left; want 0 and %d", allocs, w.n, len(conns))
+	}
+}
