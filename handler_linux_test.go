@@ -159,3 +159,68 @@ func TestLoopSleepsWhenIdle(t *testing.T) {
 		t.Errorf("%d loops woke %d times in a second with 20 idle connections", len(srv.loops.loops), woke)
 	}
 }
+
+// TestLoopQueuesPreparedFramesByReference checks the loop's broadcast
+// path: a PreparedMessage sent to a connection with nothing queued is
+// queued as the message's own frame, by reference; what comes behind it
+// copies it first, and dropping the oldest rewrites only copies. Three
+// clients that do not read take the frame hundreds of times, mixed with
+// plain messages, until their queues drop: the PreparedMessage's frame
+// must be unchanged, and every message that arrives intact.
+func TestLoopQueuesPreparedFramesByReference(t *testing.T) {
+	rec := newRecorder(t)
+	_, url := startServer(t, DriverLoops, rec, &ServerOptions{QueueLimit: 64 << 10, QueuePolicy: QueueDropOldest})
+	ctx := testCtx(t)
+	clients, sessions := dialSessions(t, ctx, url, rec, 3)
+	payload := bytes.Repeat([]byte("fan-out "), 2048)
+	pm, err := NewPreparedMessage(Binary, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Clone(pm.frame)
+	const rounds, plainEvery = 600, 10
+	for i := range rounds {
+		for _, s := range sessions {
+			if err := s.WritePrepared(pm); err != nil {
+				t.Fatal(err)
+			}
+			if i%plainEvery == 0 {
+				if err := s.WriteMessage(Text, []byte("plain")); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	sent := rounds + rounds/plainEvery
+	for i, c := range clients {
+		dropped := int(sessions[i].Dropped())
+		if dropped == 0 {
+			t.Errorf("client %d: nothing dropped; the test wants full queues", i)
+		}
+		for got := 0; got+dropped < sent; got++ {
+			typ, msg, err := c.ReadMessage(ctx)
+			if err != nil {
+				t.Fatalf("client %d, message %d of %d (%d dropped): %v", i, got, sent-dropped, dropped, err)
+			}
+			if !(typ == Binary && bytes.Equal(msg, payload)) && !(typ == Text && string(msg) == "plain") {
+				t.Fatalf("client %d, message %d: %v of %d bytes, not what was sent", i, got, typ, len(msg))
+			}
+		}
+	}
+	// Checked last, after the queues drained and gave their buffers
+	// back: a frame mistaken for a buffer of the connection's would be
+	// written into, or pooled and handed out to the echoes below.
+	for _, c := range clients {
+		for range 10 {
+			if err := c.WriteMessage(ctx, Binary, bytes.Repeat([]byte{'x'}, len(payload))); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := c.ReadMessage(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !bytes.Equal(pm.frame, want) {
+		t.Fatal("a connection wrote into the PreparedMessage's frame")
+	}
+}

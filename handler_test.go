@@ -184,6 +184,25 @@ func startServer(t *testing.T, d Driver, h Handler, opts *ServerOptions) (*Serve
 	return srv, "ws://" + ln.Addr().String()
 }
 
+// dialSessions opens n clients to url, one after another, and returns
+// them with the server's Sessions in the same order; the clients are
+// closed when the test ends.
+func dialSessions(t *testing.T, ctx context.Context, url string, rec *recorder, n int) ([]*Conn, []*Session) {
+	t.Helper()
+	var clients []*Conn
+	var sessions []*Session
+	for range n {
+		c, _, err := Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.CloseNow() })
+		clients = append(clients, c)
+		sessions = append(sessions, rec.waitOpen(t))
+	}
+	return clients, sessions
+}
+
 func TestHandlerEcho(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, d Driver) {
 		rec := newRecorder(t)
@@ -525,17 +544,7 @@ func TestHandlerConcurrentWrites(t *testing.T) {
 		_, url := startServer(t, d, rec, nil)
 		ctx := testCtx(t)
 		const conns, writers, each = 4, 4, 50
-		var sessions []*Session
-		var clients []*Conn
-		for range conns {
-			c, _, err := Dial(ctx, url, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.CloseNow()
-			clients = append(clients, c)
-			sessions = append(sessions, rec.waitOpen(t))
-		}
+		clients, sessions := dialSessions(t, ctx, url, rec, conns)
 		var wg sync.WaitGroup
 		for w := range writers {
 			wg.Go(func() {

@@ -49,7 +49,7 @@ type loopConn struct {
 	pingSent int64
 
 	mu       sync.Mutex
-	out      *[]byte    // frames not yet written, from outPos
+	out      *[]byte    // frames not yet written, from outPos; a PreparedMessage's own frame when outShared
 	spans    *[]msgSpan // where the data messages in out are, in order
 	comp     *deflate.Compressor
 	writeErr error
@@ -77,6 +77,7 @@ type loopConn struct {
 	closeQueued  bool // a close frame is queued: no more writes
 	closePending bool // the loop has yet to start the close timer
 	closeNowReq  bool
+	outShared    bool // out is a PreparedMessage's frame, queued by reference: read only, never pooled
 	drained      bool // OnDrain is owed
 	dead         bool // the descriptor is closed
 	eof          bool // the peer sent its last byte: reads are over
@@ -284,8 +285,7 @@ func (c *loopConn) finish(ev CloseEvent) {
 	if c.out != nil {
 		c.q.sent(c.pendingOutput())
 		c.loop.srv.stats.bytesQueued.Add(-int64(c.pendingOutput()))
-		bufpool.Put(c.out)
-		c.out, c.outPos = nil, 0
+		c.dropOutLocked()
 		c.q.messages = 0
 		c.releaseSpansLocked()
 	}
@@ -541,11 +541,19 @@ func (c *loopConn) flushLocked() {
 	}
 	if c.pendingOutput() == 0 {
 		// An idle connection keeps no buffer.
-		bufpool.Put(c.out)
-		c.out, c.outPos = nil, 0
+		c.dropOutLocked()
 		c.releaseSpansLocked()
 	}
 	c.watchLocked()
+}
+
+// dropOutLocked lets go of the output buffer: back to the pool, unless it
+// is a PreparedMessage's frame.
+func (c *loopConn) dropOutLocked() {
+	if c.out != nil && !c.outShared {
+		bufpool.Put(c.out)
+	}
+	c.out, c.outPos, c.outShared = nil, 0, false
 }
 
 // watchLocked asks epoll for what the connection needs: writability while
@@ -612,6 +620,15 @@ func (c *loopConn) appendEncodedLocked(frame []byte) int {
 // out of the way once it is half the buffer.
 func (c *loopConn) reserveLocked(n int) {
 	switch {
+	case c.outShared:
+		// A PreparedMessage's frame queued by reference: what is left
+		// of it moves to a buffer of this connection's, which the
+		// queue can then append to and compact.
+		nb := bufpool.Get(len(*c.out) - c.outPos + n)
+		*nb = append((*nb)[:0], (*c.out)[c.outPos:]...)
+		c.out, c.outShared = nb, false
+		c.shiftSpansLocked(c.outPos)
+		c.outPos = 0
 	case c.out == nil:
 		c.out = bufpool.Get(n)
 		*c.out = (*c.out)[:0]
@@ -662,7 +679,17 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 	c.loop.srv.stats.messagesOut.Add(1)
 	if pm != nil {
 		if frame := pm.sharedFrame(c.comp, int(c.threshold)); frame != nil {
-			c.messageQueuedLocked(c.appendEncodedLocked(frame), false)
+			if c.out == nil {
+				// Nothing queued: the queue is the frame itself,
+				// by reference, so that a broadcast costs no buffer
+				// and no copy per connection. Anything queued
+				// behind it copies it first (reserveLocked).
+				c.out, c.outPos, c.outShared = frame, 0, true
+				c.queuedLocked(len(*frame))
+				c.messageQueuedLocked(len(*frame), false)
+			} else {
+				c.messageQueuedLocked(c.appendEncodedLocked(*frame), false)
+			}
 			// Sent by the loop rather than from here: a publisher
 			// writing to many connections does not make a system
 			// call for each, and what several publishes queue for

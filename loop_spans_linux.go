@@ -78,6 +78,9 @@ func (c *loopConn) dropOldestLocked() {
 	if c.spans == nil {
 		return
 	}
+	if c.outShared {
+		c.reserveLocked(0) // the buffer is about to be rewritten: make it this connection's
+	}
 	s := *c.spans
 	first := 0
 	if len(s) > 0 && s[0].start < c.outPos {

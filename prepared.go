@@ -43,7 +43,7 @@ type PreparedMessage struct {
 	payload []byte // within frame
 
 	mu     sync.Mutex
-	zipped []zippedFrame
+	zipped []*zippedFrame // by pointer: a loop connection queues &frame
 }
 
 // zippedFrame is a message's compressed frame for one compressor setting.
@@ -92,28 +92,32 @@ func (pm *PreparedMessage) compressible(threshold int) bool {
 // zippedFrame returns the message's compressed frame for a compressor
 // without context takeover at level and bits, compressing it the first
 // time that setting asks.
-func (pm *PreparedMessage) zippedFrame(level, bits int) []byte {
+func (pm *PreparedMessage) zippedFrame(level, bits int) *[]byte {
 	pm.mu.Lock()
 	defer pm.mu.Unlock()
 	for _, z := range pm.zipped {
 		if z.level == level && z.bits == bits {
-			return z.frame
+			return &z.frame
 		}
 	}
 	body := deflate.NewCompressor(level, bits, false).Compress(nil, pm.payload)
 	h := wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.Opcode(pm.typ &^ Uncompressed), Length: int64(len(body))}
 	frame := wsframe.AppendHeader(make([]byte, 0, wsframe.MaxHeaderSize+len(body)), h)
 	frame = append(frame, body...)
-	pm.zipped = append(pm.zipped, zippedFrame{level: level, bits: bits, frame: frame})
-	return frame
+	z := &zippedFrame{level: level, bits: bits, frame: frame}
+	pm.zipped = append(pm.zipped, z)
+	return &z.frame
 }
 
 // sharedFrame returns the frame a connection whose compressor is comp
 // (nil without permessage-deflate) and threshold sends for pm, or nil
-// when the connection must compress pm itself (context takeover).
-func (pm *PreparedMessage) sharedFrame(comp *deflate.Compressor, threshold int) []byte {
+// when the connection must compress pm itself (context takeover). The
+// frame is pm's, shared by every connection that sends it, and never
+// written to; the slice header pointed to is as immutable, so a loop
+// connection can queue the pointer itself.
+func (pm *PreparedMessage) sharedFrame(comp *deflate.Compressor, threshold int) *[]byte {
 	if comp == nil || !pm.compressible(threshold) {
-		return pm.frame
+		return &pm.frame
 	}
 	if level, bits, ok := comp.Shared(); ok {
 		return pm.zippedFrame(level, bits)
@@ -140,7 +144,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(pm.typ &^ Uncompressed)}
 	frame := pm.frame
 	if c.dfl != nil {
-		frame = pm.sharedFrame(c.dfl.comp, c.dfl.threshold)
+		frame = *pm.sharedFrame(c.dfl.comp, c.dfl.threshold)
 		if len(frame) > 0 && frame[0]&0x40 != 0 {
 			h.Rsv = wsframe.Rsv1
 		}
