@@ -49,9 +49,9 @@ var compressorIdleRelease = time.Second
 //     at gws's ratio (0.535 at 1 KiB, 0.267 at 16 KiB); and a message
 //     compressed once can go to every such connection (PreparedMessage),
 //     which is what makes broadcast cheap: publishing 1 KiB JSON to
-//     1,000 subscribers through the hub costs 13.4 µs of server CPU per
-//     delivery against 42.7 µs with context takeover (0.31x; 16 KiB:
-//     22.7 against 161.9 µs), level with gws's Broadcaster (0.99x), for
+//     1,000 subscribers through the hub costs 12.1 µs of server CPU per
+//     delivery against 41.4 µs with context takeover (0.29x; 16 KiB:
+//     17.0 against 142.7 µs), level with gws's Broadcaster (1.01x), for
 //     0.567 of the raw size on the wire against 0.294
 //     (bench/results/fanout-deflate-2026-12-03-*.md).
 //   - Smaller windows (ServerMaxWindowBits 12): 1.09x gws's CPU at 1 KiB

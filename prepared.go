@@ -26,8 +26,8 @@ import (
 //     server_no_context_takeover) each connection's compressor carries
 //     its own history, so the message is compressed again for each of
 //     them, which costs several times what sending the frame does: at
-//     1,000 subscribers, 42.7 µs of server CPU per delivery of 1 KiB
-//     JSON against 13.4 µs for the shared frame, 161.9 against 22.7 µs
+//     1,000 subscribers, 41.4 µs of server CPU per delivery of 1 KiB
+//     JSON against 12.1 µs for the shared frame, 142.7 against 17.0 µs
 //     at 16 KiB (bench/results/fanout-deflate-2026-12-03-*.md). A server
 //     that broadcasts to many compressed connections makes this cheap by
 //     setting CompressionOptions.ServerNoContextTakeover, at some cost in
