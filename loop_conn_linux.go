@@ -624,6 +624,12 @@ func (c *loopConn) reserveLocked(n int) {
 		// A PreparedMessage's frame queued by reference: what is left
 		// of it moves to a buffer of this connection's, which the
 		// queue can then append to and compact.
+		// Its implicit span becomes a real one (started, after the
+		// shift, if some of it was written).
+		if c.spans == nil {
+			c.spans = spanPool.Get().(*[]msgSpan)
+			*c.spans = append(*c.spans, msgSpan{0, len(*c.out)})
+		}
 		nb := bufpool.Get(len(*c.out) - c.outPos + n)
 		*nb = append((*nb)[:0], (*c.out)[c.outPos:]...)
 		c.out, c.outShared = nb, false
@@ -684,9 +690,11 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 				// by reference, so that a broadcast costs no buffer
 				// and no copy per connection. Anything queued
 				// behind it copies it first (reserveLocked).
+				// Its span is implicit while it is alone (no
+				// span list to take from the pool per delivery).
 				c.out, c.outPos, c.outShared = frame, 0, true
 				c.queuedLocked(len(*frame))
-				c.messageQueuedLocked(len(*frame), false)
+				c.q.messages++
 			} else {
 				c.messageQueuedLocked(c.appendEncodedLocked(*frame), false)
 			}

@@ -37,6 +37,9 @@ func (c *loopConn) messageQueuedLocked(n int, started bool) {
 // messagesSentLocked forgets the messages written completely.
 func (c *loopConn) messagesSentLocked() {
 	if c.spans == nil {
+		if c.outShared && c.outPos == len(*c.out) {
+			c.q.messages-- // a PreparedMessage's frame, alone, written
+		}
 		return
 	}
 	s := *c.spans
@@ -75,11 +78,13 @@ func (c *loopConn) releaseSpansLocked() {
 // started to go out until the queue is at half its limits, closing up
 // the output buffer in one pass over what follows them.
 func (c *loopConn) dropOldestLocked() {
+	if c.outShared {
+		// The buffer is about to be rewritten: make it this
+		// connection's, with its span.
+		c.reserveLocked(0)
+	}
 	if c.spans == nil {
 		return
-	}
-	if c.outShared {
-		c.reserveLocked(0) // the buffer is about to be rewritten: make it this connection's
 	}
 	s := *c.spans
 	first := 0
