@@ -78,16 +78,6 @@ func jsonBody(size int, seq int64) []byte {
 	return jsonBodies(size)[uint64(seq)%jsonVariants]
 }
 
-// deflateWindow is the most history a server's compressor may refer to
-// (a 15-bit window): what a subscriber keeps when the server has context
-// takeover.
-const deflateWindow = 1 << 15
-
-// deflateEnd is what a subscriber appends to a compressed payload before
-// inflating it: the sync-flush tail RFC 7692 has the sender strip, then an
-// empty final stored block, so that the reader sees a clean end.
-const deflateEnd = "\x00\x00\xff\xff\x01\x00\x00\xff\xff"
-
 // deflateState is a subscriber's side of permessage-deflate: the
 // payload being gathered (across a message's fragments) and, with context takeover, the
 // server's history.
@@ -95,22 +85,14 @@ type deflateState struct {
 	takeover bool
 	open     bool   // a fragmented message's last frame is still to come
 	z        []byte // the current frame's payload, as it came
-	hist     []byte // the last deflateWindow bytes inflated, with takeover
+	hist     []byte // the last window of what was inflated, with takeover
 }
 
 // remember adds an inflated message to the history, with takeover.
 func (d *deflateState) remember(msg []byte) {
-	if !d.takeover {
-		return
+	if d.takeover {
+		d.hist = loadgen.AppendHistory(d.hist, msg)
 	}
-	if len(msg) >= deflateWindow {
-		d.hist = append(d.hist[:0], msg[len(msg)-deflateWindow:]...)
-		return
-	}
-	if n := len(d.hist) + len(msg) - deflateWindow; n > 0 {
-		d.hist = append(d.hist[:0], d.hist[n:]...)
-	}
-	d.hist = append(d.hist, msg...)
 }
 
 // inflater is a subscriber loop's decompressor, shared by its
@@ -122,7 +104,7 @@ type inflater struct {
 }
 
 // inflate returns the message whose compressed payload is z (with
-// deflateEnd appended) and whose sender's history is dict, failing past
+// loadgen.InflateEnd appended) and whose sender's history is dict, failing past
 // limit bytes. The result is valid until the next call.
 func (f *inflater) inflate(z, dict []byte, limit int) ([]byte, error) {
 	f.src.Reset(z)

@@ -531,7 +531,7 @@ func (l *subLoop) frameDone(c *subConn, t int64, v *view) error {
 func (l *subLoop) unzip(c *subConn, v *view) error {
 	msg := c.dfl.z
 	if c.zipped {
-		c.dfl.z = append(c.dfl.z, deflateEnd...)
+		c.dfl.z = append(c.dfl.z, loadgen.InflateEnd...)
 		var err error
 		if msg, err = l.inf.inflate(c.dfl.z, c.dfl.hist, MaxSize); err != nil {
 			return err

@@ -28,6 +28,12 @@ const deflateWindow = 1 << 15
 // strip from every compressed message.
 const deflateTail = "\x00\x00\xff\xff"
 
+// InflateEnd is what a receiver puts after a compressed message before
+// inflating it: the stripped sync-flush tail and then an empty final
+// stored block, so that the reader sees a clean end whether or not the
+// sender ended with a final block of its own.
+const InflateEnd = deflateTail + "\x01\x00\x00\xff\xff"
+
 // compressMessage compresses payload as one permessage-deflate message
 // without context.
 func compressMessage(payload []byte) ([]byte, error) {
@@ -53,10 +59,7 @@ func compressMessage(payload []byte) ([]byte, error) {
 // sender's context holds dict (the plaintext of its earlier compressed
 // messages; nil for none), reading at most limit bytes of output.
 func inflateMessage(z, dict []byte, limit int) ([]byte, error) {
-	// The stripped sync-flush tail and then an empty final stored block,
-	// so that the reader sees a clean end whether or not the sender
-	// ended with a final block of its own.
-	src := io.MultiReader(bytes.NewReader(z), strings.NewReader(deflateTail+"\x01\x00\x00\xff\xff"))
+	src := io.MultiReader(bytes.NewReader(z), strings.NewReader(InflateEnd))
 	r := flate.NewReaderDict(src, dict)
 	out, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
 	if err != nil {
@@ -68,9 +71,10 @@ func inflateMessage(z, dict []byte, limit int) ([]byte, error) {
 	return out, nil
 }
 
-// appendHistory adds a message's plaintext to a compression context,
-// keeping the last window of it.
-func appendHistory(hist, msg []byte) []byte {
+// AppendHistory adds a message's plaintext to a compression context,
+// keeping the last window of it (32 KiB, the most a 15-bit compressor
+// refers back).
+func AppendHistory(hist, msg []byte) []byte {
 	hist = append(hist, msg...)
 	if n := len(hist) - deflateWindow; n > 0 {
 		hist = append(hist[:0], hist[n:]...)

@@ -177,6 +177,6 @@ func (r *receiver) complete(rest, want []byte, verify bool) (bool, error) {
 	if !bytes.Equal(plain, want) {
 		return false, fmt.Errorf("loadgen: compressed echo inflates to %d bytes that differ from the %d sent", len(plain), len(want))
 	}
-	r.hist = appendHistory(r.hist, want)
+	r.hist = AppendHistory(r.hist, want)
 	return true, nil
 }
