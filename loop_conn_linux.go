@@ -623,9 +623,9 @@ func (c *loopConn) reserveLocked(n int) {
 	case c.outShared:
 		// A PreparedMessage's frame queued by reference: what is left
 		// of it moves to a buffer of this connection's, which the
-		// queue can then append to and compact.
-		// Its implicit span becomes a real one (started, after the
-		// shift, if some of it was written).
+		// queue can then append to and compact, and its implicit span
+		// becomes a real one (started, after the shift, if some of it
+		// was written).
 		if c.spans == nil {
 			c.spans = spanPool.Get().(*[]msgSpan)
 			*c.spans = append(*c.spans, msgSpan{0, len(*c.out)})
@@ -687,11 +687,10 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 		if frame := pm.sharedFrame(c.comp, int(c.threshold)); frame != nil {
 			if c.out == nil {
 				// Nothing queued: the queue is the frame itself,
-				// by reference, so that a broadcast costs no buffer
-				// and no copy per connection. Anything queued
+				// by reference, so that a broadcast costs no buffer,
+				// no copy and no span list per connection (its span
+				// is implicit while it is alone). Anything queued
 				// behind it copies it first (reserveLocked).
-				// Its span is implicit while it is alone (no
-				// span list to take from the pool per delivery).
 				c.out, c.outPos, c.outShared = frame, 0, true
 				c.queuedLocked(len(*frame))
 				c.q.messages++
