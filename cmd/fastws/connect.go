@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -9,110 +8,244 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"time"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/wsframe"
 )
 
 func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("fastws connect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	binary := fs.Bool("binary", false, "send lines as binary messages instead of text")
-	var maxMessage byteSize = fastws.DefaultMaxMessageSize
-	fs.Var(&maxMessage, "max-message", "largest message accepted and longest line sent")
-	compress := fs.Bool("compress", true, "offer permessage-deflate")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: fastws connect [flags] ws://host:port/path")
-		fs.PrintDefaults()
+	// The flag package's own report of a bad flag is the whole usage;
+	// one line that says what is wrong, and where the help is, is kept.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var f connectFlags
+	f.register(fs)
+	if err := f.parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			connectUsage(fs, stderr)
+			return exitNormal
+		}
+		fmt.Fprintln(stderr, "fastws connect:", err)
+		fmt.Fprintln(stderr, "Run fastws connect -h for the flags.")
+		return exitUsage
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	c, _, err := fastws.Dial(ctx, fs.Arg(0), &fastws.DialOptions{
-		ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)},
-		Compression: compression(*compress),
-	})
+	opts, err := f.dialOptions()
 	if err != nil {
 		fmt.Fprintln(stderr, "fastws connect:", err)
-		return 1
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	tty := terminalOf(stdin, stdout)
+	var out io.Writer = stdout
+	if tty != nil {
+		out = tty.screen()
+	}
+	s := &connectSession{flags: &f, printer: newEventPrinter(&f, out), stderr: stderr}
+	opts.OnPing = func(p []byte) { s.printer.control(dirIn, "ping", p, 0) }
+	opts.OnPong = func(p []byte) { s.printer.control(dirIn, "pong", p, s.pongRTT(p)) }
+
+	c, _, err := fastws.Dial(ctx, f.url, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "fastws connect: interrupted while connecting")
+			return exitTimeout
+		}
+		fl := dialFailure(f.url, f.timeout.String(), err)
+		fmt.Fprintln(stderr, "fastws connect:", fl.line)
+		fmt.Fprint(stderr, fl.details)
+		return fl.status
 	}
 	defer c.CloseNow()
-
-	// Messages are printed by one goroutine, each on its own line.
-	readErr := make(chan error, 1)
-	go func() {
-		out := bufio.NewWriter(stdout)
-		var buf []byte
-		for {
-			_, msg, err := c.AppendMessage(context.Background(), buf[:0])
-			if err != nil {
-				out.Flush()
-				readErr <- err
-				return
-			}
-			out.Write(msg)
-			out.WriteByte('\n')
-			out.Flush()
-			buf = msg
-		}
-	}()
-
-	typ := fastws.Text
-	if *binary {
-		typ = fastws.Binary
+	s.conn = c
+	if tty != nil {
+		return s.interactive(ctx, tty)
 	}
-	lines := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 64<<10), int(maxMessage))
-		for sc.Scan() {
-			if err := c.WriteMessage(ctx, typ, sc.Bytes()); err != nil {
-				lines <- err
-				return
-			}
-		}
-		lines <- sc.Err()
-	}()
+	return s.pipe(ctx, stdin)
+}
 
-	select {
-	case err := <-lines:
-		if err != nil && !errors.Is(err, fastws.ErrClosed) {
-			fmt.Fprintln(stderr, "fastws connect:", err)
-			c.Close(fastws.CloseGoingAway, "")
-			return 1
-		}
-		if err == nil {
-			// End of input: send our close frame and let the reader print
-			// every message up to the server's answer.
-			if err := c.WriteClose(ctx, fastws.CloseNormal, ""); err != nil {
-				fmt.Fprintln(stderr, "fastws connect:", err)
-				return 1
+// connectSession is one connection of fastws connect: a reader that
+// prints, a sender fed by stdin or the prompt, an optional pinger, and
+// the close that ends them.
+type connectSession struct {
+	flags   *connectFlags
+	conn    *fastws.Conn
+	printer *eventPrinter
+	stderr  io.Writer
+
+	closeOnce sync.Once
+	// peerClose is the server's close frame, once read; set by the reader
+	// before it returns.
+	peerClose *fastws.CloseError
+	// tty is set in interactive mode, where even a normal close is told.
+	tty bool
+
+	pingMu   sync.Mutex
+	pingSent map[string]time.Time // payload of each ping in flight
+}
+
+// read prints every message until the connection ends and returns how it
+// ended. After -exit-after messages it closes with 1000, and messages
+// still in flight then are read but not printed: the user asked for N.
+func (s *connectSession) read() error {
+	var buf []byte
+	n := 0
+	for {
+		typ, msg, err := s.conn.AppendMessage(context.Background(), buf[:0])
+		if err != nil {
+			var ce *fastws.CloseError
+			if errors.As(err, &ce) && ce.Code != fastws.CloseAbnormal {
+				s.peerClose = ce
+				s.printer.closeFrame(dirIn, ce.Code, ce.Reason)
 			}
+			return err
 		}
-		return closeStatus(<-readErr, stderr)
-	case err := <-readErr:
-		return closeStatus(err, stderr)
-	case <-ctx.Done():
-		c.Close(fastws.CloseGoingAway, "interrupted")
-		return 1
+		buf = msg
+		if s.flags.exitAfter > 0 && n >= s.flags.exitAfter {
+			continue
+		}
+		s.printer.message(dirIn, typ, msg)
+		if n++; n == s.flags.exitAfter {
+			s.close()
+		}
 	}
 }
 
-// closeStatus turns how the connection ended into an exit status: 0 for a
-// normal close by either side, 1 with the reason on stderr otherwise.
-func closeStatus(err error, stderr io.Writer) int {
-	switch fastws.CloseStatus(err) {
-	case fastws.CloseNormal, fastws.CloseGoingAway, fastws.CloseNoStatus:
+// close begins the closing handshake with 1000, once; the reader keeps
+// printing what arrives until the server's close frame.
+func (s *connectSession) close() {
+	s.closeOnce.Do(func() {
+		s.printer.closeFrame(dirOut, fastws.CloseNormal, "")
+		s.conn.WriteClose(context.Background(), fastws.CloseNormal, "")
+	})
+}
+
+// send writes one message from the user, printing it as an event first:
+// printed after, it could follow the echo it caused. A write that fails
+// ends the command with an error that says so.
+func (s *connectSession) send(ctx context.Context, typ fastws.MessageType, p []byte) error {
+	s.printer.message(dirOut, typ, p)
+	return s.conn.WriteMessage(ctx, typ, p)
+}
+
+// ping sends pings every -ping-interval until done, noting any whose
+// pong has not come back by the next.
+func (s *connectSession) ping(done <-chan struct{}) {
+	t := time.NewTicker(s.flags.pingInterval)
+	defer t.Stop()
+	for seq := 1; ; seq++ {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		payload := fmt.Sprintf("fastws %d", seq)
+		s.pingMu.Lock()
+		for p := range s.pingSent {
+			s.printer.note(fmt.Sprintf("no pong for ping %q after %s", p, s.flags.pingInterval))
+			delete(s.pingSent, p)
+		}
+		if s.pingSent == nil {
+			s.pingSent = map[string]time.Time{}
+		}
+		s.pingSent[payload] = time.Now()
+		s.pingMu.Unlock()
+		s.printer.control(dirOut, "ping", []byte(payload), 0)
+		if err := s.conn.WriteFrame(context.Background(), fastws.Frame{Fin: true, Opcode: wsframe.OpPing, Payload: []byte(payload)}); err != nil {
+			return
+		}
+	}
+}
+
+// pongRTT is the round trip of the ping this pong answers, or 0 for an
+// unsolicited pong.
+func (s *connectSession) pongRTT(p []byte) time.Duration {
+	s.pingMu.Lock()
+	defer s.pingMu.Unlock()
+	sent, ok := s.pingSent[string(p)]
+	if !ok {
 		return 0
 	}
-	if errors.Is(err, fastws.ErrClosed) {
-		err = errors.New("the server did not answer the close frame in time")
+	delete(s.pingSent, string(p))
+	return time.Since(sent)
+}
+
+// pipe sends stdin's messages and prints the server's until both are
+// done: stdin's end sends a close frame, and the command exits when the
+// server answers it (or closes first).
+func (s *connectSession) pipe(ctx context.Context, stdin io.Reader) int {
+	return s.run(ctx, func() error { return s.sendInput(ctx, stdin) }, func() {})
+}
+
+// run reads (and pings) while input sends, until the connection ends.
+// The end of input, or an interrupt, begins the close; ending calls
+// before (which puts a terminal back) and returns the exit status.
+func (s *connectSession) run(ctx context.Context, input func() error, before func()) int {
+	readDone := make(chan error, 1)
+	go func() { readDone <- s.read() }()
+	stopPing := make(chan struct{})
+	defer close(stopPing)
+	if s.flags.pingInterval > 0 {
+		go s.ping(stopPing)
 	}
-	fmt.Fprintln(stderr, "fastws connect:", err)
-	return 1
+	inputDone := make(chan error, 1)
+	go func() { inputDone <- input() }()
+
+	var inputErr error
+	for {
+		select {
+		case err := <-inputDone:
+			inputDone = nil
+			if err != nil && err != io.EOF && !errors.Is(err, fastws.ErrClosed) {
+				inputErr = err
+			}
+			s.close()
+		case <-ctx.Done():
+			s.close()
+		case err := <-readDone:
+			before()
+			return s.finish(err, inputErr)
+		}
+	}
+}
+
+// sendInput cuts stdin into messages as the flags say and sends them.
+func (s *connectSession) sendInput(ctx context.Context, stdin io.Reader) error {
+	typ := fastws.Text
+	if s.flags.binary {
+		typ = fastws.Binary
+	}
+	in := newInputSplitter(stdin, s.flags)
+	for {
+		msg, err := in.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.send(ctx, typ, msg); err != nil {
+			return err
+		}
+	}
+}
+
+// finish prints how the connection ended and returns the exit status. A
+// failure of stdin outranks a normal close, which it caused.
+func (s *connectSession) finish(readErr, inputErr error) int {
+	fl := endFailure(readErr)
+	if inputErr != nil && fl.status == exitNormal {
+		fl = failure{status: exitPeerClose, line: inputErr.Error()}
+	}
+	if fl.line == "" && s.tty && s.peerClose != nil {
+		fl.line = "closed: " + closeText(s.peerClose.Code, s.peerClose.Reason)
+	}
+	if fl.line != "" {
+		fmt.Fprintln(s.stderr, "fastws connect:", fl.line)
+	}
+	return fl.status
 }

@@ -6,6 +6,8 @@ require (
 	github.com/fastws/fastws v0.0.0
 	github.com/fastws/fastws/natsbridge v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.3
+	golang.org/x/sys v0.50.0
+	golang.org/x/term v0.48.0
 )
 
 require (
@@ -18,7 +20,6 @@ require (
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 

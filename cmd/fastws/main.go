@@ -4,7 +4,7 @@
 //
 //	fastws echo          -addr 127.0.0.1:9001      echo every message back
 //	fastws testee-client -url ws://127.0.0.1:9001  run a conformance server's cases
-//	fastws connect       ws://host:port/path        stdin lines out, messages to stdout
+//	fastws connect       ws://host:port/path        a client: interactive on a terminal, stdin lines out and messages to stdout in a pipe
 //	fastws serve         -addr 127.0.0.1:8080      chat server (page at /, rooms, -nats for many nodes), echo at /echo
 //	fastws conformance   server -url ws://...      run the conformance suite against a server
 //	fastws conformance   client -addr host:port    ... or against a client
@@ -25,7 +25,7 @@ type command struct {
 var commands = []command{
 	{"echo", "echo server for conformance testing", runEcho},
 	{"testee-client", "conformance-testee client (getCaseCount / runCase / updateReports)", runTesteeClient},
-	{"connect", "connect to a WebSocket server: stdin lines out, messages to stdout", runConnect},
+	{"connect", "a WebSocket client: interactive on a terminal; in a pipe, stdin lines out and messages to stdout", runConnect},
 	{"serve", "chat server: a page at /, rooms over the hub (-nats joins other nodes), echo at /echo", runServe},
 	{"conformance", "conformance suite: test a server (server -url) or a client (client -addr)", runConformance},
 }

@@ -124,57 +124,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestConnect(t *testing.T) {
-	leakcheck.Check(t)
-	url := startEcho(t, defaultFlags())
-	var out, errOut syncBuffer
-	in := strings.NewReader("one\ntwo\n\nthree\n")
-	if code := run([]string{"connect", url}, in, &out, &errOut); code != 0 {
-		t.Fatalf("exit %d, stderr %q", code, errOut.String())
-	}
-	if out.String() != "one\ntwo\n\nthree\n" {
-		t.Fatalf("stdout %q", out.String())
-	}
-	// Binary lines come back as they went.
-	out = syncBuffer{}
-	if code := run([]string{"connect", "-binary", url}, strings.NewReader("\xff\xfe\n"), &out, &errOut); code != 0 || out.String() != "\xff\xfe\n" {
-		t.Fatalf("binary: exit %d, stdout %q", code, out.String())
-	}
-	// A refused handshake exits non-zero with the reason.
-	errOut = syncBuffer{}
-	if code := run([]string{"connect", "ws://127.0.0.1:1/"}, strings.NewReader(""), &out, &errOut); code == 0 || errOut.String() == "" {
-		t.Fatalf("unreachable server: exit %d, stderr %q", code, errOut.String())
-	}
-}
-
-// A server that closes abnormally makes connect exit non-zero.
-func TestConnectAbnormalClose(t *testing.T) {
-	leakcheck.Check(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		nc, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		c, err := fastws.Accept(nc, nil)
-		if err != nil {
-			return
-		}
-		c.Close(fastws.CloseInternalError, "server broke")
-	}()
-	pr, pw := io.Pipe()
-	defer pw.Close()
-	var out, errOut syncBuffer
-	code := run([]string{"connect", "ws://" + ln.Addr().String()}, pr, &out, &errOut)
-	if code == 0 || !strings.Contains(errOut.String(), "server broke") {
-		t.Fatalf("exit %d, stderr %q", code, errOut.String())
-	}
-}
-
 func TestServe(t *testing.T) {
 	leakcheck.Check(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
