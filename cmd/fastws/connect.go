@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastws/fastws"
@@ -45,7 +46,7 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if tty != nil {
 		out = tty.screen()
 	}
-	s := &connectSession{flags: &f, printer: newEventPrinter(&f, out), stderr: stderr}
+	s := &connectSession{flags: &f, printer: newEventPrinter(&f, out), stderr: stderr, stopSignals: stop}
 	opts.OnPing = func(p []byte) { s.printer.control(dirIn, "ping", p, 0) }
 	opts.OnPong = func(p []byte) { s.printer.control(dirIn, "pong", p, s.pongRTT(p)) }
 
@@ -62,6 +63,9 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer c.CloseNow()
 	s.conn = c
+	if tty == nil && !f.quiet {
+		fmt.Fprintf(stderr, "fastws connect: connected to %s%s\n", f.url, negotiated(c))
+	}
 	if tty != nil {
 		return s.interactive(ctx, tty)
 	}
@@ -76,6 +80,8 @@ type connectSession struct {
 	conn    *fastws.Conn
 	printer *eventPrinter
 	stderr  io.Writer
+	// stopSignals gives an interrupt back its default action.
+	stopSignals func()
 
 	closeOnce sync.Once
 	// peerClose is the server's close frame, once read; set by the reader
@@ -83,6 +89,9 @@ type connectSession struct {
 	peerClose *fastws.CloseError
 	// tty is set in interactive mode, where even a normal close is told.
 	tty bool
+	// skipped counts messages of the input that could not be sent; each
+	// was reported, and the exit status says there were some.
+	skipped atomic.Int64
 
 	pingMu   sync.Mutex
 	pingSent map[string]time.Time // payload of each ping in flight
@@ -122,6 +131,16 @@ func (s *connectSession) close() {
 		s.printer.closeFrame(dirOut, fastws.CloseNormal, "")
 		s.conn.WriteClose(context.Background(), fastws.CloseNormal, "")
 	})
+}
+
+// skip reports a message of the input that is not sent, and goes on.
+func (s *connectSession) skip(why string) {
+	s.skipped.Add(1)
+	if s.tty {
+		s.printer.w.Write([]byte("not sent: " + why + "\n"))
+		return
+	}
+	fmt.Fprintln(s.stderr, "fastws connect:", why)
 }
 
 // send writes one message from the user, printing it as an event first:
@@ -205,6 +224,12 @@ func (s *connectSession) run(ctx context.Context, input func() error, before fun
 			}
 			s.close()
 		case <-ctx.Done():
+			if !s.flags.quiet && !s.tty {
+				fmt.Fprintln(s.stderr, "fastws connect: interrupted: closing with 1000")
+			}
+			// A second interrupt ends the command at once, as usual.
+			s.stopSignals()
+			ctx = context.Background()
 			s.close()
 		case err := <-readDone:
 			before()
@@ -222,6 +247,11 @@ func (s *connectSession) sendInput(ctx context.Context, stdin io.Reader) error {
 	in := newInputSplitter(stdin, s.flags)
 	for {
 		msg, err := in.next()
+		var skip *skipped
+		if errors.As(err, &skip) {
+			s.skip(skip.Error())
+			continue
+		}
 		if err == io.EOF {
 			return nil
 		}
@@ -241,6 +271,9 @@ func (s *connectSession) finish(readErr, inputErr error) int {
 	if inputErr != nil && fl.status == exitNormal {
 		fl = failure{status: exitPeerClose, line: inputErr.Error()}
 	}
+	if n := s.skipped.Load(); n > 0 && fl.status == exitNormal {
+		fl = failure{status: exitPeerClose, line: fmt.Sprintf("closed normally, but %s not sent (see above)", plural(int(n), "message of the input was", "messages of the input were"))}
+	}
 	if fl.line == "" && s.tty && s.peerClose != nil {
 		fl.line = "closed: " + closeText(s.peerClose.Code, s.peerClose.Reason)
 	}
@@ -248,4 +281,12 @@ func (s *connectSession) finish(readErr, inputErr error) int {
 		fmt.Fprintln(s.stderr, "fastws connect:", fl.line)
 	}
 	return fl.status
+}
+
+// plural is n with the singular or plural form after it.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -37,6 +37,7 @@ type connectFlags struct {
 	proxy        string
 	timeout      time.Duration
 	exitAfter    int
+	quiet        bool
 }
 
 func (f *connectFlags) register(fs *flag.FlagSet) {
@@ -58,6 +59,7 @@ func (f *connectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy URL to tunnel through (default: $HTTPS_PROXY / $HTTP_PROXY)")
 	fs.DurationVar(&f.timeout, "connect-timeout", 10*time.Second, "time allowed for connecting and the handshake")
 	fs.IntVar(&f.exitAfter, "exit-after", 0, "close (1000) after receiving this many messages (0: no limit)")
+	fs.BoolVar(&f.quiet, "q", false, "pipe mode: say nothing on stderr when connected or interrupted, only errors")
 }
 
 // parse reads args, which may put flags after the URL as wscat users do
@@ -73,8 +75,11 @@ func (f *connectFlags) parse(fs *flag.FlagSet, args []string) error {
 			return err
 		}
 	}
-	if len(rest) != 1 {
-		return usageError("want one URL, as in fastws connect ws://127.0.0.1:8080/echo")
+	switch {
+	case len(rest) == 0:
+		return usageError("want the server's URL, as in fastws connect ws://127.0.0.1:8080/echo")
+	case len(rest) > 1:
+		return usageError(fmt.Sprintf("unexpected argument %q after the URL: messages come from stdin, not from the command line", rest[1]))
 	}
 	f.url = rest[0]
 	switch f.show {

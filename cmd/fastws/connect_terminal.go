@@ -63,6 +63,10 @@ func (s *connectSession) interactive(ctx context.Context, t *tty) int {
 			if err != nil {
 				return err // io.EOF for Ctrl-D and Ctrl-C
 			}
+			if len(line) > int(s.flags.maxMessage) {
+				s.skip(fmt.Sprintf("the line is longer than -max-message (%d bytes)", s.flags.maxMessage))
+				continue
+			}
 			if err := s.send(ctx, typ, []byte(line)); err != nil {
 				return err
 			}

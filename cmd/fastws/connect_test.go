@@ -100,9 +100,9 @@ func TestConnectPipe(t *testing.T) {
 		{"flags after the URL", []string{"-show"}, "hi\n", "6869\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append(tc.args, url)
+			args := append(append([]string{"-q"}, tc.args...), url)
 			if tc.name == "flags after the URL" {
-				args = []string{url, "-show", "hex"}
+				args = []string{url, "-show", "hex", "-q"}
 			}
 			code, out, errOut := connect(t, strings.NewReader(tc.stdin), args...)
 			if code != exitNormal || out != tc.want || errOut != "" {
@@ -112,18 +112,35 @@ func TestConnectPipe(t *testing.T) {
 	}
 }
 
-// Nothing typed is lost: a line that cannot be a text message stops the
-// command with a line that says which and what to do.
-func TestConnectRefusesWhatItCannotSend(t *testing.T) {
+// Nothing typed is lost silently: a line that cannot be a message is
+// reported (which, and what to do) and the lines after it are sent; the
+// exit status says some were not.
+func TestConnectSkipsWhatItCannotSend(t *testing.T) {
 	leakcheck.Check(t)
 	url := startEcho(t, defaultFlags())
-	code, out, errOut := connect(t, strings.NewReader("fine\n\xff\n"), url)
-	if code != exitPeerClose || out != "fine\n" || !strings.Contains(errOut, "message 2 of stdin is not UTF-8") || !strings.Contains(errOut, "-binary") {
+	code, out, errOut := connect(t, strings.NewReader("fine\n\xff\nafter\n"), "-q", url)
+	want := "fastws connect: message 2 of stdin was not sent: it is not UTF-8, which a text message must be (-binary sends bytes as they are)\n" +
+		"fastws connect: closed normally, but 1 message of the input was not sent (see above)\n"
+	if code != exitPeerClose || out != "fine\nafter\n" || errOut != want {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	code, _, errOut = connect(t, strings.NewReader("0123456789\n"), "-max-message", "4", url)
-	if code != exitPeerClose || !strings.Contains(errOut, "longer than -max-message (4 bytes)") {
-		t.Fatalf("exit %d, stderr %q", code, errOut)
+	long := strings.Repeat("x", 70<<10) // past the line reader's own buffer
+	code, out, errOut = connect(t, strings.NewReader("0123\r\n01234\n"+long+"\nabc"), "-q", "-max-message", "4", url)
+	if code != exitPeerClose || out != "0123\nabc\n" ||
+		!strings.Contains(errOut, "message 2 of stdin was not sent: it is longer than -max-message (4 bytes)") ||
+		!strings.Contains(errOut, "message 3 of stdin was not sent") || !strings.Contains(errOut, "2 messages of the input were not sent") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// In a pipe, connect says on stderr when it is connected (unless -q), so
+// stdout stays the messages alone.
+func TestConnectSaysConnected(t *testing.T) {
+	leakcheck.Check(t)
+	url := startEcho(t, defaultFlags())
+	code, out, errOut := connect(t, strings.NewReader("hi\n"), url)
+	if code != exitNormal || out != "hi\n" || errOut != "fastws connect: connected to "+url+", permessage-deflate\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
@@ -180,7 +197,7 @@ func TestConnectShowControl(t *testing.T) {
 	})
 	pr, pw := io.Pipe()
 	defer pw.Close()
-	code, out, errOut := connect(t, pr, "-show-control", url)
+	code, out, errOut := connect(t, pr, "-q", "-show-control", url)
 	want := "< ping \"are you there\"\nnews\n< close 4000 \"bye now\"\n"
 	if code != exitPeerClose || out != want || strings.TrimSpace(errOut) != `fastws connect: the server closed with 4000 "bye now"` {
 		t.Fatalf("exit %d, stdout %q (want %q), stderr %q", code, out, want, errOut)
@@ -322,7 +339,8 @@ func TestConnectErrors(t *testing.T) {
 	}{
 		{"no scheme", []string{"example.com/chat"}, exitUsage, []string{`"example.com/chat" is not a WebSocket URL`, "ws://example.com/chat"}},
 		{"wrong scheme", []string{"ftp://example.com/"}, exitUsage, []string{"must be ws:// or wss://, not ftp://"}},
-		{"no URL", nil, exitUsage, []string{"want one URL"}},
+		{"no URL", nil, exitUsage, []string{"want the server's URL"}},
+		{"extra argument", []string{"ws://127.0.0.1/", "hello"}, exitUsage, []string{`unexpected argument "hello" after the URL`}},
 		{"bad header", []string{"-H", "NoColon", "ws://127.0.0.1/"}, exitUsage, []string{"want 'Name: value'"}},
 		{"handshake header", []string{"-H", "Sec-WebSocket-Protocol: x", "ws://127.0.0.1/"}, exitUsage, []string{"set with -subprotocol"}},
 		{"bad show", []string{"-show", "octal", "ws://127.0.0.1/"}, exitUsage, []string{`-show "octal": want text, hex or base64`}},
@@ -340,7 +358,7 @@ func TestConnectErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			pr, pw := io.Pipe()
 			defer pw.Close()
-			code, _, errOut := connect(t, pr, tc.args...)
+			code, _, errOut := connect(t, pr, append([]string{"-q"}, tc.args...)...)
 			if code != tc.status {
 				t.Errorf("exit %d, want %d; stderr %q", code, tc.status, errOut)
 			}
@@ -386,5 +404,41 @@ func TestDialFailureWords(t *testing.T) {
 		if f.status != tc.status || !strings.Contains(f.line, tc.want) {
 			t.Errorf("%v: %d %q, want %d %q", tc.err, f.status, f.line, tc.status, tc.want)
 		}
+	}
+}
+
+// -proxy tunnels through an HTTP proxy with CONNECT.
+func TestConnectThroughProxy(t *testing.T) {
+	leakcheck.Check(t)
+	url := startEcho(t, defaultFlags())
+	tunnels := make(chan string, 1)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		upstream, err := net.Dial("tcp", r.Host)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer upstream.Close()
+		tunnels <- r.Host
+		w.WriteHeader(http.StatusOK)
+		nc, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		go func() { io.Copy(upstream, brw); upstream.(*net.TCPConn).CloseWrite() }()
+		io.Copy(nc, upstream)
+	}))
+	defer proxy.Close()
+	code, out, errOut := connect(t, strings.NewReader("through\n"), "-q", "-proxy", proxy.URL, url)
+	if code != exitNormal || out != "through\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if host := <-tunnels; "ws://"+host != url {
+		t.Errorf("tunnel to %s, want %s", host, url)
 	}
 }
