@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/fastws/fastws/bench/loadgen"
+	"github.com/fastws/fastws/internal/loadgen"
 	"github.com/klauspost/compress/flate"
 )
 

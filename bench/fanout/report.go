@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // The project's targets for fastws's fan-out, against gws.

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
+	"github.com/fastws/fastws/internal/loadgen"
 	"github.com/fastws/fastws/wsframe"
 )
 

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
+	"github.com/fastws/fastws/internal/loadgen"
 	"github.com/fastws/fastws/wsframe"
 )
 

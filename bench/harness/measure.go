@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // Timing is how long each cell runs.

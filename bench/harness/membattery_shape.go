@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/fastws/fastws"
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
 	"github.com/fastws/fastws/bench/rawclient"
 	"github.com/fastws/fastws/bench/servers"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // shapeSettle is how long the server is given to notice that a shape's

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // memorySettle is how long a server is left alone before its RSS is read,

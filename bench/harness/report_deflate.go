@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
 	"github.com/fastws/fastws/bench/servers"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // compressionDefaults says what each server's compression is: its

@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // setupDialers is how many connections the setup and stalled sections

@@ -1,8 +1,3 @@
-// Package loadgen is the load generator every echo server is measured
-// with: many WebSocket client connections, each with one message in flight
-// (send, wait for the whole echo, send again), driven by a few epoll event
-// loops so that the generator stays cheaper per message than the servers.
-// It is Linux-only.
 package loadgen
 
 import (

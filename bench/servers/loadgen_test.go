@@ -1,12 +1,12 @@
-package loadgen_test
+package servers_test
 
 import (
 	"net"
 	"testing"
 	"time"
 
-	"github.com/fastws/fastws/bench/loadgen"
 	"github.com/fastws/fastws/bench/servers"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // drive serves name on a fresh listener in this process and sends it 40

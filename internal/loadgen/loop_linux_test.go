@@ -10,23 +10,6 @@ import (
 	"github.com/fastws/fastws/wsframe"
 )
 
-// serverFrame returns an unmasked server frame.
-func serverFrame(op wsframe.Opcode, fin bool, payload []byte) []byte {
-	h := wsframe.Header{Fin: fin, Opcode: op, Length: int64(len(payload))}
-	return append(wsframe.AppendHeader(nil, h), payload...)
-}
-
-// compressedServerFrame returns an unmasked server frame with RSV1 and
-// payload compressed without context.
-func compressedServerFrame(t *testing.T, payload []byte) []byte {
-	z, err := compressMessage(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText, Length: int64(len(z))}
-	return append(wsframe.AppendHeader(nil, h), z...)
-}
-
 // TestMessageLoopDoesNotAllocate runs the per-message path of an event
 // loop (write the frame, epoll_wait, read, parse, time, record) against a
 // peer at the other end of a socket pair, and requires zero allocations

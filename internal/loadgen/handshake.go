@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"syscall"
-	"time"
 )
 
 // websocketGUID is the fixed string RFC 6455 appends to the key.
@@ -18,54 +16,6 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // maxResponseHead bounds the 101 response the handshake reads.
 const maxResponseHead = 4 << 10
-
-// dialWebSocket connects to addr, performs the client handshake (no
-// subprotocol; no extension, or with offer set, that permessage-deflate
-// offer) and returns a non-blocking, close-on-exec file descriptor for
-// the connection, which from then on belongs to the caller alone: the
-// net.Conn used for the handshake is closed, so Go's network poller no
-// longer watches the socket. It also returns the server's
-// Sec-WebSocket-Extensions value.
-func dialWebSocket(addr string, timeout time.Duration, offer string, size int) (fd int, ext string, err error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return -1, "", err
-	}
-	defer nc.Close()
-	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return -1, "", err
-	}
-	if ext, err = clientHandshake(nc, addr, offer, size); err != nil {
-		return -1, "", err
-	}
-	// Deadlines live in Go's poller, not in the socket; clear it anyway
-	// so nothing of the handshake lingers.
-	_ = nc.SetDeadline(time.Time{})
-	raw, err := nc.(*net.TCPConn).SyscallConn()
-	if err != nil {
-		return -1, "", err
-	}
-	fd = -1
-	var dupErr error
-	err = raw.Control(func(s uintptr) {
-		// The duplicate shares the socket, which Go made non-blocking
-		// and TCP_NODELAY; close-on-exec keeps it out of the servers
-		// the harness starts.
-		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, s, syscall.F_DUPFD_CLOEXEC, 0)
-		if e != 0 {
-			dupErr = e
-			return
-		}
-		fd = int(r)
-	})
-	if err == nil {
-		err = dupErr
-	}
-	if err != nil {
-		return -1, "", err
-	}
-	return fd, ext, nil
-}
 
 // clientHandshake sends the opening request, with the extension offer if
 // there is one, and checks the 101 response; it returns the server's
