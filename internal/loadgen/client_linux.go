@@ -3,6 +3,7 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,16 +34,49 @@ type Config struct {
 	// tell it, and compared.
 	Compress bool
 	Variants int
+
+	// Path is the request target of the handshake ("/" if empty) and
+	// Host its Host header (Addr if empty).
+	Path string
+	Host string
+	// Sizes, when set, are the payload sizes of the messages each
+	// connection cycles through, in this order (Size is then ignored;
+	// with Compress, each is a JSON document of that size).
+	Sizes []int
+	// Rate, when above zero, makes the load open-loop: Rate messages a
+	// second over all the connections, each connection sending at its
+	// share of the rate on a fixed schedule. A connection whose echo is
+	// late sends its next message as soon as the echo is in, and the
+	// latency of every message counts from when the schedule said to
+	// send it, so a slow server shows as latency, not as fewer samples.
+	// 0 is the closed loop: each connection sends again as soon as its
+	// echo is in.
+	Rate float64
+	// KeepGoing makes a connection that fails (closed by the server, a
+	// read or write error, a frame that breaks the protocol) close and be
+	// counted (Progress.Errors) instead of ending the load, and an echo
+	// that differs from the message sent be counted (Mismatches) rather
+	// than fail; failed dials are counted too. It implies VerifyAll.
+	KeepGoing bool
+	// ConnectRate paces the dials: at most ConnectRate connections a
+	// second (0: one after another, as fast as they open). OnConnect, if
+	// set, is called after each dial with the number open so far.
+	ConnectRate float64
+	OnConnect   func(open int)
 }
 
 // Client is an open set of connections to one server.
 type Client struct {
-	loops     []*loop
-	extension string // the server's Sec-WebSocket-Extensions
-	recording atomic.Bool
-	stop      atomic.Bool
-	done      chan struct{}
-	started   bool
+	loops []*loop
+	// dialErrors counts the dials that failed under KeepGoing, and
+	// lastDialErr holds the last one's error.
+	dialErrors  atomic.Uint64
+	lastDialErr atomic.Pointer[error]
+	extension   string // the server's Sec-WebSocket-Extensions
+	recording   atomic.Bool
+	stop        atomic.Bool
+	done        chan struct{}
+	started     bool
 }
 
 // Connect opens cfg.Conns connections to cfg.Addr, one after another
@@ -58,8 +92,17 @@ func Connect(cfg Config) (*Client, error) {
 		timeout = 10 * time.Second
 	}
 	msgs, err := buildMessages(cfg.Size, cfg.Text, cfg.Compress, cfg.Variants)
+	maxSize := cfg.Size
+	if len(cfg.Sizes) > 0 {
+		msgs, err = buildSized(cfg.Sizes, cfg.Text || cfg.Compress, cfg.Compress)
+		maxSize = slices.Max(cfg.Sizes)
+	}
 	if err != nil {
 		return nil, err
+	}
+	host := cfg.Host
+	if host == "" {
+		host = cfg.Addr
 	}
 	offer := ""
 	if cfg.Compress {
@@ -72,7 +115,8 @@ func Connect(cfg Config) (*Client, error) {
 			c.Close()
 			return nil, err
 		}
-		l.verify = cfg.VerifyAll
+		l.verify = cfg.VerifyAll || cfg.KeepGoing
+		l.keepGoing = cfg.KeepGoing
 		if cfg.Compress {
 			// The second echo is the first a server with context
 			// takeover compresses against its context.
@@ -80,23 +124,50 @@ func Connect(cfg Config) (*Client, error) {
 		}
 		c.loops = append(c.loops, l)
 	}
+	start := time.Now()
+	open := 0
 	for i := range cfg.Conns {
-		fd, ext, err := dialWebSocket(cfg.Addr, timeout, offer, cfg.Size)
+		if cfg.ConnectRate > 0 {
+			due := start.Add(time.Duration(float64(i) / cfg.ConnectRate * float64(time.Second)))
+			time.Sleep(time.Until(due))
+		}
+		fd, ext, err := dialWebSocket(cfg.Addr, host, cfg.Path, timeout, offer, maxSize)
+		if err == nil && open > 0 && ext != c.extension {
+			closeFD(fd)
+			err = fmt.Errorf("negotiated %q, the first connection %q", ext, c.extension)
+		}
 		if err != nil {
+			if cfg.KeepGoing {
+				c.dialErrors.Add(1)
+				c.lastDialErr.Store(&err)
+				continue
+			}
 			c.Close()
 			return nil, fmt.Errorf("loadgen: connection %d of %d: %w", i+1, cfg.Conns, err)
 		}
-		if i == 0 {
+		if open == 0 {
 			c.extension = ext
-		} else if ext != c.extension {
-			closeFD(fd)
-			c.Close()
-			return nil, fmt.Errorf("loadgen: connection %d negotiated %q, the first %q", i+1, ext, c.extension)
 		}
-		if err := c.loops[i%nloops].add(fd, cfg.Compress); err != nil {
+		if err := c.loops[open%nloops].add(fd, cfg.Compress); err != nil {
 			closeFD(fd)
 			c.Close()
 			return nil, err
+		}
+		open++
+		if cfg.OnConnect != nil {
+			cfg.OnConnect(open)
+		}
+	}
+	if open == 0 {
+		err := *c.lastDialErr.Load()
+		c.Close()
+		return nil, fmt.Errorf("loadgen: no connection opened of %d: %w", cfg.Conns, err)
+	}
+	// Each loop's share of an open-loop rate follows its share of the
+	// connections.
+	for _, l := range c.loops {
+		if cfg.Rate > 0 && len(l.conns) > 0 {
+			l.interval = time.Duration(float64(time.Second) * float64(open) / (cfg.Rate * float64(len(l.conns))))
 		}
 	}
 	return c, nil
@@ -209,3 +280,39 @@ func (c *Client) Close() {
 
 // Done is closed when every loop has ended.
 func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Progress is a load's counters so far, for a live progress line and for
+// the final report (after Stop or Wait it is exact).
+type Progress struct {
+	Open       int               // connections alive
+	Messages   uint64            // echoes completed while recording
+	Mismatches uint64            // of those, echoes that differed from the message sent (KeepGoing)
+	Behind     uint64            // open loop: sends due and not yet made, the server being behind
+	Latency    Histogram         // the echoes' round trips
+	Errors     map[string]uint64 // failed connections by kind (KeepGoing), "connect" for dials
+}
+
+// Progress merges the loops' latest snapshots, which each running loop
+// refreshes every 200 ms.
+func (c *Client) Progress() Progress {
+	var p Progress
+	if n := c.dialErrors.Load(); n > 0 {
+		p.Errors = map[string]uint64{"connect": n}
+	}
+	for _, l := range c.loops {
+		l.snapMu.Lock()
+		p.Open += l.snap.open
+		p.Messages += l.snap.messages
+		p.Mismatches += l.snap.mismatches
+		p.Behind += l.snap.behind
+		p.Latency.Merge(&l.snap.hist)
+		for k, v := range l.snap.errors {
+			if p.Errors == nil {
+				p.Errors = map[string]uint64{}
+			}
+			p.Errors[k] += v
+		}
+		l.snapMu.Unlock()
+	}
+	return p
+}

@@ -13,7 +13,7 @@ import (
 // net.Conn used for the handshake is closed, so Go's network poller no
 // longer watches the socket. It also returns the server's
 // Sec-WebSocket-Extensions value.
-func dialWebSocket(addr string, timeout time.Duration, offer string, size int) (fd int, ext string, err error) {
+func dialWebSocket(addr, host, path string, timeout time.Duration, offer string, size int) (fd int, ext string, err error) {
 	nc, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return -1, "", err
@@ -22,7 +22,7 @@ func dialWebSocket(addr string, timeout time.Duration, offer string, size int) (
 	if err := nc.SetDeadline(time.Now().Add(timeout)); err != nil {
 		return -1, "", err
 	}
-	if ext, err = clientHandshake(nc, addr, offer, size); err != nil {
+	if ext, err = clientHandshake(nc, host, path, offer, size); err != nil {
 		return -1, "", err
 	}
 	// Deadlines live in Go's poller, not in the socket; clear it anyway

@@ -62,14 +62,37 @@ const DefaultVariants = 64
 // for a compressed one.
 func buildMessages(size int, text, compress bool, variants int) ([]message, error) {
 	if !compress {
-		p := Payload(size)
-		return []message{{frame: buildFrame(p, text), payload: p}}, nil
+		return buildSized([]int{size}, text, false)
 	}
 	if variants <= 0 {
 		variants = DefaultVariants
 	}
-	msgs := make([]message, variants)
-	for i := range msgs {
+	sizes := make([]int, variants)
+	for i := range sizes {
+		sizes[i] = size
+	}
+	return buildSized(sizes, true, true)
+}
+
+// buildSized returns one message per entry of sizes, in that order: the
+// Payload of that size (one copy per distinct size), or with compress
+// the JSON document of that size and index, compressed.
+func buildSized(sizes []int, text, compress bool) ([]message, error) {
+	msgs := make([]message, len(sizes))
+	if !compress {
+		built := map[int]message{}
+		for i, size := range sizes {
+			m, ok := built[size]
+			if !ok {
+				p := Payload(size)
+				m = message{frame: buildFrame(p, text), payload: p}
+				built[size] = m
+			}
+			msgs[i] = m
+		}
+		return msgs, nil
+	}
+	for i, size := range sizes {
 		p := JSONMessage(size, i)
 		z, err := compressMessage(p)
 		if err != nil {

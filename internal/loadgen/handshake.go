@@ -20,11 +20,15 @@ const maxResponseHead = 4 << 10
 // clientHandshake sends the opening request, with the extension offer if
 // there is one, and checks the 101 response; it returns the server's
 // extensions.
-func clientHandshake(nc net.Conn, host, offer string, size int) (string, error) {
+// path is the request target ("/" if empty), host the Host header.
+func clientHandshake(nc net.Conn, host, path, offer string, size int) (string, error) {
 	var nonce [16]byte
 	_, _ = rand.Read(nonce[:])
 	key := base64.StdEncoding.EncodeToString(nonce[:])
-	req := "GET / HTTP/1.1\r\n" +
+	if path == "" {
+		path = "/"
+	}
+	req := "GET " + path + " HTTP/1.1\r\n" +
 		"Host: " + host + "\r\n" +
 		"Upgrade: websocket\r\n" +
 		"Connection: Upgrade\r\n" +

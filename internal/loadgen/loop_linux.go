@@ -3,6 +3,9 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,9 +24,17 @@ type conn struct {
 	recv   receiver
 	cur    int       // index in loop.msgs of the message in flight
 	sent   int       // bytes of its frame written so far
-	sentAt time.Time // when the message in flight started
+	sentAt time.Time // when the message in flight started (open loop: when it was due)
 	echoes int       // messages completed
 	polled bool      // EPOLLOUT is armed for an unfinished write
+	done   bool      // failed (KeepGoing) or reached the limit: sends no more
+
+	// Open loop only: whether a message is in flight, and the sends that
+	// came due meanwhile (the first due at pendingDue, the others one
+	// connection period apart).
+	inFlight   bool
+	pending    int
+	pendingDue time.Time
 }
 
 // loop drives a share of the connections with its own epoll instance, on
@@ -48,12 +59,64 @@ type loop struct {
 	recording *atomic.Bool // count and time echoes
 	stop      *atomic.Bool
 
-	active   int    // connections still sending (under a limit)
+	active   int    // connections still sending (alive, and under the limit)
 	messages uint64 // echoes completed while recording
 	hist     Histogram
 	wire     Wire // bytes of the echoes completed while recording
 	err      error
+
+	// keepGoing closes and counts a failing connection instead of ending
+	// the loop (Config.KeepGoing); errors counts them by kind, and
+	// mismatches the echoes that differed from what was sent.
+	keepGoing  bool
+	errors     map[string]uint64
+	mismatches uint64
+
+	// Open loop (Config.Rate): interval is the time between two sends of
+	// the loop, which go round its connections in turn; nextDue and
+	// nextConn say when and on which the next one is due. timerfd wakes
+	// the loop for it with sub-millisecond precision (epoll_wait counts
+	// in milliseconds).
+	interval time.Duration
+	nextDue  time.Time
+	nextConn int
+	timerfd  int
+
+	// snap is what Progress reads while the loop runs: a copy the loop
+	// refreshes every progressEvery.
+	snapMu      sync.Mutex
+	snap        loopSnapshot
+	lastPublish time.Time
 }
+
+// loopSnapshot is a loop's counters at one moment.
+type loopSnapshot struct {
+	open       int
+	messages   uint64
+	mismatches uint64
+	behind     uint64
+	hist       Histogram
+	errors     map[string]uint64
+}
+
+// progressEvery is how often a running loop refreshes its snapshot.
+const progressEvery = 200 * time.Millisecond
+
+// timerIndex is the epoll data of a loop's timerfd; connections use their
+// index in loop.conns.
+const timerIndex = math.MaxInt32
+
+// connError is a failure of one connection, with the kind it is counted
+// under when the load keeps going.
+type connError struct {
+	kind string
+	err  error
+}
+
+func (e *connError) Error() string { return e.err.Error() }
+func (e *connError) Unwrap() error { return e.err }
+
+func failed(kind string, err error) error { return &connError{kind, err} }
 
 func newLoop(msgs []message, recording, stop *atomic.Bool) (*loop, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
@@ -63,7 +126,7 @@ func newLoop(msgs []message, recording, stop *atomic.Bool) (*loop, error) {
 	return &loop{
 		epfd: epfd, scratch: make([]byte, scratchSize),
 		msgs: msgs, verifyFirst: 1,
-		recording: recording, stop: stop,
+		recording: recording, stop: stop, timerfd: -1,
 	}, nil
 }
 
@@ -78,27 +141,92 @@ func (l *loop) add(fd int, deflate bool) error {
 	}
 	c := &conn{fd: fd, cur: i % len(l.msgs)}
 	c.recv.deflate = deflate
+	c.recv.countMismatch = l.keepGoing
 	l.conns = append(l.conns, c)
 	return nil
 }
 
-// run sends the first message on every connection, then handles events
-// until Stop or, under a limit, until every connection is done.
+// run sends the first message on every connection (closed loop) or
+// starts the schedule (open loop), then handles events until Stop or
+// until every connection is done (under a limit, or failed).
 func (l *loop) run() {
+	defer l.publish()
 	l.active = len(l.conns)
-	for i, c := range l.conns {
-		if l.err = l.send(i, c); l.err != nil {
+	if l.interval > 0 {
+		if l.err = l.startSchedule(); l.err != nil {
 			return
 		}
+	} else {
+		for i, c := range l.conns {
+			if l.err = l.handle(i, c, l.send(i, c)); l.err != nil {
+				return
+			}
+		}
 	}
-	for !l.stop.Load() && (l.limit == 0 || l.active > 0) {
+	for !l.stop.Load() && l.active > 0 {
 		if l.err = l.poll(waitMillis); l.err != nil {
 			return
 		}
-		if time.Now().After(l.deadline) {
+		now := time.Now()
+		if now.After(l.deadline) {
 			l.err = errors.New("loadgen: still running at the deadline")
 			return
 		}
+		if now.Sub(l.lastPublish) >= progressEvery {
+			l.lastPublish = now
+			l.publish()
+		}
+	}
+}
+
+// handle decides what an error on connection i means: nothing if nil;
+// under keepGoing, the connection closes and its failure is counted;
+// otherwise the loop ends with it.
+func (l *loop) handle(i int, c *conn, err error) error {
+	if err == nil || !l.keepGoing {
+		return err
+	}
+	kind := "protocol"
+	var ce *connError
+	if errors.As(err, &ce) {
+		kind = ce.kind
+	}
+	if l.errors == nil {
+		l.errors = map[string]uint64{}
+	}
+	l.errors[kind]++
+	l.retire(c)
+	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	_ = syscall.Close(c.fd)
+	c.fd = -1
+	return nil
+}
+
+// retire takes c out of the load: it sends no more.
+func (l *loop) retire(c *conn) {
+	if !c.done {
+		c.done = true
+		l.active--
+	}
+}
+
+// publish refreshes the snapshot Progress reads.
+func (l *loop) publish() {
+	l.snapMu.Lock()
+	defer l.snapMu.Unlock()
+	l.snap.open = 0
+	l.snap.behind = 0
+	for _, c := range l.conns {
+		if c.fd >= 0 {
+			l.snap.open++
+		}
+		l.snap.behind += uint64(c.pending)
+	}
+	l.snap.messages = l.messages
+	l.snap.mismatches = l.mismatches
+	l.snap.hist = l.hist
+	if len(l.errors) > 0 {
+		l.snap.errors = maps.Clone(l.errors)
 	}
 }
 
@@ -113,14 +241,26 @@ func (l *loop) poll(ms int) error {
 	}
 	for _, ev := range l.events[:n] {
 		i := int(ev.Fd)
-		c := l.conns[i]
-		if ev.Events&syscall.EPOLLOUT != 0 && c.sent < len(l.msgs[c.cur].frame) {
-			if err := l.write(i, c); err != nil {
+		if i == timerIndex {
+			if err := l.sendDue(); err != nil {
 				return err
+			}
+			continue
+		}
+		c := l.conns[i]
+		if c.fd < 0 {
+			continue // retired earlier in this batch
+		}
+		if ev.Events&syscall.EPOLLOUT != 0 && c.sent < len(l.msgs[c.cur].frame) {
+			if err := l.handle(i, c, l.write(i, c)); err != nil {
+				return err
+			}
+			if c.fd < 0 {
+				continue
 			}
 		}
 		if ev.Events&(syscall.EPOLLIN|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
-			if err := l.read(i, c); err != nil {
+			if err := l.handle(i, c, l.read(i, c)); err != nil {
 				return err
 			}
 		}
@@ -137,12 +277,15 @@ func (l *loop) read(i int, c *conn) error {
 	case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR):
 		return nil
 	case err != nil:
-		return fmt.Errorf("loadgen: read: %w", err)
+		return failed("read", fmt.Errorf("loadgen: read: %w", err))
 	case n == 0:
-		return errors.New("loadgen: server closed the connection")
+		return failed("closed by the server", errors.New("loadgen: server closed the connection"))
 	}
 	m := &l.msgs[c.cur]
 	done, err := c.recv.feed(l.scratch[:n], m.payload, l.verify || c.echoes < l.verifyFirst)
+	if errors.Is(err, errClosedByServer) {
+		return failed("closed by the server", err)
+	}
 	if err != nil || !done {
 		return err
 	}
@@ -154,14 +297,21 @@ func (l *loop) read(i int, c *conn) error {
 		l.messages++
 		l.hist.Record(now.Sub(c.sentAt))
 		l.wire.add(len(m.frame), len(m.payload), c.recv.lastWire, c.recv.lastCompressed)
+		if c.recv.lastMismatch {
+			l.mismatches++
+		}
 	}
 	c.echoes++
 	if l.limit > 0 && c.echoes >= l.limit {
-		l.active--
+		l.retire(c)
+		c.pending = 0
 		return nil
 	}
 	if c.cur++; c.cur == len(l.msgs) {
 		c.cur = 0
+	}
+	if l.interval > 0 {
+		return l.sendPending(i, c)
 	}
 	c.sentAt = now
 	c.sent = 0
@@ -188,7 +338,7 @@ func (l *loop) write(i int, c *conn) error {
 			return l.pollOut(i, c, true)
 		}
 		if err != nil {
-			return fmt.Errorf("loadgen: write: %w", err)
+			return failed("write", fmt.Errorf("loadgen: write: %w", err))
 		}
 		c.sent += n
 	}
@@ -215,10 +365,16 @@ func (l *loop) pollOut(i int, c *conn, on bool) error {
 // would leave them in TIME_WAIT, holding ephemeral ports.
 func (l *loop) close() {
 	for _, c := range l.conns {
+		if c.fd < 0 {
+			continue
+		}
 		_ = syscall.SetsockoptLinger(c.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &syscall.Linger{Onoff: 1, Linger: 0})
 		_ = syscall.Close(c.fd)
 	}
 	l.conns = nil
+	if l.timerfd >= 0 {
+		_ = syscall.Close(l.timerfd)
+	}
 	_ = syscall.Close(l.epfd)
 }
 

@@ -19,7 +19,7 @@ func DialUpgraded(addr string, timeout time.Duration) (net.Conn, error) {
 		nc.Close()
 		return nil, err
 	}
-	if _, err := clientHandshake(nc, addr, "", 0); err != nil {
+	if _, err := clientHandshake(nc, addr, "/", "", 0); err != nil {
 		nc.Close()
 		return nil, err
 	}

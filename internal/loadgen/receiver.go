@@ -27,10 +27,17 @@ type receiver struct {
 	zbuf []byte
 	hist []byte
 
+	// countMismatch makes an echo whose payload differs from the message
+	// sent complete anyway, with lastMismatch set, instead of failing the
+	// connection: fastws bench counts mismatches and goes on.
+	countMismatch bool
+
 	// What the last complete echo was: its bytes on the wire (headers
-	// included) and whether it was compressed.
+	// included), whether it was compressed, and whether its payload
+	// differed from the message sent (under countMismatch).
 	lastWire       int64
 	lastCompressed bool
+	lastMismatch   bool
 }
 
 // echoState is the progress of one echo.
@@ -44,6 +51,7 @@ type echoState struct {
 	started    bool  // a data frame of the message has arrived
 	compressed bool  // the message's first frame has RSV1
 	got        int64 // data payload bytes of the message so far (compressed bytes when compressed)
+	mismatch   bool  // a verified byte differed (under countMismatch)
 	wire       int64 // bytes of every frame since the last echo, headers included
 }
 
@@ -70,11 +78,14 @@ func (r *receiver) feed(b, want []byte, verify bool) (done bool, err error) {
 		k := int(min(m.remaining, int64(len(b))))
 		if !m.control {
 			switch {
-			case !verify:
+			case !verify || m.mismatch:
 			case m.compressed:
 				r.zbuf = append(r.zbuf, b[:k]...)
 			case !bytes.Equal(b[:k], want[m.got:m.got+int64(k)]):
-				return false, fmt.Errorf("loadgen: echo differs from the message sent near byte %d", m.got)
+				if !r.countMismatch {
+					return false, fmt.Errorf("loadgen: echo differs from the message sent near byte %d", m.got)
+				}
+				m.mismatch = true
 			}
 			m.got += int64(k)
 		}
@@ -152,12 +163,16 @@ func (m *echoState) frameEnd() bool { return !m.control && m.fin }
 func (r *receiver) complete(rest, want []byte, verify bool) (bool, error) {
 	m := r.msg
 	r.msg = echoState{}
-	r.lastWire, r.lastCompressed = m.wire, m.compressed
+	r.lastWire, r.lastCompressed, r.lastMismatch = m.wire, m.compressed, m.mismatch
 	if len(rest) > 0 {
 		return false, fmt.Errorf("loadgen: %d unexpected bytes after the echo", len(rest))
 	}
 	if !m.compressed {
 		if m.got != int64(len(want)) {
+			if r.countMismatch {
+				r.lastMismatch = true
+				return true, nil
+			}
 			return false, fmt.Errorf("loadgen: echo of %d bytes, sent %d", m.got, len(want))
 		}
 		return true, nil
@@ -175,7 +190,10 @@ func (r *receiver) complete(rest, want []byte, verify bool) (bool, error) {
 		return false, fmt.Errorf("loadgen: compressed echo (%d bytes) does not inflate: %w", len(z), err)
 	}
 	if !bytes.Equal(plain, want) {
-		return false, fmt.Errorf("loadgen: compressed echo inflates to %d bytes that differ from the %d sent", len(plain), len(want))
+		if !r.countMismatch {
+			return false, fmt.Errorf("loadgen: compressed echo inflates to %d bytes that differ from the %d sent", len(plain), len(want))
+		}
+		r.lastMismatch = true
 	}
 	r.hist = AppendHistory(r.hist, want)
 	return true, nil
