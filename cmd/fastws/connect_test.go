@@ -314,14 +314,7 @@ func TestConnectErrors(t *testing.T) {
 			defer nc.Close()
 		}
 	}()
-	closedPort := func() string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		return ln.Addr().String()
-	}()
+	closedPort := closedPort(t)
 	wssURL := "wss://" + tlsSrv.Listener.Addr().String()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o600); err != nil {
@@ -441,4 +434,16 @@ func TestConnectThroughProxy(t *testing.T) {
 	if host := <-tunnels; "ws://"+host != url {
 		t.Errorf("tunnel to %s, want %s", host, url)
 	}
+}
+
+// closedPort is a loopback address where nothing listens: one that was
+// free a moment ago.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

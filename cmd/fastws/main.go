@@ -26,6 +26,7 @@ var commands = []command{
 	{"echo", "echo server for conformance testing", runEcho},
 	{"testee-client", "conformance-testee client (getCaseCount / runCase / updateReports)", runTesteeClient},
 	{"connect", "a WebSocket client: interactive on a terminal; in a pipe, stdin lines out and messages to stdout", runConnect},
+	{"bench", "load an echo server: messages/s, latency percentiles and histogram, errors, the generator's own CPU", runBench},
 	{"serve", "chat server: a page at /, rooms over the hub (-nats joins other nodes), echo at /echo", runServe},
 	{"conformance", "conformance suite: test a server (server -url) or a client (client -addr)", runConformance},
 }

@@ -87,3 +87,13 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return bucketMid(numBuckets - 1)
 }
+
+// Each calls f for every bucket holding durations, shortest first, with
+// the value the bucket stands for (its middle) and its count.
+func (h *Histogram) Each(f func(d time.Duration, n uint64)) {
+	for i, n := range h.counts {
+		if n > 0 {
+			f(bucketMid(i), n)
+		}
+	}
+}

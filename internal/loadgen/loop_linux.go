@@ -72,6 +72,10 @@ type loop struct {
 	errors     map[string]uint64
 	mismatches uint64
 
+	// inflater is shared by the loop's connections, which it serves one
+	// at a time.
+	inflater inflater
+
 	// Open loop (Config.Rate): interval is the time between two sends of
 	// the loop, which go round its connections in turn; nextDue and
 	// nextConn say when and on which the next one is due. timerfd wakes
@@ -142,6 +146,7 @@ func (l *loop) add(fd int, deflate bool) error {
 	c := &conn{fd: fd, cur: i % len(l.msgs)}
 	c.recv.deflate = deflate
 	c.recv.countMismatch = l.keepGoing
+	c.recv.inflater = &l.inflater
 	l.conns = append(l.conns, c)
 	return nil
 }
@@ -379,30 +384,3 @@ func (l *loop) close() {
 }
 
 func closeFD(fd int) { _ = syscall.Close(fd) }
-
-// Wire counts the bytes of echoed messages, in both directions.
-type Wire struct {
-	Messages   uint64 // echoes counted
-	Sent       uint64 // bytes of the frames sent, headers included
-	Received   uint64 // bytes of the echoes' frames, headers included
-	Payload    uint64 // payload bytes of the messages, uncompressed
-	Compressed uint64 // echoes that came back compressed (RSV1)
-}
-
-func (w *Wire) add(sent, payload int, received int64, compressed bool) {
-	w.Messages++
-	w.Sent += uint64(sent)
-	w.Payload += uint64(payload)
-	w.Received += uint64(received)
-	if compressed {
-		w.Compressed++
-	}
-}
-
-func (w *Wire) merge(o Wire) {
-	w.Messages += o.Messages
-	w.Sent += o.Sent
-	w.Received += o.Received
-	w.Payload += o.Payload
-	w.Compressed += o.Compressed
-}

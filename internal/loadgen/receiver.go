@@ -26,6 +26,8 @@ type receiver struct {
 	// complete for as long as it is used.
 	zbuf []byte
 	hist []byte
+	// inflater decompresses them; a loop gives all its connections one.
+	inflater *inflater
 
 	// countMismatch makes an echo whose payload differs from the message
 	// sent complete anyway, with lastMismatch set, instead of failing the
@@ -183,9 +185,12 @@ func (r *receiver) complete(rest, want []byte, verify bool) (bool, error) {
 	if !verify {
 		return true, nil
 	}
-	z := r.zbuf
+	if r.inflater == nil {
+		r.inflater = new(inflater)
+	}
+	z := append(r.zbuf, InflateEnd...)
 	r.zbuf = r.zbuf[:0]
-	plain, err := inflateMessage(z, r.hist, len(want))
+	plain, err := r.inflater.inflate(z, r.hist, len(want))
 	if err != nil {
 		return false, fmt.Errorf("loadgen: compressed echo (%d bytes) does not inflate: %w", len(z), err)
 	}
