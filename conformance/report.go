@@ -80,7 +80,7 @@ func (r *Report) SummaryLine() string {
 // WriteSummary writes a terse text summary: one line per category, one
 // line per case that did not pass cleanly, and the summary line last.
 func (r *Report) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "%s (testee %s), %d cases\n", r.Agent, r.Mode, len(r.Results()))
+	fmt.Fprintf(w, "%s (testee %s), %s\n", r.Agent, r.Mode, casesText(len(r.Results())))
 	for _, cat := range r.categories() {
 		c := map[Verdict]int{}
 		n := 0
@@ -90,7 +90,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 				n++
 			}
 		}
-		fmt.Fprintf(w, "  %-3s %-40s %4d cases: %s\n", cat, Categories[cat], n, countsText(c))
+		fmt.Fprintf(w, "  %-3s %-40s %10s: %s\n", cat, Categories[cat], casesText(n), countsText(c))
 	}
 	for _, res := range r.Results() {
 		if res.Result == Failed || res.Result == NonStrict {
@@ -107,6 +107,14 @@ func lastNote(res *Result) string {
 		return ""
 	}
 	return ": " + res.Observed.Notes[len(res.Observed.Notes)-1]
+}
+
+// casesText is "1 case" or "n cases".
+func casesText(n int) string {
+	if n == 1 {
+		return "1 case"
+	}
+	return fmt.Sprintf("%d cases", n)
 }
 
 func countsText(c map[Verdict]int) string {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,19 +13,11 @@ import (
 )
 
 func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fastws bench", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := newFlags("bench")
 	var f benchFlags
 	f.register(fs)
 	if err := f.parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			benchUsage(fs, stdout)
-			return exitNormal
-		}
-		fmt.Fprintln(stderr, "fastws bench:", err)
-		fmt.Fprintln(stderr, "Run fastws bench -h for the flags.")
-		return exitUsage
+		return flagFailure("bench", err, stdout, stderr, func(w io.Writer) { benchUsage(fs, w) })
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -8,47 +8,107 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
+	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/conformance"
 )
 
+const conformanceAbout = `usage: fastws conformance server [flags]   test a WebSocket server
+       fastws conformance client [flags]   test a WebSocket client
+
+Runs the conformance suite: the cases of RFC 6455 and RFC 7692 that the
+Autobahn testsuite runs (framing, pings, fragmentation, UTF-8, close
+handshake, limits, permessage-deflate), judged as Autobahn judges them.
+In server mode it connects to the server at -url, which must echo every
+message; in client mode it listens on -addr for a testee client that
+speaks the Autobahn protocol (fastws testee-client does). It writes a
+JSON and an HTML report (-report-dir), prints a summary, and exits 1 if
+any case failed, so a CI job can run it.
+
+Examples:
+  fastws echo & fastws conformance server -url ws://127.0.0.1:9001 -open
+  fastws conformance server -url ws://127.0.0.1:9001 -cases '1.*,5.*' -v
+  fastws conformance client -addr 127.0.0.1:9002 & fastws testee-client -url ws://127.0.0.1:9002
+`
+
+// conformanceFlags are the flags both modes share.
+type conformanceFlags struct {
+	agent       string
+	cases       string
+	exclude     string
+	caseTimeout time.Duration
+	timeScale   float64
+	reportDir   string
+	open        bool
+	verbose     bool
+}
+
+func (f *conformanceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.cases, "cases", "*", "comma-separated case patterns, e.g. '1.*,6.4.*'")
+	fs.StringVar(&f.exclude, "exclude", "", "comma-separated case patterns to leave out")
+	fs.DurationVar(&f.caseTimeout, "case-timeout", conformance.DefaultCaseTimeout, "longest a case may take when it sets no limit of its own (limits of cases that move much data grow with their work)")
+	fs.Float64Var(&f.timeScale, "time-scale", 1, "multiply every time limit by this, for a slow testee or a busy machine")
+	fs.StringVar(&f.reportDir, "report-dir", "reports", "where the JSON and HTML reports are written")
+	fs.BoolVar(&f.open, "open", false, "print the HTML report's file:// URL on stdout and open it where a desktop can (xdg-open, open)")
+	fs.BoolVar(&f.verbose, "v", false, "print a line per case")
+}
+
 // runConformance is `fastws conformance server|client`.
 func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || (args[0] != "server" && args[0] != "client") {
-		fmt.Fprintln(stderr, "usage: fastws conformance server -url ws://127.0.0.1:9001 [flags]\n       fastws conformance client -addr 127.0.0.1:9002 [flags]")
-		return 2
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		w, code := stderr, exitUsage
+		if len(args) > 0 {
+			w, code = stdout, exitNormal
+		}
+		fmt.Fprint(w, conformanceAbout)
+		if code == exitUsage {
+			fmt.Fprintln(w, "\nRun fastws conformance server -h or fastws conformance client -h for the flags.")
+		}
+		return code
 	}
 	mode := args[0]
-	fs := flag.NewFlagSet("fastws conformance "+mode, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	url := fs.String("url", "ws://127.0.0.1:9001", "server mode: the testee server's URL")
-	addr := fs.String("addr", "127.0.0.1:9002", "client mode: where the suite listens for the testee client")
-	agent := fs.String("agent", "", "name the results are filed under (server mode: default \"server\"; client mode: the client's own agent name)")
-	cases := fs.String("cases", "*", "comma-separated case patterns, e.g. '1.*,6.4.*'")
-	exclude := fs.String("exclude", "", "comma-separated case patterns to leave out")
-	parallel := fs.Int("parallel", 0, "server mode: cases run at once (timing cases always run alone); 0 means two per CPU")
-	caseTimeout := fs.Duration("case-timeout", conformance.DefaultCaseTimeout, "longest a case may take when it sets no limit of its own (limits of cases that move much data grow with their work)")
-	timeScale := fs.Float64("time-scale", 1, "multiply every time limit by this, for a slow testee or a busy machine")
-	runTimeout := fs.Duration("timeout", time.Hour, "client mode: longest the whole run may take")
-	reportDir := fs.String("report-dir", "reports", "where the JSON and HTML reports are written")
-	verbose := fs.Bool("v", false, "print a line per case")
-	if err := fs.Parse(args[1:]); err != nil {
-		return 2
+	if mode != "server" && mode != "client" {
+		fmt.Fprintf(stderr, "fastws conformance: %q is not a mode: want server (test a server) or client (test a client)\n", mode)
+		return exitUsage
+	}
+	name := "conformance " + mode
+	fs := newFlags(name)
+	var f conformanceFlags
+	var url, addr *string
+	var parallel *int
+	var runTimeout *time.Duration
+	if mode == "server" {
+		url = fs.String("url", "ws://127.0.0.1:9001", "the testee server's URL")
+		parallel = fs.Int("parallel", 0, "cases run at once (timing cases always run alone); 0 means two per CPU")
+		fs.StringVar(&f.agent, "agent", "", "name the results are filed under (default: the URL's host and port)")
+		f.register(fs)
+	} else {
+		addr = fs.String("addr", "127.0.0.1:9002", "where the suite listens for the testee client")
+		runTimeout = fs.Duration("timeout", time.Hour, "longest the whole run may take")
+		f.register(fs) // the results are filed under the agent name the client gives
+	}
+	if ok, code := parseFlags(name, fs, args[1:], conformanceAbout, stdout, stderr); !ok {
+		return code
 	}
 	all := conformance.Cases(conformance.ServerMode)
 	if mode == "client" {
 		all = conformance.Cases(conformance.ClientMode)
 	}
-	selected := conformance.Select(all, *cases, *exclude)
+	selected := conformance.Select(all, f.cases, f.exclude)
 	if len(selected) == 0 {
-		fmt.Fprintf(stderr, "fastws conformance: no case matches %q\n", *cases)
-		return 2
+		fmt.Fprintf(stderr, "fastws %s: no case matches %q (minus %q)\n", name, f.cases, f.exclude)
+		return exitUsage
 	}
 	progress := func(r *conformance.Result) {
-		if *verbose {
+		if f.verbose {
 			fmt.Fprintf(stdout, "%-9s %s\n", r.ID, r.Result)
 		}
 	}
@@ -57,43 +117,98 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 	var rep *conformance.Report
 	if mode == "server" {
-		name := *agent
-		if name == "" {
-			name = "server"
+		if err := checkURL(*url); err != nil {
+			fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
+			return exitUsage
+		}
+		// A server that cannot be reached would fail every case one by
+		// one: one connection first says why, once.
+		if fl := reachable(ctx, *url); fl.status != exitNormal {
+			fmt.Fprintf(stderr, "fastws %s: %s\n", name, fl.line)
+			fmt.Fprint(stderr, fl.details)
+			return fl.status
+		}
+		agent := f.agent
+		if agent == "" {
+			agent = hostOf(*url)
 		}
 		var err error
 		rep, err = conformance.RunServer(ctx, conformance.ServerConfig{
-			URL: *url, Agent: name, Cases: selected, Parallel: *parallel, CaseTimeout: *caseTimeout, TimeScale: *timeScale,
+			URL: *url, Agent: agent, Cases: selected, Parallel: *parallel, CaseTimeout: f.caseTimeout, TimeScale: f.timeScale,
 			Progress: progress,
 		})
 		if err != nil {
-			fmt.Fprintln(stderr, "fastws conformance:", err)
+			fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
 			return 1
 		}
 	} else {
 		var err error
 		suite := &conformance.ClientSuite{
 			Cases:       selected,
-			CaseTimeout: *caseTimeout,
-			TimeScale:   *timeScale,
+			CaseTimeout: f.caseTimeout,
+			TimeScale:   f.timeScale,
 			Progress:    func(_ string, r *conformance.Result) { progress(r) },
 		}
 		if rep, err = serveClientSuite(ctx, *addr, suite, *runTimeout, stdout); err != nil {
-			fmt.Fprintln(stderr, "fastws conformance:", err)
+			fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
 			return 1
 		}
 	}
-	jsonPath, htmlPath, err := rep.WriteFiles(*reportDir)
+	jsonPath, htmlPath, err := rep.WriteFiles(f.reportDir)
 	if err != nil {
-		fmt.Fprintln(stderr, "fastws conformance: writing reports:", err)
+		fmt.Fprintf(stderr, "fastws %s: writing the reports: %v\n", name, innermost(err))
 		return 1
 	}
 	rep.WriteSummary(stdout)
 	fmt.Fprintf(stderr, "reports: %s, %s\n", jsonPath, htmlPath)
+	if f.open {
+		openReport(htmlPath, stdout, stderr)
+	}
 	if rep.Failed() > 0 {
 		return 1
 	}
 	return 0
+}
+
+// reachable opens and closes one connection to url.
+func reachable(ctx context.Context, url string) failure {
+	c, _, err := fastws.Dial(ctx, url, &fastws.DialOptions{HandshakeTimeout: 10 * time.Second})
+	if err != nil {
+		return dialFailure(url, "10s", err)
+	}
+	c.Close(fastws.CloseNormal, "")
+	return failure{}
+}
+
+// hostOf is the URL's host and port, as a report name: 127.0.0.1-9001.
+func hostOf(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "server"
+	}
+	return strings.ReplaceAll(u.Host, ":", "-")
+}
+
+// openReport prints the report's file:// URL and, where a desktop is
+// there to show it, opens it.
+func openReport(path string, stdout, stderr io.Writer) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	fmt.Fprintf(stdout, "report: file://%s\n", filepath.ToSlash(abs))
+	var opener string
+	switch {
+	case runtime.GOOS == "darwin":
+		opener = "open"
+	case os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "":
+		opener = "xdg-open"
+	default:
+		return // no desktop: the URL is for the user to open
+	}
+	if err := exec.Command(opener, abs).Start(); err != nil {
+		fmt.Fprintf(stderr, "fastws conformance: cannot open the report with %s: %v\n", opener, innermost(err))
+	}
 }
 
 // serveClientSuite serves suite for one testee client's run and returns
@@ -113,7 +228,7 @@ func serveClientSuite(ctx context.Context, addr string, suite *conformance.Clien
 	srv := &http.Server{Handler: suite, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	defer srv.Close()
-	fmt.Fprintf(stdout, "fastws conformance: %d cases; point the testee client at ws://%s\n", len(suite.Cases), ln.Addr())
+	fmt.Fprintf(stdout, "fastws conformance: %s; point the testee client at ws://%s\n", plural(len(suite.Cases), "case", "cases"), ln.Addr())
 	select {
 	case rep := <-done:
 		return rep, nil

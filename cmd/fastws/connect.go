@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,21 +16,11 @@ import (
 )
 
 func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fastws connect", flag.ContinueOnError)
-	// The flag package's own report of a bad flag is the whole usage;
-	// one line that says what is wrong, and where the help is, is kept.
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
+	fs := newFlags("connect")
 	var f connectFlags
 	f.register(fs)
 	if err := f.parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			connectUsage(fs, stderr)
-			return exitNormal
-		}
-		fmt.Fprintln(stderr, "fastws connect:", err)
-		fmt.Fprintln(stderr, "Run fastws connect -h for the flags.")
-		return exitUsage
+		return flagFailure("connect", err, stdout, stderr, func(w io.Writer) { connectUsage(fs, w) })
 	}
 	opts, err := f.dialOptions()
 	if err != nil {

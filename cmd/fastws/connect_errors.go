@@ -222,6 +222,9 @@ func innermost(err error) string {
 				continue
 			}
 		}
-		return err.Error()
+		// The library's own prefixes say where, which the command's
+		// line already says.
+		msg := strings.TrimPrefix(err.Error(), "fastws: ")
+		return strings.TrimPrefix(msg, "websocket: ")
 	}
 }

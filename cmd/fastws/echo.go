@@ -40,14 +40,27 @@ func compression(on bool) *fastws.CompressionOptions {
 	return &fastws.CompressionOptions{}
 }
 
+const echoAbout = `usage: fastws echo [flags]
+
+Serves WebSocket echo on every path: each message comes back as it came,
+text as text, binary as binary. It is the testee the conformance suites
+(fastws conformance server, the Autobahn testsuite) and fastws bench
+drive. It listens on 127.0.0.1 unless -addr says otherwise; SIGINT or
+SIGTERM closes every connection with 1001 and exits 0.
+
+Examples:
+  fastws echo
+  fastws echo -addr 127.0.0.1:9001 -driver goroutines -compress=false
+  fastws echo & fastws bench ws://127.0.0.1:9001/
+`
+
 func runEcho(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fastws echo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("echo")
 	var sf serverFlags
 	sf.register(fs, "127.0.0.1:9001")
 	driver := fs.String("driver", "auto", "how connections run: loops (epoll event loops, Linux), goroutines (one per connection), or auto (loops where they can run)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags("echo", fs, args, echoAbout, stdout, stderr); !ok {
+		return code
 	}
 	d, ok := drivers[*driver]
 	if !ok {

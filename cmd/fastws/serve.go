@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -15,15 +14,28 @@ import (
 	"github.com/fastws/fastws/hub"
 )
 
+const serveAbout = `usage: fastws serve [flags]
+
+The demo server: a chat at http://127.0.0.1:8080/ (open it in two tabs,
+pick names and a room), its WebSocket at /chat, live statistics at
+/stats, and an echo endpoint at /echo. Rooms are topics of the hub;
+with -nats, several serve processes share their rooms through a NATS
+server. It listens on 127.0.0.1 unless -addr says otherwise.
+
+Examples:
+  fastws serve
+  fastws serve -addr 127.0.0.1:8081 -nats nats://127.0.0.1:4222
+  echo '{"type":"join","room":"lobby","name":"ann"}' | fastws connect ws://127.0.0.1:8080/chat
+`
+
 func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fastws serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve")
 	var sf serverFlags
 	sf.register(fs, "127.0.0.1:8080")
 	var cfg chatConfig
 	cfg.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags("serve", fs, args, serveAbout, stdout, stderr); !ok {
+		return code
 	}
 	if cfg.rate < 0 || cfg.burst < 1 || cfg.presenceInterval <= 0 {
 		fmt.Fprintln(stderr, "fastws serve: -rate must be 0 or more, -burst 1 or more, -presence-interval positive")

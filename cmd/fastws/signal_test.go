@@ -18,9 +18,15 @@ import (
 )
 
 // TestMain lets the tests run the command itself as a child process:
-// FASTWS_TEST_MAIN holds its arguments, tab-separated.
+// FASTWS_TEST_MAIN holds its arguments, tab-separated, or is "argv" for
+// the process's own arguments (the test binary run as fastws through a
+// link of that name, as the completion test does).
 func TestMain(m *testing.M) {
-	if args := os.Getenv("FASTWS_TEST_MAIN"); args != "" {
+	switch args := os.Getenv("FASTWS_TEST_MAIN"); args {
+	case "":
+	case "argv":
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	default:
 		os.Exit(run(strings.Split(args, "\t"), os.Stdin, os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -14,17 +13,28 @@ import (
 	"github.com/fastws/fastws"
 )
 
+const testeeAbout = `usage: fastws testee-client [flags]
+
+Runs fastws's client as the testee of a conformance server that speaks
+the Autobahn testsuite's protocol (getCaseCount, runCase, updateReports):
+the Autobahn fuzzingserver, or fastws conformance client. Each case's
+messages are echoed until the server closes.
+
+Examples:
+  fastws conformance client -addr 127.0.0.1:9002 &
+  fastws testee-client -url ws://127.0.0.1:9002
+`
+
 func runTesteeClient(args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("fastws testee-client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("testee-client")
 	base := fs.String("url", "ws://127.0.0.1:9001", "conformance server to test against")
 	agent := fs.String("agent", "fastws", "agent name the reports are filed under")
 	var maxMessage byteSize = fastws.DefaultMaxMessageSize
 	fs.Var(&maxMessage, "max-message", "largest message accepted (bytes, or with KiB/MiB/GiB)")
 	caseTimeout := fs.Duration("case-timeout", 5*time.Minute, "longest a single case may run")
 	compress := fs.Bool("compress", true, "offer permessage-deflate")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if ok, code := parseFlags("testee-client", fs, args, testeeAbout, stdout, stderr); !ok {
+		return code
 	}
 	t := &testee{base: strings.TrimSuffix(*base, "/"), agent: *agent, caseTimeout: *caseTimeout,
 		opts: &fastws.DialOptions{ConnOptions: fastws.ConnOptions{MaxMessageSize: int64(maxMessage)}, Compression: compression(*compress)}}
