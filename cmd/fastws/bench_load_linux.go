@@ -18,6 +18,10 @@ func runLoad(ctx context.Context, f *benchFlags, ext string, prog progress) (*be
 		Addr: addr, Host: host, Path: path,
 		Conns: f.conns, Text: !f.binary, Loops: f.loops, DialTimeout: f.timeout,
 		Compress: f.compress, Rate: f.rate, KeepGoing: true, ConnectRate: f.ramp,
+		// Messages are compressed once, in advance, with a 15-bit window:
+		// an offer without client_max_window_bits keeps a server from
+		// asking for less.
+		Offer: "permessage-deflate; client_no_context_takeover",
 	}
 	if seq := f.sizes.sequence(); len(seq) == 1 {
 		cfg.Size = seq[0]

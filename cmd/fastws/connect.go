@@ -78,6 +78,9 @@ type connectSession struct {
 	peerClose *fastws.CloseError
 	// tty is set in interactive mode, where even a normal close is told.
 	tty bool
+	// lastHeard is when the last message arrived (Unix nanoseconds),
+	// for -linger.
+	lastHeard atomic.Int64
 	// skipped counts messages of the input that could not be sent; each
 	// was reported, and the exit status says there were some.
 	skipped atomic.Int64
@@ -103,6 +106,7 @@ func (s *connectSession) read() error {
 			return err
 		}
 		buf = msg
+		s.lastHeard.Store(time.Now().UnixNano())
 		if s.flags.exitAfter > 0 && n >= s.flags.exitAfter {
 			continue
 		}
@@ -204,6 +208,7 @@ func (s *connectSession) run(ctx context.Context, input func() error, before fun
 	go func() { inputDone <- input() }()
 
 	var inputErr error
+	var linger <-chan time.Time // runs once the input is done
 	for {
 		select {
 		case err := <-inputDone:
@@ -211,6 +216,22 @@ func (s *connectSession) run(ctx context.Context, input func() error, before fun
 			if err != nil && err != io.EOF && !errors.Is(err, fastws.ErrClosed) {
 				inputErr = err
 			}
+			if inputErr != nil || s.tty || s.flags.linger <= 0 {
+				s.close()
+				continue
+			}
+			s.lastHeard.Store(time.Now().UnixNano())
+			linger = time.After(s.flags.linger)
+		case <-linger:
+			// Close once the server has been quiet for -linger: answers
+			// to the last lines may still be coming, and a server may
+			// drop what it had not sent when our close frame arrives.
+			quiet := time.Since(time.Unix(0, s.lastHeard.Load()))
+			if quiet < s.flags.linger {
+				linger = time.After(s.flags.linger - quiet)
+				continue
+			}
+			linger = nil
 			s.close()
 		case <-ctx.Done():
 			if !s.flags.quiet && !s.tty {

@@ -38,6 +38,7 @@ type connectFlags struct {
 	timeout      time.Duration
 	exitAfter    int
 	quiet        bool
+	linger       time.Duration
 }
 
 func (f *connectFlags) register(fs *flag.FlagSet) {
@@ -59,6 +60,7 @@ func (f *connectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.proxy, "proxy", "", "HTTP proxy URL to tunnel through (default: $HTTPS_PROXY / $HTTP_PROXY)")
 	fs.DurationVar(&f.timeout, "connect-timeout", 10*time.Second, "time allowed for connecting and the handshake")
 	fs.IntVar(&f.exitAfter, "exit-after", 0, "close (1000) after receiving this many messages (0: no limit)")
+	fs.DurationVar(&f.linger, "linger", 500*time.Millisecond, "pipe mode: after stdin ends, wait until the server has been quiet this long before closing (0: close at once)")
 	fs.BoolVar(&f.quiet, "q", false, "pipe mode: say nothing on stderr when connected or interrupted, only errors")
 }
 
@@ -235,9 +237,10 @@ Connects to a WebSocket server. On a terminal it is interactive: type a
 line to send it (with editing and history), messages print above the
 prompt, Ctrl-D or Ctrl-C closes with 1000. Otherwise it pipes: each line
 of stdin (or NUL-terminated record with -0, or chunk with -binary) is one
-message, each message received is printed on its own line, and it exits
-once stdin is done and the server has answered the close, or when the
-server closes.
+message, each message received is printed on its own line; once stdin
+is done and the server has been quiet for -linger it closes with 1000,
+and it exits when the server has answered the close, or when the server
+closes.
 
 Examples:
   fastws connect ws://127.0.0.1:8080/echo

@@ -34,6 +34,12 @@ type Config struct {
 	// tell it, and compared.
 	Compress bool
 	Variants int
+	// Offer replaces DeflateOffer as the permessage-deflate offer of a
+	// compressed load (it must include client_no_context_takeover).
+	// fastws bench offers no client_max_window_bits, so that no server
+	// can ask for a client window smaller than the messages compressed
+	// in advance.
+	Offer string
 
 	// Path is the request target of the handshake ("/" if empty) and
 	// Host its Host header (Addr if empty).
@@ -107,6 +113,9 @@ func Connect(cfg Config) (*Client, error) {
 	offer := ""
 	if cfg.Compress {
 		offer = DeflateOffer
+		if cfg.Offer != "" {
+			offer = cfg.Offer
+		}
 	}
 	c := &Client{done: make(chan struct{})}
 	for range nloops {
