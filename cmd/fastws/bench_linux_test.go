@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -168,5 +169,32 @@ func TestBenchProgressLine(t *testing.T) {
 	line := regexp.MustCompile(`\r\x1b\[Kmeasuring: 2/2 connections \| \d+ msg/s \| p50 \S+ p99 \S+ \| 0 errors \| \ds/1.2s`)
 	if !line.MatchString(errOut) || !strings.HasSuffix(errOut, "\r\x1b[K") {
 		t.Fatalf("stderr %q", errOut)
+	}
+}
+
+// fastws connect and fastws bench against fastws serve: its echo
+// endpoint under load, and a chat join through connect.
+func TestCommandsAgainstServe(t *testing.T) {
+	leakcheck.Check(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := newServeServer(defaultFlags(), defaultChatConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "ws://" + ln.Addr().String()
+
+	code, out, errOut, rep := benchRun(t, "-c", "4", "-messages", "400", "-compress", base+"/echo")
+	if code != exitNormal || rep.Messages != 400 || rep.Mismatches != 0 || len(rep.Errors) != 0 {
+		t.Fatalf("bench: exit %d, stderr %q, report %+v\n%s", code, errOut, rep, out)
+	}
+	code, out, errOut = connect(t, strings.NewReader(`{"type":"join","room":"lobby","name":"ann"}`+"\n"+`{"type":"say","text":"hi"}`+"\n"), "-q", base+"/chat")
+	if code != exitNormal || !strings.Contains(out, `{"type":"joined","room":"lobby","name":"ann"}`) ||
+		!strings.Contains(out, `"type":"message","room":"lobby","name":"ann","text":"hi"`) {
+		t.Fatalf("connect: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
