@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -272,20 +273,43 @@ func joinHeaderLines(head []byte, name string) string {
 }
 
 // validTarget accepts the request-target forms a WebSocket request can
-// take: origin-form ("/path?query") or absolute-form ("ws://host/path").
+// take, as net/http parses them: origin-form ("/path?query") with every
+// percent-escape of its path well formed, or absolute-form
+// ("ws://host/path"), which is rare enough to be checked by net/url.
 func validTarget(t []byte) bool {
 	if len(t) == 0 || bytes.IndexByte(t, '#') >= 0 {
 		return false
 	}
 	if t[0] == '/' {
-		return true
+		path := t
+		if q := bytes.IndexByte(t, '?'); q >= 0 {
+			path = t[:q]
+		}
+		return validEscapes(path)
 	}
 	for _, scheme := range []string{"http://", "https://", "ws://", "wss://"} {
 		if len(t) > len(scheme) && equalFold(t[:len(scheme)], scheme) {
-			return true
+			_, err := url.ParseRequestURI(string(t))
+			return err == nil
 		}
 	}
 	return false
+}
+
+// validEscapes reports whether every % in p starts an escape of two hex
+// digits.
+func validEscapes(p []byte) bool {
+	for i := bytes.IndexByte(p, '%'); i >= 0; i = bytes.IndexByte(p, '%') {
+		if i+2 >= len(p) || !isHex(p[i+1]) || !isHex(p[i+2]) {
+			return false
+		}
+		p = p[i+3:]
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // callbackRejection turns an error from OnRequest or OnHeader into the

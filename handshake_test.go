@@ -574,3 +574,18 @@ func TestDialProxyFromEnvironment(t *testing.T) {
 		t.Fatalf("proxy saw %q", got)
 	}
 }
+
+// Accept takes the request targets net/http takes, and refuses the ones
+// it refuses: a path's percent-escapes must be whole (the fuzz target
+// found "GET /%"), and an absolute-form target must parse.
+func TestRequestTargetsAsNetHTTP(t *testing.T) {
+	for _, target := range []string{
+		"/", "/chat", "/a%20b", "/a%2Fb?x=1", "/x?q=%zz", "/%", "/%4", "/%zz", "/a%2",
+		"ws://h/p", "wss://h:443/p?q", "http://[::1]:80/", "http://[::1/", "ws://h:port/", "ws://h/%zz",
+	} {
+		_, err := url.ParseRequestURI(target)
+		if got, want := validTarget([]byte(target)), err == nil; got != want {
+			t.Errorf("%q: accepted %v, net/http %v (%v)", target, got, want, err)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +34,11 @@ func fastwsCommand(t *testing.T) string {
 			return
 		}
 		cliPath = filepath.Join(dir, "fastws")
-		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			cliErr = err
+			return
+		}
 		cmd := exec.Command(goTool, "build", "-o", cliPath, "github.com/fastws/fastws/cmd/fastws")
 		cliOut, cliErr = cmd.CombinedOutput()
 	})
@@ -143,4 +146,13 @@ func TestCommandAgainstPythonServer(t *testing.T) {
 	requirePeers(t, missingPython()...)
 	s := startPeerServer(t, pythonEnv(), pythonPath, filepath.Join("python", "echo_server.py"))
 	cliAgainst(t, s.url, true)
+}
+
+// TestMain removes the command built for the tests once they are done.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if cliPath != "" {
+		os.RemoveAll(filepath.Dir(cliPath))
+	}
+	os.Exit(code)
 }
