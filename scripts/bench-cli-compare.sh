@@ -50,17 +50,18 @@ md = open(f"{tmp}/echobench.md").read()
 print("# fastws bench beside echobench, one run\n")
 print("`scripts/bench-cli-compare.sh`: echobench's cells, then `fastws bench` on the same cells against the same servers")
 print(f"(each run against a fresh `echobench -serve` process), binary messages, 3 s windows after 1 s of warm-up, {rounds} runs each; medians.\n")
-print("| cell | server | echobench msgs/s | fastws bench msgs/s | fastws bench / echobench | echobench generator µs/msg | fastws bench generator µs/msg |")
-print("|---|---|--:|--:|--:|--:|--:|")
+print("| cell | server | echobench msgs/s | fastws bench msgs/s | fastws bench / echobench | echobench generator µs/msg | fastws bench generator µs/msg | server CPU µs/msg (echobench) |")
+print("|---|---|--:|--:|--:|--:|--:|--:|")
 for cell in cells:
     conns, size = cell.split("x")
     section = md.split(f"## {conns} connections × {size} messages")[1].split("\n## ")[0]
     for server in servers:
-        row = re.search(rf"^\| {re.escape(server)} \| ([\d,]+) \|(?:[^|]*\|){{4}} ([\d.]+) \|", section, re.M)
-        eb_rate, eb_cpu = float(row.group(1).replace(",", "")), float(row.group(2))
+        row = re.search(rf"^\| {re.escape(server)} \| ([\d,]+) \|(?:[^|]*\|){{2}} ([\d.]+) \|[^|]*\| ([\d.]+) \|", section, re.M)
+        eb_rate, server_cpu, eb_cpu = float(row.group(1).replace(",", "")), float(row.group(2)), float(row.group(3))
         runs = [json.load(open(f"{tmp}/{server}-{cell}-{r}.json")) for r in range(1, rounds + 1)]
         rate = statistics.median(r["messages_per_second"] for r in runs)
         cpu = statistics.median(r["generator_cpu_us_per_message"] for r in runs)
-        print(f"| {conns} × {size} | {server} | {eb_rate:,.0f} | {rate:,.0f} | {rate/eb_rate:.2f}× | {eb_cpu:.2f} | {cpu:.2f} |")
+        print(f"| {conns} × {size} | {server} | {eb_rate:,.0f} | {rate:,.0f} | {rate/eb_rate:.2f}× | {eb_cpu:.2f} | {cpu:.2f} | {server_cpu:.2f} |")
 PY
-echo "bench-cli-compare: wrote $out"
+cp "$tmp/echobench.md" "${out%.md}-echobench.md"
+echo "bench-cli-compare: wrote $out and ${out%.md}-echobench.md"
