@@ -34,9 +34,27 @@ type handshakeResult struct {
 //
 // Bounding request headers and slow handshakes is the http.Server's job
 // here: set its MaxHeaderBytes and ReadHeaderTimeout.
+//
+// Upgrade also takes a WebSocket opened on an HTTP/2 stream (RFC 8441):
+// an extended CONNECT whose :protocol is "websocket", with the same
+// checks and negotiation, answered 200 (or the same refusal statuses).
+// Go's HTTP/2 server advertises extended CONNECT only in a process
+// started with GODEBUG=http2xconnect=1 (Go 1.26), and a server that does
+// must serve WebSockets on every route a browser may open one on, since
+// browsers then use HTTP/2 for all of them. Over HTTP/2 the connection
+// is the handler's stream: the handler must not return before the Conn
+// is closed (wait on Conn.Done), and deadlines go through
+// http.ResponseController.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &defaultAcceptOptions
+	}
+	if extendedConnect(r) {
+		stream, hs, err := takeOverStream(w, r, opts)
+		if err != nil {
+			return nil, err
+		}
+		return newConn(stream, ServerSide, &opts.ConnOptions, hs), nil
 	}
 	netConn, hs, err := takeOver(w, r, opts)
 	if err != nil {
@@ -62,22 +80,12 @@ func takeOver(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (net.
 			u.header([]byte(name), []byte(v), opts)
 		}
 	}
-	if u.wantsExtensions(opts) {
-		u.extensions = strings.Join(r.Header.Values("Sec-WebSocket-Extensions"), ",")
-	}
-	rej := u.check(opts)
-	var neg negotiated
-	if rej == nil {
-		neg, rej = u.negotiate(opts)
-	}
+	neg, rej := u.settle(r, opts)
 	if rej != nil {
-		for _, h := range rej.header {
-			w.Header().Set(h[0], h[1])
-		}
 		if rej.status == http.StatusUpgradeRequired {
 			w.Header().Set("Connection", "Upgrade") // with the Upgrade header, RFC 9110 section 7.8
 		}
-		http.Error(w, rej.reason, rej.status)
+		refuse(w, rej)
 		return nil, nil, rej.err()
 	}
 	netConn, brw, err := http.NewResponseController(w).Hijack()
@@ -106,6 +114,25 @@ func takeOver(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (net.
 		return nil, nil, fmt.Errorf("fastws: Upgrade: writing the response: %w", err)
 	}
 	return netConn, hs, nil
+}
+
+// settle checks a request read by net/http and negotiates its terms.
+func (u *upgradeRequest) settle(r *http.Request, opts *AcceptOptions) (negotiated, *rejection) {
+	if u.wantsExtensions(opts) {
+		u.extensions = strings.Join(r.Header.Values("Sec-WebSocket-Extensions"), ",")
+	}
+	if rej := u.check(opts); rej != nil {
+		return negotiated{}, rej
+	}
+	return u.negotiate(opts)
+}
+
+// refuse answers a refused request through net/http.
+func refuse(w http.ResponseWriter, rej *rejection) {
+	for _, h := range rej.header {
+		w.Header().Set(h[0], h[1])
+	}
+	http.Error(w, rej.reason, rej.status)
 }
 
 // Accept performs the server side of the opening handshake on a raw

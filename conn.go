@@ -157,6 +157,12 @@ func (c *Conn) setup(opts *ConnOptions, hs *handshakeResult) {
 	c.rbuf, c.rpos, c.rend = hs.rbuf, hs.rpos, hs.rend
 }
 
+// Done returns a channel closed once the connection is closed, by either
+// side, after its closing handshake or a failure. A net/http handler that
+// serves a WebSocket over HTTP/2 (RFC 8441) must not return before it:
+// the stream, and with it the connection, ends when the handler returns.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
 // Subprotocol returns the subprotocol the handshake selected, or "".
 func (c *Conn) Subprotocol() string { return c.protocol }
 

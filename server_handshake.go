@@ -27,6 +27,10 @@ type upgradeRequest struct {
 	upgrade      bool // Upgrade lists "websocket"
 	connection   bool // Connection lists "upgrade"
 	headerTooBig bool
+	// h2 marks an RFC 8441 extended CONNECT on HTTP/2, whose method,
+	// :protocol and stream replace HTTP/1.1's GET, Upgrade, Connection
+	// and key (RFC 8441 section 5): those checks are skipped.
+	h2 bool
 }
 
 // maxExtensionLines bounds the Sec-WebSocket-Extensions lines of a request.
@@ -116,19 +120,19 @@ func (u *upgradeRequest) check(opts *AcceptOptions) *rejection {
 	switch {
 	case u.headerTooBig:
 		return rejectTooBig
-	case !u.methodGET:
+	case !u.h2 && !u.methodGET:
 		return rejectMethod
-	case !u.http11:
+	case !u.h2 && !u.http11:
 		return rejectProto
 	case u.hosts != 1 || len(u.host) == 0:
 		return rejectHost
-	case !u.upgrade:
+	case !u.h2 && !u.upgrade:
 		return rejectUpgrade
-	case !u.connection:
+	case !u.h2 && !u.connection:
 		return rejectConnection
 	case u.versions != 1 || string(u.version) != "13":
 		return rejectVersion
-	case u.keys != 1 || !validKey(u.key):
+	case !u.h2 && (u.keys != 1 || !validKey(u.key)):
 		return rejectKey
 	case u.extLines > maxExtensionLines:
 		return rejectExtensions

@@ -1,0 +1,41 @@
+package fastws
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// h2ConnectGODEBUG turns on extended CONNECT in Go's HTTP/2 server (RFC
+// 8441), which reads GODEBUG once, when net/http starts: the test binary
+// runs itself again with it where it can (reexec), and the HTTP/2 tests
+// skip where it could not.
+const h2ConnectGODEBUG = "http2xconnect=1"
+
+func TestMain(m *testing.M) {
+	if !strings.Contains(os.Getenv("GODEBUG"), h2ConnectGODEBUG) {
+		godebug := h2ConnectGODEBUG
+		if old := os.Getenv("GODEBUG"); old != "" {
+			godebug = old + "," + godebug
+		}
+		// The variable is replaced, not appended: exec keeps duplicates,
+		// and the first would win again.
+		env := []string{"GODEBUG=" + godebug}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "GODEBUG=") {
+				env = append(env, kv)
+			}
+		}
+		reexec(env) // returns only if it could not
+	}
+	os.Exit(m.Run())
+}
+
+// requireH2Connect skips a test when the server cannot take extended
+// CONNECT in this process.
+func requireH2Connect(t *testing.T) {
+	t.Helper()
+	if !strings.Contains(os.Getenv("GODEBUG"), h2ConnectGODEBUG) {
+		t.Skip("extended CONNECT needs GODEBUG=" + h2ConnectGODEBUG + " from the start, and this system could not run the tests again with it")
+	}
+}

@@ -1,0 +1,106 @@
+package fastws
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WebSockets over HTTP/2 (RFC 8441). A browser that sees a server's
+// SETTINGS_ENABLE_CONNECT_PROTOCOL opens a WebSocket as a stream of the
+// page's own HTTP/2 connection: an extended CONNECT request whose
+// :protocol is "websocket", answered with 200, after which the stream's
+// DATA frames carry the WebSocket frames both ways. Go's net/http server
+// advertises the setting only when the process runs with
+// GODEBUG=http2xconnect=1 (Go 1.26); it then hands such a request to the
+// handler with r.Method CONNECT and r.Header[":protocol"].
+
+// extendedConnect reports whether r opens a WebSocket on an HTTP/2 stream.
+func extendedConnect(r *http.Request) bool {
+	return r.ProtoMajor >= 2 && r.Method == http.MethodConnect && strings.EqualFold(r.Header.Get(":protocol"), "websocket")
+}
+
+// takeOverStream checks and answers an extended CONNECT as takeOver does
+// an HTTP/1.1 upgrade (the same origin policy, subprotocol and extension
+// negotiation, refusals with the same statuses), and returns the stream
+// as the connection's transport.
+func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (io.ReadWriteCloser, *handshakeResult, error) {
+	u := upgradeRequest{h2: true, protocol: len(opts.Subprotocols)}
+	if r.Host != "" {
+		u.host, u.hosts = []byte(r.Host), 1
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			u.header([]byte(name), []byte(v), opts)
+		}
+	}
+	neg, rej := u.settle(r, opts)
+	if rej != nil {
+		refuse(w, rej)
+		return nil, nil, rej.err()
+	}
+	h := w.Header()
+	if neg.protocol != "" {
+		h.Set("Sec-WebSocket-Protocol", neg.protocol)
+	}
+	if neg.extensions != "" {
+		h.Set("Sec-WebSocket-Extensions", neg.extensions)
+	}
+	for name, values := range opts.ResponseHeader {
+		for _, v := range values {
+			h.Add(name, v)
+		}
+	}
+	w.WriteHeader(http.StatusOK)
+	s := &h2Stream{body: r.Body, w: w, rc: http.NewResponseController(w), done: make(chan struct{})}
+	if err := s.rc.Flush(); err != nil {
+		return nil, nil, wrapError("fastws: Upgrade: answering the extended CONNECT", err)
+	}
+	return s, &handshakeResult{negotiated: neg}, nil
+}
+
+// h2Stream is an HTTP/2 stream as a WebSocket transport: the request body
+// in, the response out (flushed at every write, so that a frame leaves
+// when it is written), deadlines through http.ResponseController.
+type h2Stream struct {
+	body io.ReadCloser
+	w    http.ResponseWriter
+	rc   *http.ResponseController
+
+	mu     sync.Mutex // serializes Write and Close on the ResponseWriter
+	closed bool
+	done   chan struct{}
+}
+
+func (s *h2Stream) Read(p []byte) (int, error) { return s.body.Read(p) }
+
+func (s *h2Stream) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, ErrClosed
+	}
+	n, err := s.w.Write(p)
+	if err == nil {
+		err = s.rc.Flush()
+	}
+	return n, err
+}
+
+// Close ends the WebSocket's use of the stream; the stream itself ends
+// when the handler returns, which Conn.Done lets it wait for.
+func (s *h2Stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	return s.body.Close()
+}
+
+func (s *h2Stream) SetReadDeadline(t time.Time) error  { return s.rc.SetReadDeadline(t) }
+func (s *h2Stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
