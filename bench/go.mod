@@ -14,6 +14,11 @@ require (
 )
 
 require (
+	golang.org/x/net v0.63.0
+	golang.org/x/text v0.44.0 // indirect
+)
+
+require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
 	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/fastws/fastws/natsbridge v0.0.0
@@ -26,7 +31,7 @@ require (
 	github.com/nats-io/nats.go v1.56.0 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 )
 

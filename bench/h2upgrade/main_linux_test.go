@@ -1,15 +1,15 @@
-package fastws
+package h2upgrade
 
 import (
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
-// h2ConnectGODEBUG turns on extended CONNECT in Go's HTTP/2 server (RFC
-// 8441), which reads GODEBUG once, when net/http starts: the test binary
-// runs itself again with it where it can (reexec), and the HTTP/2 tests
-// skip where it could not.
+// h2ConnectGODEBUG turns on extended CONNECT in Go's HTTP/2 server, which
+// reads GODEBUG once, when net/http starts: the test binary runs itself
+// again with it.
 const h2ConnectGODEBUG = "http2xconnect=1"
 
 func TestMain(m *testing.M) {
@@ -18,15 +18,17 @@ func TestMain(m *testing.M) {
 		if old := os.Getenv("GODEBUG"); old != "" {
 			godebug = old + "," + godebug
 		}
-		// The variable is replaced, not appended: exec keeps duplicates,
-		// and the first would win again.
+		// Replaced, not appended: exec keeps duplicates, and the first
+		// would win again.
 		env := []string{"GODEBUG=" + godebug}
 		for _, kv := range os.Environ() {
 			if !strings.HasPrefix(kv, "GODEBUG=") {
 				env = append(env, kv)
 			}
 		}
-		reexec(env) // returns only if it could not
+		if exe, err := os.Executable(); err == nil {
+			_ = syscall.Exec(exe, os.Args, env) // returns only if it failed
+		}
 	}
 	os.Exit(m.Run())
 }
@@ -36,6 +38,6 @@ func TestMain(m *testing.M) {
 func requireH2Connect(t *testing.T) {
 	t.Helper()
 	if !strings.Contains(os.Getenv("GODEBUG"), h2ConnectGODEBUG) {
-		t.Skip("extended CONNECT needs GODEBUG=" + h2ConnectGODEBUG + " from the start, and this system could not run the tests again with it")
+		t.Skip("extended CONNECT needs GODEBUG=" + h2ConnectGODEBUG + " from the start, and the test binary could not run itself again with it")
 	}
 }

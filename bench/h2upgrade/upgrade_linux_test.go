@@ -1,6 +1,6 @@
 //lint:file-ignore SA1019 net/http's own client refuses the :protocol pseudo-header (Go 1.26), so the tests use x/net's HTTP/2 transport, deprecated in favour of that client.
 
-package fastws
+package h2upgrade
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/testtime"
 	"golang.org/x/net/http2"
@@ -20,10 +21,10 @@ import (
 
 // h2Echo serves Upgrade on an HTTP/2 TLS server of its own and echoes
 // every message; handled receives each Upgrade's error (nil: served).
-func h2Echo(t *testing.T, opts *AcceptOptions, handled chan<- error) *httptest.Server {
+func h2Echo(t *testing.T, opts *fastws.AcceptOptions, handled chan<- error) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := Upgrade(w, r, opts)
+		c, err := fastws.Upgrade(w, r, opts)
 		if handled != nil {
 			handled <- err
 		}
@@ -63,7 +64,7 @@ func (s streamConn) Close() error {
 
 // connectH2 opens a WebSocket on srv over HTTP/2 with Go's own client:
 // an extended CONNECT (RFC 8441 section 4) with the headers given.
-func connectH2(t *testing.T, srv *httptest.Server, path string, header http.Header) (*http.Response, *Conn) {
+func connectH2(t *testing.T, srv *httptest.Server, path string, header http.Header) (*http.Response, *fastws.Conn) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithTimeout(context.Background(), testtime.Limit(20*time.Second))
@@ -90,7 +91,7 @@ func connectH2(t *testing.T, srv *httptest.Server, path string, header http.Head
 		resp.Body.Close()
 		return resp, nil
 	}
-	return resp, NewConn(streamConn{resp.Body, pw}, ClientSide, nil)
+	return resp, fastws.NewConn(streamConn{resp.Body, pw}, fastws.ClientSide, nil)
 }
 
 // Upgrade serves a WebSocket on an HTTP/2 stream: the same negotiation
@@ -100,7 +101,7 @@ func TestUpgradeOverHTTP2(t *testing.T) {
 	leakcheck.Check(t)
 	requireH2Connect(t)
 	handled := make(chan error, 1)
-	srv := h2Echo(t, &AcceptOptions{Subprotocols: []string{"chat"}, Compression: &CompressionOptions{}}, handled)
+	srv := h2Echo(t, &fastws.AcceptOptions{Subprotocols: []string{"chat"}, Compression: &fastws.CompressionOptions{}}, handled)
 	header := http.Header{
 		"Sec-Websocket-Version":    {"13"},
 		"Sec-Websocket-Protocol":   {"other, chat"},
@@ -119,7 +120,7 @@ func TestUpgradeOverHTTP2(t *testing.T) {
 	// The test's client Conn is built without the deflate terms: a short
 	// message, which the server sends uncompressed, and the close.
 	echoH2(t, c, []byte("hello over h2"))
-	if err := c.Close(CloseNormal, "bye"); err != nil {
+	if err := c.Close(fastws.CloseNormal, "bye"); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 
@@ -130,16 +131,16 @@ func TestUpgradeOverHTTP2(t *testing.T) {
 		t.Fatalf("status %s, extensions %q", resp.Status, resp.Header.Get("Sec-Websocket-Extensions"))
 	}
 	echoH2(t, c, []byte("hello"), bytes.Repeat([]byte("x"), 200<<10), []byte{})
-	if err := c.Close(CloseNormal, "bye"); err != nil {
+	if err := c.Close(fastws.CloseNormal, "bye"); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 }
 
-func echoH2(t *testing.T, c *Conn, msgs ...[]byte) {
+func echoH2(t *testing.T, c *fastws.Conn, msgs ...[]byte) {
 	t.Helper()
 	ctx := context.Background()
 	for _, m := range msgs {
-		if err := c.WriteMessage(ctx, Binary, m); err != nil {
+		if err := c.WriteMessage(ctx, fastws.Binary, m); err != nil {
 			t.Fatal(err)
 		}
 		_, got, err := c.ReadMessage(ctx)
@@ -155,7 +156,7 @@ func TestUpgradeOverHTTP2Refusals(t *testing.T) {
 	leakcheck.Check(t)
 	requireH2Connect(t)
 	handled := make(chan error, 1)
-	srv := h2Echo(t, &AcceptOptions{}, handled)
+	srv := h2Echo(t, &fastws.AcceptOptions{}, handled)
 	for _, tc := range []struct {
 		name   string
 		header http.Header
@@ -169,7 +170,7 @@ func TestUpgradeOverHTTP2Refusals(t *testing.T) {
 		if c != nil || resp.StatusCode != tc.status {
 			t.Errorf("%s: status %s", tc.name, resp.Status)
 		}
-		var he *HandshakeError
+		var he *fastws.HandshakeError
 		if err := <-handled; !errors.As(err, &he) || he.StatusCode != tc.status {
 			t.Errorf("%s: Upgrade returned %v", tc.name, err)
 		}
