@@ -51,16 +51,25 @@ func runLoad(ctx context.Context, f *benchFlags, ext string, prog progress) (*be
 		limit = (f.messages + n - 1) / n
 		maxRun = 24 * time.Hour
 	}
+	m := &meter{c: c, prog: prog, want: f.conns}
+	var before time.Duration
+	var start time.Time
+	record := func() {
+		before, start = cpuTime(), time.Now()
+		c.SetRecording(true)
+	}
+	// Without a warm-up every echo counts, the first ones included:
+	// recording starts before the loops do.
+	if f.warmup == 0 {
+		record()
+	}
 	if err := c.Start(limit, maxRun); err != nil {
 		return nil, err
 	}
-	m := &meter{c: c, prog: prog, want: f.conns}
 	if f.warmup > 0 {
 		m.phase(ctx, "warming up", f.warmup, nil)
+		record()
 	}
-	before := cpuTime()
-	start := time.Now()
-	c.SetRecording(true)
 	if f.messages > 0 {
 		m.phase(ctx, "measuring", 0, c.Done())
 	} else {
