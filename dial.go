@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,12 @@ import (
 // and https:// are accepted as synonyms) over TCP or TLS, directly or
 // through an HTTP proxy (CONNECT), and performs the opening handshake
 // within opts.HandshakeTimeout. opts may be nil.
+//
+// A wss:// WebSocket runs as a stream of an HTTP/2 connection (RFC 8441)
+// when the server offers it, shared with the other WebSockets Dial opens
+// to that server; opts.HTTP2 says when (HTTP2Auto, the default, HTTP2Off,
+// HTTP2Only). Over HTTP/2 the accepting answer is a 200, not a 101, and
+// the Conn has no LocalAddr or RemoteAddr.
 //
 // The response is returned whenever one was read, with its body (at most
 // 4 KiB) already read. A server that answers with anything but a valid 101
@@ -118,10 +125,22 @@ func hostPort(u *url.URL) string {
 }
 
 func dialOnce(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
-	netConn, err := dialTransport(ctx, u, opts)
+	if u.Scheme == "wss" && opts.HTTP2 != HTTP2Off {
+		return dialAnyHTTP(ctx, u, opts)
+	}
+	if opts.HTTP2 == HTTP2Only {
+		return nil, nil, fmt.Errorf("fastws: Dial: HTTP/2 needs a wss:// URL (%s): h2c is not offered", u.Redacted())
+	}
+	netConn, err := dialTransport(ctx, u, opts, false)
 	if err != nil {
 		return nil, nil, err
 	}
+	return upgradeOn(ctx, netConn, u, opts)
+}
+
+// upgradeOn runs the HTTP/1.1 opening handshake on netConn, which it
+// closes if the handshake fails.
+func upgradeOn(ctx context.Context, netConn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http.Response, error) {
 	// The context bounds the handshake: as a deadline, and by closing the
 	// connection if it is cancelled.
 	if d, ok := ctx.Deadline(); ok {
@@ -141,8 +160,9 @@ func dialOnce(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *http.
 }
 
 // dialTransport opens the connection the WebSocket will run over: TCP,
-// through a proxy if one applies, then TLS for wss.
-func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn, error) {
+// through a proxy if one applies, then TLS for wss, offering h2 in ALPN
+// when h2 is set.
+func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions, h2 bool) (net.Conn, error) {
 	addr := hostPort(u)
 	proxy := opts.Proxy
 	if proxy == nil {
@@ -167,7 +187,7 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 		return nil, fmt.Errorf("fastws: Dial: %w", err)
 	}
 	if u.Scheme == "wss" {
-		tc, err := tlsClient(ctx, conn, u.Hostname(), opts.TLSConfig)
+		tc, err := tlsClient(ctx, conn, u.Hostname(), opts.TLSConfig, h2)
 		if err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("fastws: Dial: TLS handshake: %w", err)
@@ -177,7 +197,11 @@ func dialTransport(ctx context.Context, u *url.URL, opts *DialOptions) (net.Conn
 	return conn, nil
 }
 
-func tlsClient(ctx context.Context, conn net.Conn, host string, cfg *tls.Config) (*tls.Conn, error) {
+// tlsClient runs the TLS handshake on conn. ALPN offers the config's
+// NextProtos, or by default http/1.1 and, when h2 is set, h2 first;
+// without h2, h2 is never offered: a server that picked it would not
+// understand the HTTP/1.1 upgrade.
+func tlsClient(ctx context.Context, conn net.Conn, host string, cfg *tls.Config, h2 bool) (*tls.Conn, error) {
 	if cfg == nil {
 		cfg = &tls.Config{}
 	}
@@ -185,9 +209,13 @@ func tlsClient(ctx context.Context, conn net.Conn, host string, cfg *tls.Config)
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	if len(cfg.NextProtos) == 0 {
-		// A server that picked h2 would not understand the upgrade.
+	switch {
+	case len(cfg.NextProtos) == 0 && h2:
+		cfg.NextProtos = []string{"h2", "http/1.1"}
+	case len(cfg.NextProtos) == 0:
 		cfg.NextProtos = []string{"http/1.1"}
+	case !h2:
+		cfg.NextProtos = slices.DeleteFunc(slices.Clone(cfg.NextProtos), func(p string) bool { return p == "h2" })
 	}
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -213,7 +241,7 @@ func dialProxy(ctx context.Context, proxyURL *url.URL, addr string, opts *DialOp
 		_ = conn.SetDeadline(d)
 	}
 	if proxyURL.Scheme == "https" {
-		tc, err := tlsClient(ctx, conn, proxyURL.Hostname(), opts.TLSConfig)
+		tc, err := tlsClient(ctx, conn, proxyURL.Hostname(), opts.TLSConfig, false)
 		if err != nil {
 			return fail(fmt.Errorf("TLS to proxy: %w", err))
 		}
@@ -269,37 +297,11 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 	req = appendHeaderLine(req, "Host", host)
 	req = append(req, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"...)
 	req = appendHeaderLine(req, "Sec-WebSocket-Key", key)
-	if len(opts.Subprotocols) > 0 {
-		req = appendHeaderLine(req, "Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
-	}
-	offers := opts.Extensions
-	var deflateParams deflateOfferParams
-	if opts.Compression != nil {
-		var ext Extension
-		ext, deflateParams.p = deflateOffer(opts.Compression)
-		deflateParams.ok = true
-		offers = append([]Extension{ext}, offers...)
-	}
-	if len(offers) > 0 {
-		req = appendHeaderLine(req, "Sec-WebSocket-Extensions", formatExtensions(offers))
-	}
-	if u.User != nil && opts.Header.Get("Authorization") == "" {
-		pass, _ := u.User.Password()
-		req = appendHeaderLine(req, "Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)))
-	}
-	for name, values := range opts.Header {
-		canon := http.CanonicalHeaderKey(name)
-		if canon == "Host" {
-			continue
-		}
-		for _, r := range reservedRequestHeaders {
-			if canon == r {
-				return nil, nil, fmt.Errorf("fastws: Dial: header %s is set by the handshake", name)
-			}
-		}
-		for _, v := range values {
-			req = appendHeaderLine(req, name, v)
-		}
+	deflateParams, err := offerFields(u, opts, func(name, value string) {
+		req = appendHeaderLine(req, name, value)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	req = append(req, "\r\n"...)
 	if _, err := conn.Write(req); err != nil {
@@ -347,6 +349,46 @@ func clientHandshake(conn net.Conn, u *url.URL, opts *DialOptions) (*Conn, *http
 	return newConn(conn, ClientSide, &opts.ConnOptions, &hs), resp, nil
 }
 
+// offerFields emits the request's fields that HTTP/1.1 and HTTP/2
+// handshakes share: the subprotocol and extension offers, credentials
+// from the URL, and the caller's headers (Host aside, which each
+// handshake places itself).
+func offerFields(u *url.URL, opts *DialOptions, emit func(name, value string)) (deflateOfferParams, error) {
+	var deflateParams deflateOfferParams
+	for name := range opts.Header {
+		canon := http.CanonicalHeaderKey(name)
+		if slices.Contains(reservedRequestHeaders, canon) || strings.HasPrefix(name, ":") {
+			return deflateParams, fmt.Errorf("fastws: Dial: header %s is set by the handshake", name)
+		}
+	}
+	if len(opts.Subprotocols) > 0 {
+		emit("Sec-WebSocket-Protocol", strings.Join(opts.Subprotocols, ", "))
+	}
+	offers := opts.Extensions
+	if opts.Compression != nil {
+		var ext Extension
+		ext, deflateParams.p = deflateOffer(opts.Compression)
+		deflateParams.ok = true
+		offers = append([]Extension{ext}, offers...)
+	}
+	if len(offers) > 0 {
+		emit("Sec-WebSocket-Extensions", formatExtensions(offers))
+	}
+	if u.User != nil && opts.Header.Get("Authorization") == "" {
+		pass, _ := u.User.Password()
+		emit("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)))
+	}
+	for name, values := range opts.Header {
+		if http.CanonicalHeaderKey(name) == "Host" {
+			continue
+		}
+		for _, v := range values {
+			emit(name, v)
+		}
+	}
+	return deflateParams, nil
+}
+
 // checkSwitching checks a 101 answer against the request.
 func checkSwitching(head *responseHead, key string, opts *DialOptions, offer deflateOfferParams) (handshakeResult, error) {
 	var hs handshakeResult
@@ -364,7 +406,18 @@ func checkSwitching(head *responseHead, key string, opts *DialOptions, offer def
 	if got := head.header.Values("Sec-Websocket-Accept"); len(got) != 1 || got[0] != string(want[:]) {
 		return bad("wrong Sec-WebSocket-Accept")
 	}
-	switch protos := head.header.Values("Sec-Websocket-Protocol"); len(protos) {
+	return checkAgreement(head.status, head.header, opts, offer)
+}
+
+// checkAgreement checks the subprotocol and extensions a server's
+// accepting answer (HTTP/1.1's 101, HTTP/2's 200) picked against what was
+// offered.
+func checkAgreement(status int, header http.Header, opts *DialOptions, offer deflateOfferParams) (handshakeResult, error) {
+	var hs handshakeResult
+	bad := func(reason string) (handshakeResult, error) {
+		return hs, &HandshakeError{StatusCode: status, Reason: reason, Header: header}
+	}
+	switch protos := header.Values("Sec-Websocket-Protocol"); len(protos) {
 	case 0:
 	case 1:
 		offered := false
@@ -378,7 +431,7 @@ func checkSwitching(head *responseHead, key string, opts *DialOptions, offer def
 	default:
 		return bad("server selected more than one subprotocol")
 	}
-	if values := head.header.Values("Sec-Websocket-Extensions"); len(values) > 0 {
+	if values := header.Values("Sec-Websocket-Extensions"); len(values) > 0 {
 		exts, err := ParseExtensions(strings.Join(values, ","))
 		if err != nil {
 			return bad(err.Error())

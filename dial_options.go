@@ -45,8 +45,16 @@ type DialOptions struct {
 
 	// TLSConfig is used for wss:// URLs (and https:// proxies). It is
 	// cloned; ServerName defaults to the URL's host and NextProtos to
-	// http/1.1. nil means a zero tls.Config.
+	// h2 and http/1.1 (http/1.1 alone with HTTP2Off). nil means a zero
+	// tls.Config. Dials to one host:port with the same TLSConfig (the
+	// same pointer, or nil) and no NetDial or Proxy of their own share
+	// HTTP/2 connections.
 	TLSConfig *tls.Config
+
+	// HTTP2 chooses whether a wss:// WebSocket may run as a stream of an
+	// HTTP/2 connection (RFC 8441). The zero value, HTTP2Auto, uses
+	// HTTP/2 where the server offers it.
+	HTTP2 HTTP2Mode
 
 	// Proxy returns the HTTP proxy for a request, as http.Transport.Proxy
 	// does; the connection is tunnelled with CONNECT. The request's URL

@@ -54,7 +54,7 @@ func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions)
 		}
 	}
 	w.WriteHeader(http.StatusOK)
-	s := &h2Stream{body: r.Body, w: w, rc: http.NewResponseController(w), done: make(chan struct{})}
+	s := &h2Stream{resumableReader: newResumableReader(r.Body), w: w, rc: http.NewResponseController(w)}
 	if err := s.rc.Flush(); err != nil {
 		return nil, nil, wrapError("fastws: Upgrade: answering the extended CONNECT", err)
 	}
@@ -62,19 +62,20 @@ func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions)
 }
 
 // h2Stream is an HTTP/2 stream as a WebSocket transport: the request body
-// in, the response out (flushed at every write, so that a frame leaves
-// when it is written), deadlines through http.ResponseController.
+// in, through a resumableReader (net/http's own read deadline on a body
+// ends the stream for good, where Conn's must not), the response out
+// (flushed at every write, so that a frame leaves when it is written),
+// write deadlines through http.ResponseController (a write that times
+// out resets the stream, which Conn's contract allows: the connection is
+// closed).
 type h2Stream struct {
-	body io.ReadCloser
-	w    http.ResponseWriter
-	rc   *http.ResponseController
+	*resumableReader
+	w  http.ResponseWriter
+	rc *http.ResponseController
 
 	mu     sync.Mutex // serializes Write and Close on the ResponseWriter
 	closed bool
-	done   chan struct{}
 }
-
-func (s *h2Stream) Read(p []byte) (int, error) { return s.body.Read(p) }
 
 func (s *h2Stream) Write(p []byte) (int, error) {
 	s.mu.Lock()
@@ -98,9 +99,7 @@ func (s *h2Stream) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.done)
-	return s.body.Close()
+	return s.resumableReader.Close()
 }
 
-func (s *h2Stream) SetReadDeadline(t time.Time) error  { return s.rc.SetReadDeadline(t) }
 func (s *h2Stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }

@@ -16,6 +16,7 @@ import (
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/testtime"
+	"github.com/fastws/fastws/internal/xconnect"
 	"golang.org/x/net/http2"
 )
 
@@ -99,7 +100,7 @@ func connectH2(t *testing.T, srv *httptest.Server, path string, header http.Head
 // API and closing handshake as over HTTP/1.1.
 func TestUpgradeOverHTTP2(t *testing.T) {
 	leakcheck.Check(t)
-	requireH2Connect(t)
+	xconnect.Require(t)
 	handled := make(chan error, 1)
 	srv := h2Echo(t, &fastws.AcceptOptions{Subprotocols: []string{"chat"}, Compression: &fastws.CompressionOptions{}}, handled)
 	header := http.Header{
@@ -154,7 +155,7 @@ func echoH2(t *testing.T, c *fastws.Conn, msgs ...[]byte) {
 // (RFC 8441 section 5: a non-2xx answer), and Upgrade's error says why.
 func TestUpgradeOverHTTP2Refusals(t *testing.T) {
 	leakcheck.Check(t)
-	requireH2Connect(t)
+	xconnect.Require(t)
 	handled := make(chan error, 1)
 	srv := h2Echo(t, &fastws.AcceptOptions{}, handled)
 	for _, tc := range []struct {
