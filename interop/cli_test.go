@@ -147,12 +147,3 @@ func TestCommandAgainstPythonServer(t *testing.T) {
 	s := startPeerServer(t, pythonEnv(), pythonPath, filepath.Join("python", "echo_server.py"))
 	cliAgainst(t, s.url, true)
 }
-
-// TestMain removes the command built for the tests once they are done.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if cliPath != "" {
-		os.RemoveAll(filepath.Dir(cliPath))
-	}
-	os.Exit(code)
-}

@@ -289,10 +289,29 @@ func (c *countingConn) Write(p []byte) (int, error) {
 }
 
 // countingHijacker hands fastws.Upgrade a countingConn when it hijacks the
-// connection.
+// connection (HTTP/1.1), and counts what is written through it otherwise
+// (HTTP/2, where the WebSocket's frames go out through the
+// ResponseWriter, which Unwrap gives http.ResponseController).
 type countingHijacker struct {
 	http.ResponseWriter
-	conn *countingConn
+	conn     *countingConn
+	streamed atomic.Int64
+}
+
+func (h *countingHijacker) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+func (h *countingHijacker) Write(p []byte) (int, error) {
+	n, err := h.ResponseWriter.Write(p)
+	h.streamed.Add(int64(n))
+	return n, err
+}
+
+// written is how many bytes went out since the upgrade, by either way.
+func (h *countingHijacker) written() int64 {
+	if h.conn != nil {
+		return h.conn.written.Load()
+	}
+	return h.streamed.Load()
 }
 
 func (h *countingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -419,12 +438,12 @@ func (e *echoServer) serveProbe(copts *fastws.CompressionOptions) http.HandlerFu
 			rec.fail(err)
 			return
 		}
-		before := hw.conn.written.Load()
+		before := hw.written()
 		if err := c.WriteMessage(ctx, m.typ, m.payload); err != nil {
 			rec.fail(fmt.Errorf("echoing the probe: %w", err))
 			return
 		}
-		p := &probeRecord{msg: m, echoWire: hw.conn.written.Load() - before}
+		p := &probeRecord{msg: m, echoWire: hw.written() - before}
 		_, _, err = c.ReadMessage(ctx)
 		var ce *fastws.CloseError
 		rec.mu.Lock()

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -50,7 +51,8 @@ type echoServer struct {
 
 // connRecord is what the server saw on one connection.
 type connRecord struct {
-	path string
+	path    string
+	request string // "HTTP/1.1 GET", "HTTP/2.0 CONNECT"
 
 	mu         sync.Mutex
 	done       bool
@@ -82,6 +84,13 @@ func (r *connRecord) fail(err error) {
 // connection's handler to return.
 func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *echoServer {
 	t.Helper()
+	return startEchoServer(t, checkOrigin, nil)
+}
+
+// startEchoServer starts the echo server, over TLS with HTTP/2 offered
+// when cert is set (see newEchoServerH2).
+func startEchoServer(t *testing.T, checkOrigin func(origin, host string) bool, cert *tls.Certificate) *echoServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -95,12 +104,23 @@ func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *ec
 		ctx:         ctx,
 		changed:     make(chan struct{}),
 	}
-	e.mux.HandleFunc("GET /main", e.serveWS(nil))
-	e.mux.HandleFunc("GET /server-close", e.serveWS(nil))
+	e.handleWS("/main", e.serveWS(nil))
+	e.handleWS("/server-close", e.serveWS(nil))
 	srv := &http.Server{Handler: e.mux, ReadHeaderTimeout: 10 * time.Second}
+	if cert != nil {
+		e.url, e.httpURL = "wss://"+ln.Addr().String(), "https://"+ln.Addr().String()
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}}
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetHTTP2(true)
+	}
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
+		if cert != nil {
+			_ = srv.ServeTLS(ln, "", "")
+			return
+		}
 		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
@@ -125,14 +145,26 @@ func newEchoServer(t *testing.T, checkOrigin func(origin, host string) bool) *ec
 // prefix+"/server-close", and the compression probe on prefix+"/probe",
 // accepting permessage-deflate with copts.
 func (e *echoServer) addVariant(prefix string, copts *fastws.CompressionOptions) {
-	e.mux.HandleFunc("GET "+prefix+"/main", e.serveWS(copts))
-	e.mux.HandleFunc("GET "+prefix+"/server-close", e.serveWS(copts))
-	e.mux.HandleFunc("GET "+prefix+"/probe", e.serveProbe(copts))
+	e.handleWS(prefix+"/main", e.serveWS(copts))
+	e.handleWS(prefix+"/server-close", e.serveWS(copts))
+	e.handleWS(prefix+"/probe", e.serveProbe(copts))
 }
 
-// begin records a new connection on r's path; end marks it done.
+// handleWS serves a WebSocket path: GET for HTTP/1.1, CONNECT for
+// HTTP/2's extended CONNECT (RFC 8441).
+func (e *echoServer) handleWS(path string, h http.HandlerFunc) {
+	e.mux.HandleFunc("GET "+path, h)
+	e.mux.HandleFunc("CONNECT "+path, h)
+}
+
+// begin records a new connection on r's path, and its protocol and
+// method; end marks it done.
 func (e *echoServer) begin(r *http.Request) (rec *connRecord, end func()) {
-	return e.beginPath(r.URL.Path)
+	rec, end = e.beginPath(r.URL.Path)
+	rec.mu.Lock()
+	rec.request = r.Proto + " " + r.Method
+	rec.mu.Unlock()
+	return rec, end
 }
 
 // beginPath records a new connection on path; end marks it done.

@@ -25,10 +25,16 @@ const offEnv = "FASTWS_XCONNECT_OFF"
 // when it lacks it (where the system can replace a process image), then
 // runs the tests.
 func Main(m *testing.M) {
+	Enable()
+	os.Exit(m.Run())
+}
+
+// Enable runs the test binary again with the setting when it lacks it,
+// for a TestMain that does more than Main.
+func Enable() {
 	if !On() && os.Getenv(offEnv) != "1" {
 		reexec()
 	}
-	os.Exit(m.Run())
 }
 
 // Without is the environment for running the test binary again without

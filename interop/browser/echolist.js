@@ -16,7 +16,7 @@
 (() => {
   const ITEM_TIMEOUT_MS = 30000;
   const MiB = 1 << 20;
-  const origin = `ws://${location.host}`;
+  const origin = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
   const query = new URLSearchParams(location.search);
   const listOf = (key) => (query.get(key) || '').split(',').filter((v) => v !== '');
   const encoder = new TextEncoder();

@@ -6,7 +6,9 @@
 // if any item failed. The browser's console and errors go to stderr.
 //
 // Usage: node chromium-driver.js URL USER_DATA_DIR [TIMEOUT_MS]
-// URL must be on 127.0.0.1; USER_DATA_DIR a new empty directory. Every
+// URL must be on 127.0.0.1 (http or https: for https, FASTWS_SPKI names
+// the base64 SHA-256 of the test certificate's public key, which Chromium
+// then trusts); USER_DATA_DIR a new empty directory. Every
 // request to any other host is aborted, and names other than 127.0.0.1
 // do not resolve, so the browser reaches nothing but the test server.
 
@@ -14,8 +16,8 @@ const { chromium } = require('playwright-core');
 
 const [url, userDataDir, timeoutArg] = process.argv.slice(2);
 const timeoutMs = Number(timeoutArg || 120000);
-if (!url || !url.startsWith('http://127.0.0.1:') || !userDataDir) {
-  process.stderr.write('usage: node chromium-driver.js http://127.0.0.1:PORT/ USER_DATA_DIR [TIMEOUT_MS]\n');
+if (!url || !/^https?:\/\/127\.0\.0\.1:/.test(url) || !userDataDir) {
+  process.stderr.write('usage: node chromium-driver.js http[s]://127.0.0.1:PORT/ USER_DATA_DIR [TIMEOUT_MS]\n');
   process.exit(2);
 }
 
@@ -32,6 +34,9 @@ const FLAGS = [
   '--no-proxy-server',
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
 ];
+if (process.env.FASTWS_SPKI) {
+  FLAGS.push(`--ignore-certificate-errors-spki-list=${process.env.FASTWS_SPKI}`);
+}
 
 function log(line) {
   process.stderr.write(line + '\n');
