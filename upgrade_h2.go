@@ -1,6 +1,8 @@
 package fastws
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -56,6 +58,9 @@ func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions)
 	w.WriteHeader(http.StatusOK)
 	s := &h2Stream{resumableReader: newResumableReader(r.Body), w: w, rc: http.NewResponseController(w)}
 	if err := s.rc.Flush(); err != nil {
+		if errors.Is(err, http.ErrNotSupported) {
+			err = fmt.Errorf("the ResponseWriter cannot flush (a wrapper must have an Unwrap method for http.ResponseController): %w", err)
+		}
 		return nil, nil, wrapError("fastws: Upgrade: answering the extended CONNECT", err)
 	}
 	return s, &handshakeResult{negotiated: neg}, nil
