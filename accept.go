@@ -38,13 +38,26 @@ type handshakeResult struct {
 // Upgrade also takes a WebSocket opened on an HTTP/2 stream (RFC 8441):
 // an extended CONNECT whose :protocol is "websocket", with the same
 // checks and negotiation, answered 200 (or the same refusal statuses).
-// Go's HTTP/2 server advertises extended CONNECT only in a process
-// started with GODEBUG=http2xconnect=1 (Go 1.26), and a server that does
-// must serve WebSockets on every route a browser may open one on, since
-// browsers then use HTTP/2 for all of them. Over HTTP/2 the connection
-// is the handler's stream: the handler must not return before the Conn
-// is closed (wait on Conn.Done), and deadlines go through
-// http.ResponseController.
+// Over HTTP/2 the connection is the handler's stream: the handler must
+// not return before the Conn is closed (wait on Conn.Done). Reads take a
+// goroutine and 8 KiB per WebSocket, so that a read deadline leaves the
+// stream usable; a write deadline that passes resets the stream.
+//
+// Turning HTTP/2 WebSockets on is the process's choice: Go 1.26's server
+// advertises extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL) only in
+// a process started with GODEBUG=http2xconnect=1; neither http.Server nor
+// http.HTTP2Config has a knob for it yet, and a //go:debug line cannot
+// set it. Go keeps it off because of the risk that comes with it: a
+// browser that sees the setting opens every WebSocket to that origin as
+// an extended CONNECT, so every route that serves WebSockets must go
+// through Upgrade (or a Server's ServeHTTP), including those behind
+// middleware that expects GET: route CONNECT as well as GET (with
+// ServeMux patterns, "CONNECT /chat" beside "GET /chat", or no method).
+// Two http.HTTP2Config fields matter here: MaxConcurrentStreams (250 by
+// default) bounds the WebSockets one connection carries, and
+// MaxReadFrameSize (1 MiB by default) sets the write buffer Go's HTTP/2
+// client keeps per stream (the smaller of it and 512 KiB): 16 KiB keeps
+// a Go client's memory per WebSocket at HTTP/1.1's (bench/results/h2-*).
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &defaultAcceptOptions

@@ -3,6 +3,7 @@ package fastws
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/testtime"
+	"github.com/fastws/fastws/internal/xconnect"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -687,6 +689,55 @@ func TestHandlerHandshakeInPieces(t *testing.T) {
 		big := dialRaw(t, addr, rawUpgrade("/", "X-Big: "+strings.Repeat("b", 2000)))
 		if resp := big.response(); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 			t.Errorf("a 2 KB request head got %s, want 431", resp.Status)
+		}
+	})
+}
+
+// ServeHTTP serves a WebSocket opened over HTTP/2 on the handler's own
+// goroutine, whatever the driver: the Handler sees the same events.
+func TestHandlerServeHTTP2(t *testing.T) {
+	xconnect.Require(t)
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		leakcheck.Check(t)
+		rec := newRecorder(t)
+		var proto string
+		rec.onOpen = func(s *Session, req *OpenRequest) {
+			proto = req.HTTPRequest().Proto + " " + req.Path() + " " + s.RemoteAddr().Network()
+		}
+		o := &ServerOptions{Driver: d}
+		if d == driverLoopsWithGoroutines {
+			o.Driver, o.HandlerGoroutines = DriverLoops, true
+		}
+		srv := NewServer(rec, o)
+		hs := httptest.NewUnstartedServer(srv)
+		hs.EnableHTTP2 = true
+		hs.StartTLS()
+		defer hs.Close()
+		defer srv.Close()
+		ctx := testCtx(t)
+		c, _, err := Dial(ctx, "wss"+strings.TrimPrefix(hs.URL, "https")+"/ws", &DialOptions{
+			TLSConfig: &tls.Config{RootCAs: hs.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs},
+			HTTP2:     HTTP2Only,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		rec.waitOpen(t)
+		if proto != "HTTP/2.0 /ws tcp" {
+			t.Errorf("OnOpen saw %q, want HTTP/2.0 /ws tcp", proto)
+		}
+		for _, m := range []string{"hi", strings.Repeat("x", 100<<10)} {
+			if err := c.WriteMessage(ctx, Text, []byte(m)); err != nil {
+				t.Fatal(err)
+			}
+			if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != m {
+				t.Fatalf("echo of %d bytes: %d bytes, %v", len(m), len(msg), err)
+			}
+		}
+		_ = c.Close(CloseNormal, "")
+		if ev := rec.waitClose(t); ev.Cause != ClosedByPeer {
+			t.Errorf("OnClose: %+v", ev)
 		}
 	})
 }

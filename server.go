@@ -206,9 +206,27 @@ func (s *Server) acceptConn(nc net.Conn) {
 // (unless Driver is DriverGoroutines); a TLS connection stays on the
 // goroutine net/http gave it. A request that is not a valid upgrade is
 // answered as Upgrade answers it.
+//
+// A WebSocket opened over HTTP/2 (RFC 8441, see Upgrade) is a stream of
+// a connection net/http's goroutines serve for many requests, so it runs
+// on the goroutine driver, on this handler's goroutine, whatever Driver
+// says: the event loops serve HTTP/1.1 connections only.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.isClosing() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	if extendedConnect(r) {
+		stream, hs, err := takeOverStream(w, r, &s.opts.AcceptOptions)
+		if err != nil {
+			s.stats.handshakeFailures.Add(1)
+			return
+		}
+		var remote net.Addr
+		if a, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil { // numeric: no lookup
+			remote = a
+		}
+		s.serveConn(newConn(stream, ServerSide, &s.opts.ConnOptions, hs), &OpenRequest{target: r.RequestURI, http: r, remote: remote})
 		return
 	}
 	nc, hs, err := takeOver(w, r, &s.opts.AcceptOptions)
