@@ -44,8 +44,11 @@ const (
 // is dialled with HTTP/1.1 alone.
 const refusedTTL = 10 * time.Minute
 
-// errNoHTTP2 is the reason an HTTP2Only Dial found no HTTP/2 to use.
-var errNoHTTP2 = errors.New("the server does not offer WebSockets over HTTP/2")
+// ErrHTTP2Unavailable is what an HTTP2Only Dial returns (wrapped, with
+// the reason) when the server does not pick h2 in ALPN or does not
+// advertise extended CONNECT, or HTTP/2 is off in this process
+// (GODEBUG=http2client=0).
+var ErrHTTP2Unavailable = errors.New("the server does not offer WebSockets over HTTP/2")
 
 // dialAnyHTTP opens a wss:// WebSocket over HTTP/2 where the server
 // offers it and opts allow it, and over HTTP/1.1 otherwise.
@@ -55,7 +58,10 @@ func dialAnyHTTP(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *ht
 	addr := hostPort(u)
 	fallback := func(why error) (*Conn, *http.Response, error) {
 		if only {
-			return nil, nil, fmt.Errorf("fastws: Dial: %s: %w", u.Redacted(), why)
+			if why == ErrHTTP2Unavailable {
+				return nil, nil, fmt.Errorf("fastws: Dial: %s: %w", u.Redacted(), why)
+			}
+			return nil, nil, fmt.Errorf("fastws: Dial: %s: %w (%w)", u.Redacted(), ErrHTTP2Unavailable, why)
 		}
 		conn, err := dialTransport(ctx, u, opts, false)
 		if err != nil {
@@ -64,7 +70,7 @@ func dialAnyHTTP(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *ht
 		return upgradeOn(ctx, conn, u, opts)
 	}
 	if !pool.available() || pool.refusedRecently(addr) {
-		return fallback(errNoHTTP2)
+		return fallback(ErrHTTP2Unavailable)
 	}
 	// A connection the pool already has.
 	if rt := pool.roundTripper(); rt != nil {
@@ -90,7 +96,7 @@ func dialAnyHTTP(ctx context.Context, u *url.URL, opts *DialOptions) (*Conn, *ht
 	if proto != "h2" {
 		if only {
 			conn.Close()
-			return nil, nil, fmt.Errorf("fastws: Dial: %s: %w (ALPN chose %q)", u.Redacted(), errNoHTTP2, proto)
+			return nil, nil, fmt.Errorf("fastws: Dial: %s: %w (ALPN chose %q)", u.Redacted(), ErrHTTP2Unavailable, proto)
 		}
 		return upgradeOn(ctx, conn, u, opts)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -100,7 +101,7 @@ func TestDialHTTP2WithoutExtendedConnect(t *testing.T) {
 	ctx := testCtx(t)
 
 	_, _, err = Dial(ctx, url, &DialOptions{TLSConfig: cfg, HTTP2: HTTP2Only})
-	if !extendedConnectRefused(err) {
+	if !extendedConnectRefused(err) || !errors.Is(err, ErrHTTP2Unavailable) {
 		t.Fatalf("HTTP2Only: %v; want net/http's extended CONNECT refusal (has its wording changed?)", err)
 	}
 	for i := range 2 {

@@ -179,7 +179,7 @@ func TestDialHTTP2FallsBack(t *testing.T) {
 	roundTrips(t, ctx, c)
 	c.Close(CloseNormal, "")
 	_, _, err = Dial(ctx, e.url, &DialOptions{TLSConfig: e.tls, HTTP2: HTTP2Only})
-	if !errors.Is(err, errNoHTTP2) || !strings.Contains(err.Error(), `ALPN chose "http/1.1"`) {
+	if !errors.Is(err, ErrHTTP2Unavailable) || !strings.Contains(err.Error(), `ALPN chose "http/1.1"`) {
 		t.Errorf("HTTP2Only on an HTTP/1.1 server: %v", err)
 	}
 	_, _, err = Dial(ctx, "ws://127.0.0.1:1", &DialOptions{HTTP2: HTTP2Only})

@@ -39,7 +39,7 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	opts.OnPing = func(p []byte) { s.printer.control(dirIn, "ping", p, 0) }
 	opts.OnPong = func(p []byte) { s.printer.control(dirIn, "pong", p, s.pongRTT(p)) }
 
-	c, _, err := fastws.Dial(ctx, f.url, opts)
+	c, resp, err := fastws.Dial(ctx, f.url, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(stderr, "fastws connect: interrupted while connecting")
@@ -51,9 +51,9 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return fl.status
 	}
 	defer c.CloseNow()
-	s.conn = c
+	s.conn, s.h2 = c, resp.ProtoMajor == 2
 	if tty == nil && !f.quiet {
-		fmt.Fprintf(stderr, "fastws connect: connected to %s%s\n", f.url, negotiated(c))
+		fmt.Fprintf(stderr, "fastws connect: connected to %s%s\n", f.url, s.negotiated())
 	}
 	if tty != nil {
 		return s.interactive(ctx, tty)
@@ -67,6 +67,7 @@ func runConnect(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 type connectSession struct {
 	flags   *connectFlags
 	conn    *fastws.Conn
+	h2      bool // the WebSocket is an HTTP/2 stream
 	printer *eventPrinter
 	stderr  io.Writer
 	// stopSignals gives an interrupt back its default action.

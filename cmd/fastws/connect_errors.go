@@ -62,6 +62,8 @@ func dialFailure(rawURL string, timeout string, err error) failure {
 		return failure{status: exitUsage, line: ue.Error()}
 	case errors.As(err, &he):
 		return refusal(he)
+	case errors.Is(err, fastws.ErrHTTP2Unavailable):
+		return failure{status: exitRefused, line: fmt.Sprintf("%s does not offer WebSockets over HTTP/2 (%s): drop -http2 only to let it use HTTP/1.1", host, innermost(err))}
 	case errors.As(err, &dnsErr):
 		if dnsErr.IsNotFound {
 			return failure{status: exitNetwork, line: fmt.Sprintf("cannot find the host %q (no such host): check the URL's host name", dnsErr.Name)}

@@ -24,6 +24,7 @@ type connectFlags struct {
 	subprotocols listFlag
 	origin       string
 	compress     bool
+	http2        string
 	binary       bool
 	nul          bool
 	show         string
@@ -47,6 +48,7 @@ func (f *connectFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.subprotocols, "subprotocol", "subprotocol to offer (repeatable, or comma-separated; most preferred first)")
 	fs.StringVar(&f.origin, "origin", "", "Origin header to send")
 	fs.BoolVar(&f.compress, "compress", true, "offer permessage-deflate")
+	fs.StringVar(&f.http2, "http2", "auto", "wss: auto (HTTP/2 where the server offers WebSockets over it, RFC 8441), off or only")
 	fs.BoolVar(&f.binary, "binary", false, "send binary messages: in pipe mode, each chunk read from stdin as one message")
 	fs.BoolVar(&f.nul, "0", false, "pipe mode: messages on stdin end with a NUL byte, not a newline")
 	fs.StringVar(&f.show, "show", "text", "how to print message payloads: text, hex or base64")
@@ -89,6 +91,9 @@ func (f *connectFlags) parse(fs *flag.FlagSet, args []string) error {
 	default:
 		return usageError(fmt.Sprintf("-show %q: want text, hex or base64", f.show))
 	}
+	if _, ok := http2Modes[f.http2]; !ok {
+		return usageError(fmt.Sprintf("-http2 %q: want auto, off or only", f.http2))
+	}
 	if f.binary && f.nul {
 		return usageError("-binary and -0 both say how stdin is cut into messages: choose one")
 	}
@@ -100,6 +105,9 @@ func (f *connectFlags) parse(fs *flag.FlagSet, args []string) error {
 	}
 	return checkURL(f.url)
 }
+
+// http2Modes are the values of -http2.
+var http2Modes = map[string]fastws.HTTP2Mode{"auto": fastws.HTTP2Auto, "off": fastws.HTTP2Off, "only": fastws.HTTP2Only}
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError string
@@ -183,6 +191,7 @@ func (f *connectFlags) dialOptions() (*fastws.DialOptions, error) {
 		Header:           f.headers.h.Clone(),
 		Subprotocols:     f.subprotocols,
 		Compression:      compression(f.compress),
+		HTTP2:            http2Modes[f.http2],
 		HandshakeTimeout: f.timeout,
 	}
 	if f.origin != "" {

@@ -51,7 +51,7 @@ func (s *connectSession) interactive(ctx context.Context, t *tty) int {
 	restore := func() { term.Restore(int(t.in.Fd()), state) }
 	s.tty = true
 	defer restore()
-	fmt.Fprintf(t.t, "connected to %s%s; Ctrl-D or Ctrl-C closes\n", s.flags.url, negotiated(s.conn))
+	fmt.Fprintf(t.t, "connected to %s%s; Ctrl-D or Ctrl-C closes\n", s.flags.url, s.negotiated())
 
 	typ := fastws.Text
 	if s.flags.binary {
@@ -80,12 +80,15 @@ func (s *connectSession) interactive(ctx context.Context, t *tty) int {
 }
 
 // negotiated describes what the handshake agreed beyond the defaults.
-func negotiated(c *fastws.Conn) string {
+func (cs *connectSession) negotiated() string {
 	s := ""
-	if p := c.Subprotocol(); p != "" {
+	if cs.h2 {
+		s += " over HTTP/2"
+	}
+	if p := cs.conn.Subprotocol(); p != "" {
 		s += fmt.Sprintf(", subprotocol %q", p)
 	}
-	if e := c.Extensions(); e != "" {
+	if e := cs.conn.Extensions(); e != "" {
 		s += ", " + e
 	}
 	return s

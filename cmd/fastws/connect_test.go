@@ -24,6 +24,7 @@ import (
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/testtime"
+	"github.com/fastws/fastws/internal/xconnect"
 )
 
 // serveConns accepts WebSocket connections on a loopback port and runs
@@ -338,6 +339,8 @@ func TestConnectErrors(t *testing.T) {
 		{"handshake header", []string{"-H", "Sec-WebSocket-Protocol: x", "ws://127.0.0.1/"}, exitUsage, []string{"set with -subprotocol"}},
 		{"bad show", []string{"-show", "octal", "ws://127.0.0.1/"}, exitUsage, []string{`-show "octal": want text, hex or base64`}},
 		{"bad proxy", []string{"-proxy", "socks5://127.0.0.1:1", "ws://127.0.0.1/"}, exitUsage, []string{"want an http:// or https:// URL"}},
+		{"bad http2", []string{"-http2", "always", "ws://127.0.0.1/"}, exitUsage, []string{`-http2 "always": want auto, off or only`}},
+		{"no HTTP/2", []string{"-http2", "only", "-cacert", caFile, wssURL}, exitRefused, []string{"does not offer WebSockets over HTTP/2", "drop -http2 only"}},
 		{"missing CA file", []string{"-cacert", "/nonexistent/ca.pem", wssURL}, exitUsage, []string{"-cacert /nonexistent/ca.pem: no such file or directory"}},
 		{"refused port", []string{"ws://" + closedPort + "/"}, exitNetwork, []string{"nothing accepts connections at " + closedPort, "is the server running"}},
 		{"404", []string{"ws://" + notFound.Listener.Addr().String() + "/nope"}, exitRefused, []string{"refused the WebSocket handshake: HTTP 404 Not Found: check the URL's path", "Content-Type: text/plain", "body: 404 page not found"}},
@@ -446,4 +449,42 @@ func closedPort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// With HTTP/2 on the server, connect opens its WebSocket as an HTTP/2
+// stream (RFC 8441), and says so.
+func TestConnectOverHTTP2(t *testing.T) {
+	xconnect.Require(t)
+	leakcheck.Check(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := fastws.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer func() { <-c.Done() }()
+		for {
+			typ, msg, err := c.ReadMessage(r.Context())
+			if err != nil || c.WriteMessage(r.Context(), typ, msg) != nil {
+				return
+			}
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	for _, mode := range []string{"auto", "only"} {
+		code, out, errOut := connect(t, strings.NewReader("hi\n"), "-http2", mode, "-cacert", caFile, url)
+		if code != exitNormal || out != "hi\n" || !strings.Contains(errOut, "connected to "+url+" over HTTP/2") {
+			t.Errorf("-http2 %s: exit %d, stdout %q, stderr %q", mode, code, out, errOut)
+		}
+	}
+	code, _, errOut := connect(t, strings.NewReader("hi\n"), "-http2", "off", "-cacert", caFile, url)
+	if code != exitNormal || strings.Contains(errOut, "HTTP/2") {
+		t.Errorf("-http2 off: exit %d, stderr %q", code, errOut)
+	}
 }

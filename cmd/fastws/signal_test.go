@@ -15,6 +15,7 @@ import (
 
 	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/testtime"
+	"github.com/fastws/fastws/internal/xconnect"
 )
 
 // TestMain lets the tests run the command itself as a child process:
@@ -22,6 +23,7 @@ import (
 // the process's own arguments (the test binary run as fastws through a
 // link of that name, as the completion test does).
 func TestMain(m *testing.M) {
+	xconnect.Enable() // TestConnectOverHTTP2 serves extended CONNECT
 	switch args := os.Getenv("FASTWS_TEST_MAIN"); args {
 	case "":
 	case "argv":
