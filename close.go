@@ -171,6 +171,15 @@ func (c *Conn) failWith(code CloseCode, reason string) {
 // and destroy the close frame before the peer reads it. It runs on its own
 // goroutine, which the close timer ends at the latest.
 func (c *Conn) linger() {
+	if _, ok := c.t.(*h2Stream); ok {
+		// A server's HTTP/2 stream has no half-close (it ends when the
+		// handler returns, after Close), and ending it cannot destroy
+		// the close frame already flushed, as a TCP reset can: waiting
+		// for the client would keep it until the close timer, since the
+		// client rightly waits for the server to end first.
+		c.closeTransport()
+		return
+	}
 	if cw, ok := c.t.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	}

@@ -12,6 +12,13 @@
 // the number of cases), /runCase?case=N&agent=A (plays case N with the
 // connecting client) and /updateReports?agent=A (writes the reports).
 //
+// A server can also be tested over HTTP/2 ([ServerConfig].HTTP2): each
+// case's WebSocket is then an extended CONNECT (RFC 8441) on an HTTP/2
+// connection of its own, over TLS, and the testee ending its stream
+// stands for the testee closing TCP. The opening-handshake cases are
+// played in their HTTP/2 form, or are NOT APPLICABLE where HTTP/2 has no
+// counterpart of what they break.
+//
 // # Verdicts
 //
 // Each case records what it observed (events received, close frames, which
@@ -25,6 +32,9 @@
 //   - UNIMPLEMENTED: the testee did not take up an optional feature the case
 //     needs (for example permessage-deflate).
 //   - FAILED: anything else.
+//   - NOT APPLICABLE: the case was not played, through no doing of the
+//     testee (an HTTP/1.1 opening-handshake case in a run over HTTP/2);
+//     the notes say why. It counts as neither passed nor failed.
 //
 // The closing behaviour is judged separately (OK, FAILED when the wrong
 // side closed, WRONG CODE, UNCLEAN, FAILED BY CLIENT when a server left the

@@ -37,14 +37,18 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		}
 		rows = append(rows, row)
 	}
+	verdicts := []Verdict{OK, NonStrict, Informational, Unimplemented, Failed}
+	if r.Counts()[NotApplicable] > 0 {
+		verdicts = append(verdicts, NotApplicable)
+	}
 	return reportPage.Execute(w, map[string]any{
 		"Agent":      r.Agent,
-		"Mode":       r.Mode,
+		"Mode":       r.testee(),
 		"Started":    r.Started.UTC().Format(time.RFC3339),
 		"Summary":    r.SummaryLine(),
 		"Failed":     r.Failed(),
 		"Categories": rows,
-		"Verdicts":   []Verdict{OK, NonStrict, Informational, Unimplemented, Failed},
+		"Verdicts":   verdicts,
 		"Results":    results,
 	})
 }

@@ -17,6 +17,9 @@ type Report struct {
 	Agent   string
 	Mode    string // "server" or "client": what kind of testee
 	Started time.Time
+	// HTTP2 says the run opened its WebSockets over HTTP/2 (RFC 8441,
+	// ServerConfig.HTTP2).
+	HTTP2 bool
 
 	mu      sync.Mutex
 	results map[string]*Result
@@ -69,18 +72,32 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // SummaryLine is the last line of every summary: N passed, N failed, with
-// the passed cases broken down by verdict.
+// the passed cases broken down by verdict, then the cases that were not
+// played (NOT APPLICABLE), when there are any: neither passed nor failed.
 func (r *Report) SummaryLine() string {
 	c := r.Counts()
 	passed := c[OK] + c[NonStrict] + c[Informational] + c[Unimplemented]
-	return fmt.Sprintf("%d passed, %d failed (OK %d, NON-STRICT %d, INFORMATIONAL %d, UNIMPLEMENTED %d)",
+	line := fmt.Sprintf("%d passed, %d failed (OK %d, NON-STRICT %d, INFORMATIONAL %d, UNIMPLEMENTED %d)",
 		passed, c[Failed], c[OK], c[NonStrict], c[Informational], c[Unimplemented])
+	if n := c[NotApplicable]; n > 0 {
+		line += fmt.Sprintf(", %d not applicable", n)
+	}
+	return line
+}
+
+// testee is what the run tested, for the summary's first line: "server",
+// or "server over HTTP/2".
+func (r *Report) testee() string {
+	if r.HTTP2 {
+		return r.Mode + " over HTTP/2"
+	}
+	return r.Mode
 }
 
 // WriteSummary writes a terse text summary: one line per category, one
 // line per case that did not pass cleanly, and the summary line last.
 func (r *Report) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "%s (testee %s), %s\n", r.Agent, r.Mode, casesText(len(r.Results())))
+	fmt.Fprintf(w, "%s (testee %s), %s\n", r.Agent, r.testee(), casesText(len(r.Results())))
 	for _, cat := range r.categories() {
 		c := map[Verdict]int{}
 		n := 0
@@ -119,7 +136,7 @@ func casesText(n int) string {
 
 func countsText(c map[Verdict]int) string {
 	var parts []string
-	for _, v := range []Verdict{OK, NonStrict, Informational, Unimplemented, Failed} {
+	for _, v := range []Verdict{OK, NonStrict, Informational, Unimplemented, Failed, NotApplicable} {
 		if c[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", v, c[v]))
 		}

@@ -3,6 +3,7 @@ package conformance
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
@@ -106,7 +107,7 @@ func probe(c *Case, h *HandshakeProbe) *Result {
 
 // ServerConfig configures a run against a testee server.
 type ServerConfig struct {
-	URL         string        // ws://host:port/path of the testee
+	URL         string        // ws://host:port/path of the testee (wss:// with HTTP2)
 	Agent       string        // name the results are filed under
 	Cases       []*Case       // the cases to run, from Cases(ServerMode)
 	Parallel    int           // cases run at once (Serial cases always alone); 0 means DefaultParallel()
@@ -117,6 +118,22 @@ type ServerConfig struct {
 	TimeScale float64
 	// Progress, when set, is called after each case.
 	Progress func(*Result)
+
+	// HTTP2 opens each case's WebSocket as an extended CONNECT (RFC 8441)
+	// on an HTTP/2 connection of the case's own, over TLS: URL is then
+	// wss:// (or https://) and the testee must pick h2 in ALPN and
+	// advertise SETTINGS_ENABLE_CONNECT_PROTOCOL. The frames of every
+	// case are the same; the suite ending its stream stands for closing
+	// TCP, the testee ending its stream for the testee closing TCP. The
+	// opening-handshake cases (category 11) are played in their HTTP/2
+	// form where they have one and are NOT APPLICABLE where they have
+	// none (the HTTP/1.1 header they break does not exist in HTTP/2),
+	// with the reason in their notes.
+	HTTP2 bool
+	// TLSConfig is the TLS configuration for the HTTP/2 connections (its
+	// NextProtos are replaced by h2 and http/1.1); nil means the system's
+	// roots.
+	TLSConfig *tls.Config
 }
 
 // RunServer runs cfg.Cases against a testee server and returns the report.
@@ -125,10 +142,16 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if u.Scheme != "ws" {
-		return nil, fmt.Errorf("conformance: testee URL must be ws:// (got %q)", cfg.URL)
+	var h2 *h2Target
+	if cfg.HTTP2 {
+		if h2, err = newH2Target(u, cfg.TLSConfig); err != nil {
+			return nil, err
+		}
+	} else if u.Scheme != "ws" {
+		return nil, fmt.Errorf("conformance: testee URL must be ws://, or wss:// with HTTP2 (got %q)", cfg.URL)
 	}
 	rep := newReport(cfg.Agent, "server")
+	rep.HTTP2 = cfg.HTTP2
 	var parallel, serial []*Case
 	for _, c := range cfg.Cases {
 		if c.Serial {
@@ -141,7 +164,12 @@ func RunServer(ctx context.Context, cfg ServerConfig) (*Report, error) {
 		if ctx.Err() != nil {
 			return
 		}
-		r := runServerCase(c, u, caseTimeout(c, cfg.CaseTimeout, cfg.TimeScale), cfg.TimeScale)
+		var r *Result
+		if h2 != nil {
+			r = runServerCaseH2(c, h2, caseTimeout(c, cfg.CaseTimeout, cfg.TimeScale), cfg.TimeScale)
+		} else {
+			r = runServerCase(c, u, caseTimeout(c, cfg.CaseTimeout, cfg.TimeScale), cfg.TimeScale)
+		}
 		rep.add(r)
 		if cfg.Progress != nil {
 			cfg.Progress(r)
@@ -198,15 +226,35 @@ func scaleDuration(d time.Duration, scale float64) time.Duration {
 
 func runServerCase(c *Case, u *url.URL, timeout time.Duration, scale float64) *Result {
 	if c.Handshake != nil {
-		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: min(timeout, scaleDuration(10*time.Second, scale)), scale: scale})
+		return probe(c, &HandshakeProbe{mode: ServerMode, url: u, timeout: handshakeTimeout(timeout, scale), scale: scale})
 	}
+	return playServerCase(c, timeout, scale, func(d time.Duration, offers []string) (net.Conn, *bufio.Reader, string, error) {
+		return dialTestee(u, d, offers)
+	})
+}
+
+// handshakeTimeout bounds an opening handshake: the case's limit, at
+// most 10s (times the time scale).
+func handshakeTimeout(timeout time.Duration, scale float64) time.Duration {
+	return min(timeout, scaleDuration(10*time.Second, scale))
+}
+
+// dialFunc opens a WebSocket to the testee server within timeout,
+// offering the given extensions, and returns the extensions the server
+// accepted (dialTestee over HTTP/1.1, h2Target.dial over HTTP/2).
+type dialFunc func(timeout time.Duration, offers []string) (net.Conn, *bufio.Reader, string, error)
+
+// playServerCase opens case c's WebSocket with dial, checks the
+// extensions the testee accepted against the case's offers, and plays
+// the case.
+func playServerCase(c *Case, timeout time.Duration, scale float64, dial dialFunc) *Result {
 	var offers []string
 	if c.Deflate != nil {
 		for _, o := range c.Deflate.Offers {
 			offers = append(offers, offerHeader(o))
 		}
 	}
-	conn, br, exts, err := dialTestee(u, min(timeout, scaleDuration(10*time.Second, scale)), offers)
+	conn, br, exts, err := dial(handshakeTimeout(timeout, scale), offers)
 	if err != nil {
 		return &Result{
 			ID: c.ID, Behavior: Failed, BehaviorClose: Failed, Result: Failed,

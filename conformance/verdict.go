@@ -10,6 +10,11 @@ const (
 	Informational Verdict = "INFORMATIONAL"
 	Unimplemented Verdict = "UNIMPLEMENTED"
 	Failed        Verdict = "FAILED"
+	// NotApplicable is a case the run could not play at all, through no
+	// doing of the testee: its notes say why (an HTTP/1.1 opening
+	// handshake case in a run over HTTP/2, see ServerConfig.HTTP2). It
+	// is neither passed nor failed, and is counted apart.
+	NotApplicable Verdict = "NOT APPLICABLE"
 )
 
 // Verdicts on a case's closing behaviour, besides OK, FAILED and
@@ -21,8 +26,8 @@ const (
 )
 
 // Passed reports whether an overall result counts as passed: everything
-// but FAILED.
-func (v Verdict) Passed() bool { return v != Failed }
+// but FAILED and NOT APPLICABLE (a case that was not played did not pass).
+func (v Verdict) Passed() bool { return v != Failed && v != NotApplicable }
 
 // overall combines the behaviour and closing verdicts into the case result.
 func overall(behavior, closing Verdict) Verdict {

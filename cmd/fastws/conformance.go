@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,6 +37,7 @@ any case failed, so a CI job can run it.
 Examples:
   fastws echo & fastws conformance server -url ws://127.0.0.1:9001 -open
   fastws conformance server -url ws://127.0.0.1:9001 -cases '1.*,5.*' -v
+  fastws conformance server -http2 -url wss://127.0.0.1:8443 -cacert ca.pem
   fastws conformance client -addr 127.0.0.1:9002 & fastws testee-client -url ws://127.0.0.1:9002
 `
 
@@ -85,8 +87,13 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var url, addr *string
 	var parallel *int
 	var runTimeout *time.Duration
+	var http2, insecure *bool
+	var cacert *string
 	if mode == "server" {
 		url = fs.String("url", "ws://127.0.0.1:9001", "the testee server's URL")
+		http2 = fs.Bool("http2", false, "open each case's WebSocket as an extended CONNECT over HTTP/2 (RFC 8441), on a connection of its own; -url must be wss://")
+		insecure = fs.Bool("insecure", false, "wss: do not verify the server's certificate")
+		cacert = fs.String("cacert", "", "wss: PEM file of the certificate authorities to trust instead of the system's")
 		parallel = fs.Int("parallel", 0, "cases run at once (timing cases always run alone); 0 means two per CPU")
 		fs.StringVar(&f.agent, "agent", "", "name the results are filed under (default: the URL's host and port)")
 		f.register(fs)
@@ -121,9 +128,25 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
 			return exitUsage
 		}
+		if *http2 && !strings.HasPrefix(strings.ToLower(*url), "wss://") && !strings.HasPrefix(strings.ToLower(*url), "https://") {
+			fmt.Fprintf(stderr, "fastws %s: -http2 needs a wss:// URL: WebSockets over HTTP/2 go over TLS\n", name)
+			return exitUsage
+		}
+		var tlsConf *tls.Config
+		if *insecure || *cacert != "" {
+			tlsConf = &tls.Config{InsecureSkipVerify: *insecure}
+			if *cacert != "" {
+				pool, err := readCAs(*cacert)
+				if err != nil {
+					fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
+					return exitUsage
+				}
+				tlsConf.RootCAs = pool
+			}
+		}
 		// A server that cannot be reached would fail every case one by
 		// one: one connection first says why, once.
-		if fl := reachable(ctx, *url); fl.status != exitNormal {
+		if fl := reachable(ctx, *url, *http2, tlsConf); fl.status != exitNormal {
 			fmt.Fprintf(stderr, "fastws %s: %s\n", name, fl.line)
 			fmt.Fprint(stderr, fl.details)
 			return fl.status
@@ -135,7 +158,7 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		var err error
 		rep, err = conformance.RunServer(ctx, conformance.ServerConfig{
 			URL: *url, Agent: agent, Cases: selected, Parallel: *parallel, CaseTimeout: f.caseTimeout, TimeScale: f.timeScale,
-			Progress: progress,
+			Progress: progress, HTTP2: *http2, TLSConfig: tlsConf,
 		})
 		if err != nil {
 			fmt.Fprintf(stderr, "fastws %s: %v\n", name, err)
@@ -170,9 +193,14 @@ func runConformance(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// reachable opens and closes one connection to url.
-func reachable(ctx context.Context, url string) failure {
-	c, _, err := fastws.Dial(ctx, url, &fastws.DialOptions{HandshakeTimeout: 10 * time.Second})
+// reachable opens and closes one connection to url, the way the run will
+// (over HTTP/2 only with h2, never otherwise).
+func reachable(ctx context.Context, url string, h2 bool, tlsConf *tls.Config) failure {
+	mode := fastws.HTTP2Off
+	if h2 {
+		mode = fastws.HTTP2Only
+	}
+	c, _, err := fastws.Dial(ctx, url, &fastws.DialOptions{HandshakeTimeout: 10 * time.Second, HTTP2: mode, TLSConfig: tlsConf})
 	if err != nil {
 		return dialFailure(url, "10s", err)
 	}

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/pem"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/xconnect"
 )
 
 // The conformance command against fastws's echo server: one case, said
@@ -41,5 +47,54 @@ func TestConformanceUnreachable(t *testing.T) {
 	want := "fastws conformance server: nothing accepts connections at " + addr + " (connection refused): is the server running, on this port?\n"
 	if code != exitNetwork || out != "" || errOut != want {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// -http2 runs the cases over HTTP/2 against an HTTP/2 server, trusting
+// its certificate with -cacert; without wss:// it is a usage error, and
+// against a server without HTTP/2 the first connection says so.
+func TestConformanceHTTP2(t *testing.T) {
+	xconnect.Require(t)
+	leakcheck.Check(t)
+	var h2 atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			h2.Add(1)
+		}
+		c, err := fastws.Upgrade(w, r, &fastws.AcceptOptions{CheckOrigin: func(string, string) bool { return true }})
+		if err != nil {
+			return
+		}
+		defer func() { <-c.Done() }()
+		for {
+			typ, msg, err := c.ReadMessage(r.Context())
+			if err != nil || c.WriteMessage(r.Context(), typ, msg) != nil {
+				return
+			}
+		}
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url := "wss://" + srv.Listener.Addr().String()
+	code, out, errOut := runCmd("conformance", "server", "-http2", "-cacert", caFile, "-url", url, "-cases", "1.1.*,2.1", "-report-dir", t.TempDir())
+	if code != exitNormal || !strings.Contains(out, "over HTTP/2") || !strings.Contains(out, "0 failed") || h2.Load() < 9 {
+		t.Errorf("exit %d, %d HTTP/2 requests, stderr %q\n%s", code, h2.Load(), errOut, out)
+	}
+	if code, _, errOut := runCmd("conformance", "server", "-http2", "-url", "ws://127.0.0.1:1"); code != exitUsage || !strings.Contains(errOut, "-http2 needs a wss:// URL") {
+		t.Errorf("-http2 with ws://: exit %d, stderr %q", code, errOut)
+	}
+	plain := httptest.NewTLSServer(http.NotFoundHandler())
+	defer plain.Close()
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: plain.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCmd("conformance", "server", "-http2", "-cacert", caFile, "-url", "wss://"+plain.Listener.Addr().String(), "-report-dir", t.TempDir())
+	if code != exitRefused || !strings.Contains(errOut, "does not offer WebSockets over HTTP/2") {
+		t.Errorf("a server without HTTP/2: exit %d, stderr %q", code, errOut)
 	}
 }
