@@ -58,7 +58,12 @@ type handshakeResult struct {
 // MaxReadFrameSize (1 MiB by default) sets the write buffer Go's HTTP/2
 // client keeps per stream (the smaller of it and 512 KiB): 16 KiB keeps
 // a Go client's memory per WebSocket at HTTP/1.1's (bench/results/h2-*).
+//
+// In the browser (js/wasm) Upgrade fails: a page cannot accept connections.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn, error) {
+	if err := checkServerSide("Upgrade"); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &defaultAcceptOptions
 	}
@@ -158,7 +163,12 @@ func refuse(w http.ResponseWriter, rej *rejection) {
 // On failure Accept answers the client when it can, closes conn and
 // returns the error (a *HandshakeError for a refused request). Bytes the
 // client sent after its request are kept as the start of the stream.
+//
+// In the browser (js/wasm) Accept fails: a page cannot accept connections.
 func Accept(conn net.Conn, opts *AcceptOptions) (*Conn, error) {
+	if err := checkServerSide("Accept"); err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &defaultAcceptOptions
 	}

@@ -163,12 +163,6 @@ func acceptDeflate(offers []Extension, opts *CompressionOptions) (Extension, *co
 	return Extension{}, nil, false
 }
 
-// deflateOffer is the client's offer.
-func deflateOffer(opts *CompressionOptions) (Extension, deflate.Params) {
-	p := deflate.Offer(opts.preferences())
-	return Extension{Name: deflate.Name, Params: fromDeflateParams(p.Format())}, p
-}
-
 // checkDeflate checks the server's permessage-deflate response against
 // the client's offer.
 func checkDeflate(resp Extension, offer deflate.Params, opts *CompressionOptions) (*compression, error) {

@@ -1,3 +1,5 @@
+//go:build !js
+
 package fastws
 
 import (
@@ -89,26 +91,6 @@ func withoutCredentials(opts *DialOptions) *DialOptions {
 		o.Header.Del(k)
 	}
 	return &o
-}
-
-// parseWSURL checks the scheme and normalises it to ws or wss.
-func parseWSURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("fastws: Dial: %w", err)
-	}
-	switch u.Scheme {
-	case "ws", "http":
-		u.Scheme = "ws"
-	case "wss", "https":
-		u.Scheme = "wss"
-	default:
-		return nil, fmt.Errorf("fastws: Dial: unsupported URL scheme %q (want ws or wss)", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("fastws: Dial: URL %q has no host", raw)
-	}
-	return u, nil
 }
 
 // hostPort returns u's host with the scheme's default port when it has

@@ -15,12 +15,15 @@ const DefaultMaxResponseHeaderBytes = 16 << 10
 // maxErrorBody bounds how much of a refusing server's body Dial keeps.
 const maxErrorBody = 4 << 10
 
-// maxRedirects bounds FollowRedirects.
-const maxRedirects = 10
-
 // DialOptions configures the client side of the opening handshake. The
 // zero value dials directly or through the proxy the environment names,
 // with no subprotocol and no extension.
+//
+// In the browser (js/wasm) the browser makes the connection, so Header,
+// Compression, Extensions, TLSConfig, HTTP2 other than HTTP2Auto, Proxy,
+// NetDial and FollowRedirects make Dial fail (errors.ErrUnsupported),
+// and MaxResponseHeaderBytes is ignored; Subprotocols, HandshakeTimeout
+// and ConnOptions apply.
 type DialOptions struct {
 	ConnOptions
 
@@ -90,19 +93,4 @@ func (o *DialOptions) handshakeTimeout() time.Duration {
 		return o.HandshakeTimeout
 	}
 	return DefaultHandshakeTimeout
-}
-
-func (o *DialOptions) maxResponseHeaderBytes() int {
-	if o.MaxResponseHeaderBytes > 0 {
-		return o.MaxResponseHeaderBytes
-	}
-	return DefaultMaxResponseHeaderBytes
-}
-
-func (o *DialOptions) netDial(ctx context.Context, addr string) (net.Conn, error) {
-	if o.NetDial != nil {
-		return o.NetDial(ctx, "tcp", addr)
-	}
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", addr)
 }

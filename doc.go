@@ -18,6 +18,20 @@
 // widen that. permessage-deflate is off until [AcceptOptions].Compression
 // or [DialOptions].Compression is set.
 //
+// # In the browser
+//
+// Compiled for js/wasm, [Dial] opens the connection with the browser's
+// WebSocket API, and the Conn it returns has the same message API,
+// contexts, deadlines and limits as anywhere else; [NewStream] works on
+// it. The browser decides what a page cannot: TLS, proxies, HTTP/1.1 or
+// HTTP/2, the request's headers and permessage-deflate
+// ([Conn.Extensions] says what it agreed). What the browser's API cannot
+// express fails with an error that says so, for which errors.Is(err,
+// errors.ErrUnsupported) holds, rather than not compiling: the
+// [DialOptions] that would override the browser's choices, raw frames,
+// [Conn.Ping], close codes other than 1000 and 3000-4999, and the server
+// side ([Accept], [Upgrade], [Server]).
+//
 // # Servers with a Handler
 //
 // A [Server] runs a [Handler] for each connection: OnOpen, OnMessage and

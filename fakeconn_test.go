@@ -1,7 +1,6 @@
 package fastws
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net"
@@ -34,7 +33,5 @@ func (c *fakeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
 func (c *fakeConn) SetDeadline(time.Time) error      { return nil }
 func (c *fakeConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *fakeConn) SetWriteDeadline(time.Time) error { return nil }
-
-func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
 
 func putBuffer(b *[]byte) { bufpool.Put(b) }

@@ -1,6 +1,9 @@
+//go:build !js
+
 package fastws
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"net/http"
@@ -124,3 +127,5 @@ func FuzzExtensions(f *testing.F) {
 		}
 	})
 }
+
+func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }

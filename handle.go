@@ -1,3 +1,5 @@
+//lint:file-ignore U1000 the fast path (the handler type) runs on Unix sockets only, from handle_unix.go
+
 package fastws
 
 import (

@@ -58,7 +58,13 @@ func (p *pingWaiters) wake(payload []byte) {
 // that echoes it. The pong is seen by whichever goroutine is reading, so
 // Ping returns only while some goroutine reads the connection; otherwise
 // it waits until ctx ends.
+//
+// On a Conn from Dial in the browser (js/wasm) it returns an error: the
+// browser answers the server's pings itself and sends none of its own.
 func (c *Conn) Ping(ctx context.Context, payload []byte) error {
+	if err := c.checkPing(); err != nil {
+		return err
+	}
 	if len(payload) > wsframe.MaxControlPayload {
 		return fmt.Errorf("fastws: Ping: %w", wsframe.ErrControlTooLong)
 	}

@@ -356,7 +356,13 @@ func (f *frameAssembly) release() {
 // costs a small allocation per call (the watch that interrupts the read);
 // a loop over many tiny frames is cheaper with context.Background() and
 // SetReadDeadline.
+//
+// On a Conn from Dial in the browser (js/wasm) it returns an error: the
+// browser's WebSocket API shows a page messages, never frames.
 func (c *Conn) ReadFrame(ctx context.Context) (Frame, error) {
+	if err := c.checkRawFrames(); err != nil {
+		return Frame{}, err
+	}
 	stop, err := c.beginRead(ctx)
 	if err != nil {
 		return Frame{}, err

@@ -98,6 +98,9 @@ func (o *ServerOptions) heartbeatTimeout() time.Duration {
 // a listener it owns (Serve), or on requests that net/http routed to it
 // (ServeHTTP). Shutdown closes every connection with a closing handshake,
 // which http.Server.Shutdown cannot do for connections it handed over.
+//
+// In the browser (js/wasm) a page cannot accept connections: Serve
+// returns an error and ServeHTTP answers 501 Not Implemented.
 type Server struct {
 	h       Handler
 	ping    PingHandler  // h, when it implements it
@@ -148,6 +151,9 @@ var ErrServerClosed = errors.New("fastws: Server closed")
 // after which it returns ErrServerClosed. Any other error from ln.Accept
 // that is not temporary ends it as well.
 func (s *Server) Serve(ln net.Listener) error {
+	if err := checkServerSide("Server.Serve"); err != nil {
+		return err
+	}
 	loops := s.opts.Driver != DriverGoroutines && loopsSupported(ln)
 	if s.opts.Driver == DriverLoops && !loops {
 		return errLoopsUnavailable
@@ -212,6 +218,10 @@ func (s *Server) acceptConn(nc net.Conn) {
 // on the goroutine driver, on this handler's goroutine, whatever Driver
 // says: the event loops serve HTTP/1.1 connections only.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkServerSide("Server.ServeHTTP"); err != nil {
+		http.Error(w, err.Error(), http.StatusNotImplemented)
+		return
+	}
 	if s.isClosing() {
 		http.Error(w, "server shutting down", http.StatusServiceUnavailable)
 		return
@@ -344,6 +354,8 @@ func (s *Server) addListener(ln net.Listener) bool {
 // onClose registers what else stops accepting on ln when the Server
 // closes; it reports false, having done nothing, when the Server is
 // closing already.
+//
+//lint:ignore U1000 the event loops (Linux) use it
 func (s *Server) onClose(ln net.Listener, stop func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

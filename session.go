@@ -132,9 +132,12 @@ func (s *Session) Queued() int { return s.drv.queued() }
 // QueueDropOldest.
 func (s *Session) Dropped() int64 { return s.drv.dropped() }
 
-// Errors a CloseEvent carries for the timeouts.
+// Errors a CloseEvent carries for the timeouts the event loops (Linux)
+// find.
 var (
-	errTimedOut     = errors.New("fastws: no pong to the heartbeat, or nothing received, in time")
+	//lint:ignore U1000 used by the event loops (Linux)
+	errTimedOut = errors.New("fastws: no pong to the heartbeat, or nothing received, in time")
+	//lint:ignore U1000 used by the event loops (Linux)
 	errCloseTimeout = errors.New("fastws: the peer did not finish the closing handshake in time")
 )
 

@@ -198,7 +198,13 @@ func (c *Conn) writeControl(ctx context.Context, op wsframe.Opcode, payload []by
 // message lock from its first frame to its last, so other messages wait
 // rather than interleave; its frames should come from one goroutine.
 // Control frames may be sent in between.
+//
+// On a Conn from Dial in the browser (js/wasm) it returns an error: the
+// browser's WebSocket API sends whole messages only.
 func (c *Conn) WriteFrame(ctx context.Context, f Frame) error {
+	if err := c.checkRawFrames(); err != nil {
+		return err
+	}
 	h := wsframe.Header{Fin: f.Fin, Rsv: f.Rsv, Opcode: f.Opcode}
 	if f.Opcode == wsframe.OpText && !utf8.Valid(f.Payload) {
 		return fmt.Errorf("fastws: cannot send text frame: %w", wsframe.ErrInvalidUTF8)

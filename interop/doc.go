@@ -68,6 +68,24 @@
 // cannot send fragments or pings, so its list leaves out the items that
 // would need them.
 //
+// # The fastws client in the browser
+//
+// TestWasmClientInChromium compiles this package's tests and package
+// fastws's for js/wasm (one go test -c), and has Chromium load them with
+// Go's wasm_exec.js from browser/wasm.html, served by a fastws echo
+// server with the binaries. The page runs wasm_js_test.go's tests, the
+// fastws client on the browser's WebSocket against that server, and the
+// browser example of package fastws, and reports each test's --- PASS
+// or --- FAIL line; every one must have passed, by name. The tests run
+// the echo list as the browser's list (wasmEchoList: the items that read
+// frames or watch pings read whole messages instead, and NextWriter is
+// an item of its own), then subprotocols, permessage-deflate chosen by
+// the browser, the server's close codes as *CloseError, contexts and
+// deadlines on reads and writes, NextReader and NextWriter, Stream, and
+// an error naming the limit for each thing the browser cannot do. The
+// server's records of every connection are checked as for the other
+// clients.
+//
 // # permessage-deflate
 //
 // The tests named *Deflate (deflate_*_test.go) run the same peers with
