@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -268,5 +269,43 @@ func TestHTTP2ReadDeadlines(t *testing.T) {
 	var ce *CloseError
 	if err := <-served; !errors.As(err, &ce) || ce.Code != CloseNormal {
 		t.Fatalf("server: %v", err)
+	}
+}
+
+// A Stream runs over an HTTP/2 WebSocket as over any other: bytes
+// written at one end come out at the other, in order, both ways.
+func TestHTTP2Stream(t *testing.T) {
+	xconnect.Require(t)
+	leakcheck.Check(t)
+	e := newTLSEcho(t, true, nil)
+	ctx := testCtx(t)
+	c, _, err := Dial(ctx, e.url, &DialOptions{TLSConfig: e.tls, HTTP2: HTTP2Only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStream(c, Binary, nil)
+	data := randomBytes(7, 1<<20)
+	written := make(chan error, 1)
+	go func() {
+		for p := data; len(p) > 0; p = p[min(len(p), 70000):] {
+			if _, err := s.Write(p[:min(len(p), 70000)]); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- nil
+	}()
+	got := make([]byte, len(data))
+	if _, err := io.ReadFull(s, got); err != nil {
+		t.Fatalf("reading the echoed stream: %v", err)
+	}
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("the stream's bytes came back changed")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
