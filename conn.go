@@ -170,22 +170,37 @@ func (c *Conn) Subprotocol() string { return c.protocol }
 // settled on, or "".
 func (c *Conn) Extensions() string { return c.exts }
 
-// LocalAddr returns the local network address, or nil if the transport is
-// not a net.Conn.
-func (c *Conn) LocalAddr() net.Addr {
-	if c.nc == nil {
-		return nil
-	}
-	return c.nc.LocalAddr()
+// addressed is a transport that is not a net.Conn but knows the
+// connection it runs on: an HTTP/2 stream.
+type addressed interface {
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
 }
 
-// RemoteAddr returns the remote network address, or nil if the transport
-// is not a net.Conn.
-func (c *Conn) RemoteAddr() net.Addr {
-	if c.nc == nil {
-		return nil
+// LocalAddr returns the local network address (for a WebSocket over
+// HTTP/2, the address of the connection carrying its stream), or nil if
+// the transport has none.
+func (c *Conn) LocalAddr() net.Addr {
+	if c.nc != nil {
+		return c.nc.LocalAddr()
 	}
-	return c.nc.RemoteAddr()
+	if a, ok := c.t.(addressed); ok {
+		return a.LocalAddr()
+	}
+	return nil
+}
+
+// RemoteAddr returns the remote network address (for a WebSocket over
+// HTTP/2, the address of the connection carrying its stream), or nil if
+// the transport has none.
+func (c *Conn) RemoteAddr() net.Addr {
+	if c.nc != nil {
+		return c.nc.RemoteAddr()
+	}
+	if a, ok := c.t.(addressed); ok {
+		return a.RemoteAddr()
+	}
+	return nil
 }
 
 var errNoDeadlines = errors.New("fastws: the transport does not support deadlines")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"time"
@@ -137,6 +138,10 @@ func openStream(ctx context.Context, rt http.RoundTripper, u *url.URL, opts *Dia
 	// The request's context is the stream's for as long as it lives; the
 	// handshake's context bounds only the handshake.
 	streamCtx, endStream := context.WithCancel(context.WithoutCancel(ctx))
+	var carrier net.Conn // the HTTP/2 connection the stream goes on
+	streamCtx = httptrace.WithClientTrace(streamCtx, &httptrace.ClientTrace{
+		GotConn: func(info httptrace.GotConnInfo) { carrier = info.Conn },
+	})
 	stop := context.AfterFunc(ctx, endStream)
 	body, bodyWriter := io.Pipe()
 	req := (&http.Request{
@@ -186,6 +191,9 @@ func openStream(ctx context.Context, rt http.RoundTripper, u *url.URL, opts *Dia
 		return fail(err)
 	}
 	s := &h2ClientStream{resumableReader: newResumableReader(resp.Body), w: bodyWriter, end: endStream, own: own}
+	if carrier != nil {
+		s.local, s.remote = carrier.LocalAddr(), carrier.RemoteAddr()
+	}
 	return newConn(s, ClientSide, &opts.ConnOptions, &hs), &answer, nil
 }
 

@@ -31,8 +31,9 @@ type tlsEcho struct {
 	tls   *tls.Config
 	conns atomic.Int32
 
-	mu   sync.Mutex
-	seen []string
+	mu      sync.Mutex
+	seen    []string
+	remotes []net.Addr // each Conn's RemoteAddr
 }
 
 func newTLSEcho(t *testing.T, h2 bool, opts *AcceptOptions) *tlsEcho {
@@ -46,6 +47,9 @@ func newTLSEcho(t *testing.T, h2 bool, opts *AcceptOptions) *tlsEcho {
 		if err != nil {
 			return
 		}
+		e.mu.Lock()
+		e.remotes = append(e.remotes, c.RemoteAddr())
+		e.mu.Unlock()
 		<-echo(c)
 		<-c.Done() // over HTTP/2 the stream ends when the handler returns
 	}))
@@ -112,10 +116,18 @@ func TestDialHTTP2(t *testing.T) {
 			if got := e.requests(); len(got) != 1 || got[0] != "HTTP/2.0 CONNECT" {
 				t.Errorf("server saw %q, want one HTTP/2.0 CONNECT", got)
 			}
+			if a := c.RemoteAddr(); a == nil || a.String() != e.srv.Listener.Addr().String() || c.LocalAddr() == nil {
+				t.Errorf("client's RemoteAddr %v, LocalAddr %v; want the server's %v and ours", a, c.LocalAddr(), e.srv.Listener.Addr())
+			}
 			if c.Subprotocol() != "chat" || strings.Contains(c.Extensions(), "permessage-deflate") != compress {
 				t.Errorf("negotiated %q and %q", c.Subprotocol(), c.Extensions())
 			}
-			roundTrips(t, ctx, c)
+			roundTrips(t, ctx, c) // the server's handler has recorded its Conn by now
+			e.mu.Lock()
+			if len(e.remotes) != 1 || e.remotes[0] == nil || e.remotes[0].String() != c.LocalAddr().String() {
+				t.Errorf("server's RemoteAddr %v, want the client's %v", e.remotes, c.LocalAddr())
+			}
+			e.mu.Unlock()
 			if err := c.Close(CloseNormal, "bye"); err != nil {
 				t.Fatalf("close: %v", err)
 			}

@@ -24,6 +24,8 @@ type h2ClientStream struct {
 	end context.CancelFunc // ends the request's context, and with it the stream
 	own net.Conn           // the connection, when no other stream shares it
 
+	local, remote net.Addr // the HTTP/2 connection's, as net/http's trace gave it
+
 	mu       sync.Mutex
 	deadline time.Time
 	writing  bool
@@ -78,6 +80,9 @@ func (s *h2ClientStream) SetWriteDeadline(t time.Time) error {
 	s.mu.Unlock()
 	return nil
 }
+
+func (s *h2ClientStream) LocalAddr() net.Addr  { return s.local }
+func (s *h2ClientStream) RemoteAddr() net.Addr { return s.remote }
 
 // CloseWrite ends the request body: the server sees END_STREAM.
 func (s *h2ClientStream) CloseWrite() error { return s.w.Close() }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -57,6 +58,10 @@ func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions)
 	}
 	w.WriteHeader(http.StatusOK)
 	s := &h2Stream{resumableReader: newResumableReader(r.Body), w: w, rc: http.NewResponseController(w)}
+	s.local, _ = r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if a, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil { // numeric: no lookup
+		s.remote = a
+	}
 	if err := s.rc.Flush(); err != nil {
 		if errors.Is(err, http.ErrNotSupported) {
 			err = fmt.Errorf("the ResponseWriter cannot flush (a wrapper must have an Unwrap method for http.ResponseController): %w", err)
@@ -77,6 +82,8 @@ type h2Stream struct {
 	*resumableReader
 	w  http.ResponseWriter
 	rc *http.ResponseController
+
+	local, remote net.Addr // the HTTP/2 connection's
 
 	mu     sync.Mutex // serializes Write and Close on the ResponseWriter
 	closed bool
@@ -108,3 +115,6 @@ func (s *h2Stream) Close() error {
 }
 
 func (s *h2Stream) SetWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
+
+func (s *h2Stream) LocalAddr() net.Addr  { return s.local }
+func (s *h2Stream) RemoteAddr() net.Addr { return s.remote }
