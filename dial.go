@@ -34,7 +34,7 @@ import (
 // when the server offers it, shared with the other WebSockets Dial opens
 // to that server; opts.HTTP2 says when (HTTP2Auto, the default, HTTP2Off,
 // HTTP2Only). Over HTTP/2 the accepting answer is a 200, not a 101, and
-// the Conn has no LocalAddr or RemoteAddr.
+// the Conn's LocalAddr and RemoteAddr are the shared connection's.
 //
 // The response is returned whenever one was read, with its body (at most
 // 4 KiB) already read. A server that answers with anything but a valid 101
