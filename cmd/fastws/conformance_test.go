@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/fastws/fastws"
 	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/xconnect"
 )
@@ -57,30 +56,11 @@ func TestConformanceHTTP2(t *testing.T) {
 	xconnect.Require(t)
 	leakcheck.Check(t)
 	var h2 atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	url, caFile := serveH2(t, func(r *http.Request) {
 		if r.ProtoMajor == 2 {
 			h2.Add(1)
 		}
-		c, err := fastws.Upgrade(w, r, &fastws.AcceptOptions{CheckOrigin: func(string, string) bool { return true }})
-		if err != nil {
-			return
-		}
-		defer func() { <-c.Done() }()
-		for {
-			typ, msg, err := c.ReadMessage(r.Context())
-			if err != nil || c.WriteMessage(r.Context(), typ, msg) != nil {
-				return
-			}
-		}
-	}))
-	srv.EnableHTTP2 = true
-	srv.StartTLS()
-	defer srv.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	url := "wss://" + srv.Listener.Addr().String()
+	})
 	code, out, errOut := runCmd("conformance", "server", "-http2", "-cacert", caFile, "-url", url, "-cases", "1.1.*,2.1", "-report-dir", t.TempDir())
 	if code != exitNormal || !strings.Contains(out, "over HTTP/2") || !strings.Contains(out, "0 failed") || h2.Load() < 9 {
 		t.Errorf("exit %d, %d HTTP/2 requests, stderr %q\n%s", code, h2.Load(), errOut, out)

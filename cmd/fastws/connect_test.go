@@ -451,17 +451,20 @@ func closedPort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// With HTTP/2 on the server, connect opens its WebSocket as an HTTP/2
-// stream (RFC 8441), and says so.
-func TestConnectOverHTTP2(t *testing.T) {
-	xconnect.Require(t)
-	leakcheck.Check(t)
+// serveH2 serves echo over TLS with HTTP/2 (and extended CONNECT, in
+// this process), calling seen with each request; it returns the wss://
+// URL and a PEM file of the certificate to trust.
+func serveH2(t *testing.T, seen func(*http.Request)) (url, caFile string) {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := fastws.Upgrade(w, r, nil)
+		if seen != nil {
+			seen(r)
+		}
+		c, err := fastws.Upgrade(w, r, &fastws.AcceptOptions{CheckOrigin: func(string, string) bool { return true }})
 		if err != nil {
 			return
 		}
-		defer func() { <-c.Done() }()
+		defer func() { <-c.Done() }() // the stream ends when the handler returns
 		for {
 			typ, msg, err := c.ReadMessage(r.Context())
 			if err != nil || c.WriteMessage(r.Context(), typ, msg) != nil {
@@ -471,12 +474,20 @@ func TestConnectOverHTTP2(t *testing.T) {
 	}))
 	srv.EnableHTTP2 = true
 	srv.StartTLS()
-	defer srv.Close()
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	t.Cleanup(srv.Close)
+	caFile = filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	url := "wss" + strings.TrimPrefix(srv.URL, "https")
+	return "wss" + strings.TrimPrefix(srv.URL, "https"), caFile
+}
+
+// With HTTP/2 on the server, connect opens its WebSocket as an HTTP/2
+// stream (RFC 8441), and says so.
+func TestConnectOverHTTP2(t *testing.T) {
+	xconnect.Require(t)
+	leakcheck.Check(t)
+	url, caFile := serveH2(t, nil)
 	for _, mode := range []string{"auto", "only"} {
 		code, out, errOut := connect(t, strings.NewReader("hi\n"), "-http2", mode, "-cacert", caFile, url)
 		if code != exitNormal || out != "hi\n" || !strings.Contains(errOut, "connected to "+url+" over HTTP/2") {
