@@ -81,6 +81,19 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (*Conn
 	return newConn(netConn, ServerSide, &opts.ConnOptions, hs), nil
 }
 
+// fromRequest feeds u the host and header fields net/http parsed, as
+// Accept's parser feeds them from the raw request.
+func (u *upgradeRequest) fromRequest(r *http.Request, opts *AcceptOptions) {
+	if r.Host != "" {
+		u.host, u.hosts = []byte(r.Host), 1
+	}
+	for name, values := range r.Header {
+		for _, v := range values {
+			u.header([]byte(name), []byte(v), opts)
+		}
+	}
+}
+
 // takeOver checks and answers the request, hijacks its connection and
 // returns it with what the handshake settled and the bytes that followed
 // the request.
@@ -90,14 +103,7 @@ func takeOver(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (net.
 		http11:    r.ProtoAtLeast(1, 1),
 		protocol:  len(opts.Subprotocols),
 	}
-	if r.Host != "" {
-		u.host, u.hosts = []byte(r.Host), 1
-	}
-	for name, values := range r.Header {
-		for _, v := range values {
-			u.header([]byte(name), []byte(v), opts)
-		}
-	}
+	u.fromRequest(r, opts)
 	neg, rej := u.settle(r, opts)
 	if rej != nil {
 		if rej.status == http.StatusUpgradeRequired {

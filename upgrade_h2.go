@@ -31,14 +31,7 @@ func extendedConnect(r *http.Request) bool {
 // as the connection's transport.
 func takeOverStream(w http.ResponseWriter, r *http.Request, opts *AcceptOptions) (io.ReadWriteCloser, *handshakeResult, error) {
 	u := upgradeRequest{h2: true, protocol: len(opts.Subprotocols)}
-	if r.Host != "" {
-		u.host, u.hosts = []byte(r.Host), 1
-	}
-	for name, values := range r.Header {
-		for _, v := range values {
-			u.header([]byte(name), []byte(v), opts)
-		}
-	}
+	u.fromRequest(r, opts)
 	neg, rej := u.settle(r, opts)
 	if rej != nil {
 		refuse(w, rej)
