@@ -1,16 +1,6 @@
 package interop
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -20,39 +10,10 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/leakcheck"
+	"github.com/fastws/fastws/internal/testcert"
 	"github.com/fastws/fastws/internal/testtime"
 	"github.com/fastws/fastws/internal/xconnect"
 )
-
-// testCertificate makes a self-signed certificate for 127.0.0.1, valid
-// for an hour, and returns it with the base64 SHA-256 of its public key,
-// which Chromium's --ignore-certificate-errors-spki-list trusts.
-func testCertificate(t *testing.T) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "fastws interop"},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spki := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, base64.StdEncoding.EncodeToString(spki[:])
-}
 
 // TestChromiumOverHTTP2 has headless Chromium load browser/index.html
 // over HTTPS from a fastws server that offers HTTP/2 with extended
@@ -64,7 +25,11 @@ func TestChromiumOverHTTP2(t *testing.T) {
 	leakcheck.Check(t)
 	requirePeers(t, missingChromium()...)
 	xconnect.Require(t)
-	cert, spki := testCertificate(t)
+	cert, err := testcert.New(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spki := testcert.SPKIHash(cert.Leaf)
 	e := startEchoServer(t, nil, &cert) // same-origin: the page comes from this server
 	e.mux.Handle("GET /", http.FileServer(http.Dir("browser")))
 	v := chromiumVariants[0]

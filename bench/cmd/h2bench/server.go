@@ -3,16 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/testcert"
 )
 
 // serverStats is what the server reports on its plain-HTTP stats port.
@@ -41,7 +36,7 @@ type serverStats struct {
 // without limit), prints its addresses and certificate, and serves its
 // stats until stdin closes.
 func runServer(maxReadFrame int) int {
-	cert, der, err := selfSigned()
+	cert, err := testcert.New(24 * time.Hour)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -110,7 +105,7 @@ func runServer(maxReadFrame int) int {
 			CPU: ru.Utime.Nano() + ru.Stime.Nano(),
 		})
 	}))
-	fmt.Printf("%s %s %s\n", ln.Addr(), statsLn.Addr(), base64.StdEncoding.EncodeToString(der))
+	fmt.Printf("%s %s %s\n", ln.Addr(), statsLn.Addr(), base64.StdEncoding.EncodeToString(cert.Leaf.Raw))
 	bufio.NewReader(os.Stdin).ReadByte() // until the benchmark closes stdin
 	return 0
 }
@@ -128,25 +123,4 @@ func rss() uint64 {
 		}
 	}
 	return 0
-}
-
-// selfSigned makes a certificate for 127.0.0.1 valid for a day.
-func selfSigned() (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "h2bench"},
-		NotBefore:    time.Now().Add(-time.Minute),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, der, nil
 }
