@@ -581,6 +581,19 @@ func TestHandlerConcurrentWrites(t *testing.T) {
 	})
 }
 
+// echoesTwo sends a short and a 100 KiB message and checks their echoes.
+func echoesTwo(t *testing.T, ctx context.Context, c *Conn) {
+	t.Helper()
+	for _, m := range []string{"hi", strings.Repeat("x", 100<<10)} {
+		if err := c.WriteMessage(ctx, Text, []byte(m)); err != nil {
+			t.Fatal(err)
+		}
+		if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != m {
+			t.Fatalf("echo of %d bytes: %d bytes, %v", len(m), len(msg), err)
+		}
+	}
+}
+
 // ServeHTTP runs the same Handler behind net/http, with the request, on
 // each driver (the loops take the connection over once net/http has
 // upgraded it).
@@ -612,14 +625,7 @@ func TestHandlerServeHTTP(t *testing.T) {
 		if !sawHTTP {
 			t.Error("OnOpen did not see the net/http request")
 		}
-		for _, m := range []string{"hi", strings.Repeat("x", 100<<10)} {
-			if err := c.WriteMessage(ctx, Text, []byte(m)); err != nil {
-				t.Fatal(err)
-			}
-			if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != m {
-				t.Fatalf("echo of %d bytes: %d bytes, %v", len(m), len(msg), err)
-			}
-		}
+		echoesTwo(t, ctx, c)
 		_ = c.Close(CloseNormal, "")
 		if ev := rec.waitClose(t); ev.Cause != ClosedByPeer {
 			t.Errorf("OnClose: %+v", ev)
@@ -730,14 +736,7 @@ func TestHandlerServeHTTP2(t *testing.T) {
 		if proto != "HTTP/2.0 /ws tcp" {
 			t.Errorf("OnOpen saw %q, want HTTP/2.0 /ws tcp", proto)
 		}
-		for _, m := range []string{"hi", strings.Repeat("x", 100<<10)} {
-			if err := c.WriteMessage(ctx, Text, []byte(m)); err != nil {
-				t.Fatal(err)
-			}
-			if _, msg, err := c.ReadMessage(ctx); err != nil || string(msg) != m {
-				t.Fatalf("echo of %d bytes: %d bytes, %v", len(m), len(msg), err)
-			}
-		}
+		echoesTwo(t, ctx, c)
 		_ = c.Close(CloseNormal, "")
 		if ev := rec.waitClose(t); ev.Cause != ClosedByPeer {
 			t.Errorf("OnClose: %+v", ev)
