@@ -38,7 +38,13 @@ type ServerOptions struct {
 	// DriverAuto, the default, takes the loops where it can.
 	Driver Driver
 	// Loops is how many event loops run connections. 0 means
-	// GOMAXPROCS.
+	// GOMAXPROCS, for a server that has the machine to itself and runs
+	// its handlers on the loops. Where other work shares the cores, fewer
+	// loops cost less per message: each wakes up to more events at once
+	// and none waits for a core. On 2 cores shared with a load generator,
+	// one loop spent 0.75-0.79x the CPU per message of two and answered
+	// 1.1-1.4x the messages/s (bench/results/echo-2026-12-03-loops.md);
+	// nbio's default is NumCPU/4 pollers, at least one.
 	Loops int
 
 	// QueueLimit bounds the bytes queued for one connection and not yet

@@ -18,6 +18,7 @@ var modulePaths = map[string]string{
 	servers.Fastws:          "github.com/fastws/fastws",
 	servers.FastwsHandle:    "github.com/fastws/fastws",
 	servers.FastwsLoop:      "github.com/fastws/fastws",
+	servers.FastwsLoopAll:   "github.com/fastws/fastws",
 	servers.FastwsNoContext: "github.com/fastws/fastws",
 	servers.FastwsWindow12:  "github.com/fastws/fastws",
 	"gorilla":               "github.com/gorilla/websocket",
@@ -65,7 +66,7 @@ func (r *Report) writeHeader(b *strings.Builder) {
 		fmt.Fprintf(b, "- rounds: each cell ran %d times per server, the servers in a rotated order each round; every column is the median of its runs, and \"CPU range\" the lowest and highest server CPU per message among them\n", rounds)
 	}
 	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")
-	fmt.Fprintf(b, "- fastws runs up to three ways: `fastws` reads with an AppendMessage loop, `fastws-handle` with HandleMessages (the echo runs inside the connection's wait on the poller), both fastws's goroutine-per-connection driver; `fastws-loop` is a `fastws.Server` with an echoing Handler on its event-loop driver (epoll loops, one per GOMAXPROCS)\n")
+	fmt.Fprintf(b, "- fastws runs up to three ways: `fastws` reads with an AppendMessage loop, `fastws-handle` with HandleMessages (the echo runs inside the connection's wait on the poller), both fastws's goroutine-per-connection driver; `fastws-loop` is a `fastws.Server` with an echoing Handler on its event-loop driver, with %[1]d epoll loop(s), as many as nbio's default poller count (NumCPU/4, at least 1), which epoll-floor runs too; `fastws-loop-all`, where it is run, has fastws's default, one loop per GOMAXPROCS\n", servers.EventLoops())
 	fmt.Fprintf(b, "- the line under each table for `fastws` and `fastws-handle` gives their ratios against all peers, against the goroutine-per-connection peers alone (all but %s), and against %s\n",
 		strings.Join(servers.EventLoop, ", "), referenceNote(o.Servers, servers.Floor))
 	fmt.Fprintf(b, "- targets (issue 6) for `fastws` and `fastws-handle`, against the best peer: server CPU per message at most %.2f×, msgs/s at least %.2f×\n", cpuTarget, speedTarget)
@@ -213,7 +214,7 @@ func writeCell(b *strings.Builder, c CellResult, loops int, compress bool) {
 func writeCellSummary(b *strings.Builder, rows []Row, fastest, cheapest *Row, loops int, targets bool) {
 	b.WriteString("\n")
 	for _, r := range rows {
-		if r.Server == servers.FastwsLoop {
+		if servers.IsFastwsLoop(r.Server) {
 			writeLoopSummary(b, r, rows, fastest, cheapest, targets)
 			continue
 		}
@@ -341,7 +342,7 @@ func writeMemorySummary(b *strings.Builder, rows []MemoryRow) {
 	}
 	b.WriteString("\n")
 	for _, m := range rows {
-		if m.Err != nil || !servers.IsFastws(m.Server) || m.Server == servers.FastwsLoop {
+		if m.Err != nil || !servers.IsFastws(m.Server) || servers.IsFastwsLoop(m.Server) {
 			continue
 		}
 		ratio := m.IdlePerCon / bestRow.IdlePerCon

@@ -113,33 +113,36 @@ func p99Ratio(r, to Row) float64 { return float64(r.P99) / float64(to.P99) }
 // with nbio's, the event-loop peer, and with epoll-floor's, which keeps
 // nothing per idle connection but a small struct: no target, a reading.
 func writeLoopMemorySummary(b *strings.Builder, rows []MemoryRow) {
-	var loop, nbio, floor *MemoryRow
+	var loops []*MemoryRow
+	var nbio, floor *MemoryRow
 	for i := range rows {
 		m := &rows[i]
 		if m.Err != nil {
 			continue
 		}
 		switch m.Server {
-		case servers.FastwsLoop:
-			loop = m
+		case servers.FastwsLoop, servers.FastwsLoopAll:
+			loops = append(loops, m)
 		case "nbio":
 			nbio = m
 		case servers.EpollFloor:
 			floor = m
 		}
 	}
-	if loop == nil || (nbio == nil && floor == nil) {
+	if nbio == nil && floor == nil {
 		return
 	}
-	fmt.Fprintf(b, "\n%s (event loops): %.2f KiB per connection idle, %.2f KiB after the echo", loop.Server, loop.IdlePerCon/1024, loop.EchoPerCon/1024)
-	for _, ref := range []*MemoryRow{nbio, floor} {
-		if ref != nil {
-			fmt.Fprintf(b, "; against %s %s idle and %s after the echo (%s: %.2f and %.2f KiB)", ref.Server,
-				memoryRatio(loop.IdlePerCon, ref.IdlePerCon), memoryRatio(loop.EchoPerCon, ref.EchoPerCon),
-				ref.Server, ref.IdlePerCon/1024, ref.EchoPerCon/1024)
+	for _, loop := range loops {
+		fmt.Fprintf(b, "\n%s (event loops): %.2f KiB per connection idle, %.2f KiB after the echo", loop.Server, loop.IdlePerCon/1024, loop.EchoPerCon/1024)
+		for _, ref := range []*MemoryRow{nbio, floor} {
+			if ref != nil {
+				fmt.Fprintf(b, "; against %s %s idle and %s after the echo (%s: %.2f and %.2f KiB)", ref.Server,
+					memoryRatio(loop.IdlePerCon, ref.IdlePerCon), memoryRatio(loop.EchoPerCon, ref.EchoPerCon),
+					ref.Server, ref.IdlePerCon/1024, ref.EchoPerCon/1024)
+			}
 		}
+		b.WriteString(".\n")
 	}
-	b.WriteString(".\n")
 }
 
 // memoryRatio is v over ref, or a dash where ref is too small to divide

@@ -15,7 +15,7 @@ import (
 // library, but the least an event-loop echo server in Go can do per
 // message on this machine, as a yardstick for fastws's loops and nbio.
 //
-// GOMAXPROCS goroutines, each locked to its thread, each wait on an epoll
+// EventLoops goroutines, each locked to its thread, each wait on an epoll
 // instance of their own, level-triggered, as C event loops do. The first
 // also accepts, from a duplicate of the listener's descriptor, and deals
 // the connections out round-robin. Each loop reads into one 64 KiB buffer
@@ -54,7 +54,7 @@ func serveEpollFloor(ln net.Listener) error {
 	// accepting loop stores a connection there before handing it to its
 	// loop's epoll instance, which is what orders the two.
 	conns := make([]atomic.Pointer[efConn], min(lim.Cur, epollFloorMaxConns))
-	loops := make([]*efLoop, runtime.GOMAXPROCS(0))
+	loops := make([]*efLoop, EventLoops())
 	for i := range loops {
 		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 		if err != nil {

@@ -7,9 +7,16 @@ import (
 )
 
 // FastwsLoop is fastws's Server on its event-loop driver: a Handler whose
-// OnMessage echoes, run on epoll loops (one per GOMAXPROCS) rather than a
-// goroutine per connection. Its class is nbio's and epoll-floor's.
-const FastwsLoop = "fastws-loop"
+// OnMessage echoes, run on EventLoops epoll loops rather than a goroutine
+// per connection. Its class is nbio's and epoll-floor's. FastwsLoopAll is
+// the same server with fastws's default loop count, one per GOMAXPROCS.
+const (
+	FastwsLoop    = "fastws-loop"
+	FastwsLoopAll = "fastws-loop-all"
+)
+
+// IsFastwsLoop reports whether name is fastws on its event-loop driver.
+func IsFastwsLoop(name string) bool { return name == FastwsLoop || name == FastwsLoopAll }
 
 // loopEcho echoes every message. WriteMessage copies the message, which
 // the Server lends only for the call, and never blocks the loop.
@@ -27,10 +34,11 @@ func (loopEcho) OnClose(*fastws.Session, fastws.CloseEvent) {}
 // options as the other fastws servers. DriverLoops, not DriverAuto, so
 // that a listener the loops cannot take fails the run instead of
 // measuring the goroutine driver under this name.
-func serveFastwsLoop(ln net.Listener, o Options) error {
+func serveFastwsLoop(ln net.Listener, o Options, loops int) error {
 	srv := fastws.NewServer(loopEcho{}, &fastws.ServerOptions{
 		AcceptOptions: fastwsAcceptOptions(o),
 		Driver:        fastws.DriverLoops,
+		Loops:         loops,
 	})
 	return srv.Serve(ln)
 }

@@ -48,7 +48,7 @@ var Modes = []string{FastwsNoContext, FastwsWindow12}
 
 // IsFastws reports whether name is one of fastws's own servers.
 func IsFastws(name string) bool {
-	return name == Fastws || name == FastwsHandle || name == FastwsLoop || slices.Contains(Modes, name)
+	return name == Fastws || name == FastwsHandle || name == FastwsLoop || name == FastwsLoopAll || slices.Contains(Modes, name)
 }
 
 // serveFuncs maps each name to a function that serves echo on ln until
@@ -59,9 +59,10 @@ func IsFastws(name string) bool {
 // those CanLimit names take from o; the others always use
 // MaxMessageSize).
 var serveFuncs = map[string]func(ln net.Listener, o Options) error{
-	Fastws:       serveFastws,
-	FastwsHandle: serveFastwsHandle,
-	FastwsLoop:   serveFastwsLoop,
+	Fastws:        serveFastws,
+	FastwsHandle:  serveFastwsHandle,
+	FastwsLoop:    func(ln net.Listener, o Options) error { return serveFastwsLoop(ln, o, EventLoops()) },
+	FastwsLoopAll: func(ln net.Listener, o Options) error { return serveFastwsLoop(ln, o, 0) },
 	FastwsNoContext: func(ln net.Listener, o Options) error {
 		return acceptFastwsMode(ln, o, noContextCompression)
 	},
@@ -78,7 +79,7 @@ var serveFuncs = map[string]func(ln net.Listener, o Options) error{
 }
 
 // Names lists the servers in the order they are run and reported.
-var Names = []string{Fastws, FastwsHandle, FastwsLoop, "gorilla", "coder", "gobwas", "gws", "nbio", Floor, EpollFloor}
+var Names = []string{Fastws, FastwsHandle, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gobwas", "gws", "nbio", Floor, EpollFloor}
 
 // Reference lists the servers that are not libraries but yardsticks
 // (Floor for goroutine-per-connection servers, EpollFloor for event
