@@ -24,14 +24,37 @@ func completed(fs []frame) []frame {
 }
 
 // parseAll feeds input to a fresh parser in chunks of the given size and
-// returns the frames it reports and the error it stopped with.
+// returns the frames it reports and the error it stopped with. It parses
+// input twice, the second time replacing the parser with a new one before
+// each chunk where AtRest says it may (as the event loops do for idle
+// connections), and fails the test if the two parses differ.
 func parseAll(t testing.TB, cfg Config, input []byte, chunk int) ([]frame, error) {
+	t.Helper()
+	frames, err := parseChunks(t, cfg, input, chunk, false)
+	lent, lentErr := parseChunks(t, cfg, input, chunk, true)
+	if (err == nil) != (lentErr == nil) || err != nil && err.Error() != lentErr.Error() || len(frames) != len(lent) {
+		t.Fatalf("with a new parser at rest, chunks of %d: %d frames, %v; without: %d frames, %v", chunk, len(lent), lentErr, len(frames), err)
+	}
+	for i := range frames {
+		if frames[i].h != lent[i].h || !bytes.Equal(frames[i].payload, lent[i].payload) || frames[i].message != lent[i].message || frames[i].done != lent[i].done {
+			t.Fatalf("with a new parser at rest, chunks of %d, frame %d differs: %+v, without: %+v", chunk, i, lent[i], frames[i])
+		}
+	}
+	return frames, err
+}
+
+// parseChunks is parseAll's one parse; renew replaces the parser before
+// each chunk where it is at rest.
+func parseChunks(t testing.TB, cfg Config, input []byte, chunk int, renew bool) ([]frame, error) {
 	t.Helper()
 	p := NewParser(cfg)
 	buf := append([]byte(nil), input...) // the parser unmasks in place
 	var frames []frame
 	var cur *frame
 	for off := 0; off < len(buf); {
+		if renew && p.AtRest() {
+			p = NewParser(cfg)
+		}
 		end := min(off+chunk, len(buf))
 		in := buf[off:end]
 		for len(in) > 0 {
@@ -134,16 +157,22 @@ func maskedFrame(h Header, payload []byte) []byte {
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
+// textFrame, contFrame and closeFrameOf are masked frames of a text
+// message, a continuation and a close.
+func textFrame(fin bool, s string) []byte {
+	return maskedFrame(Header{Fin: fin, Opcode: OpText}, []byte(s))
+}
+
+func contFrame(fin bool, s string) []byte {
+	return maskedFrame(Header{Fin: fin, Opcode: OpContinuation}, []byte(s))
+}
+
+func closeFrameOf(p []byte) []byte { return maskedFrame(Header{Fin: true, Opcode: OpClose}, p) }
+
 // Each rule the Parser enforces, with an input that breaks it. Removing the
 // rule makes its case fail.
 func TestRules(t *testing.T) {
-	text := func(fin bool, s string) []byte {
-		return maskedFrame(Header{Fin: fin, Opcode: OpText}, []byte(s))
-	}
-	cont := func(fin bool, s string) []byte {
-		return maskedFrame(Header{Fin: fin, Opcode: OpContinuation}, []byte(s))
-	}
-	closeFrame := func(p []byte) []byte { return maskedFrame(Header{Fin: true, Opcode: OpClose}, p) }
+	text, cont, closeFrame := textFrame, contFrame, closeFrameOf
 	cases := []struct {
 		name  string
 		cfg   Config
@@ -207,7 +236,7 @@ func TestRules(t *testing.T) {
 // The inputs of TestRules that are valid must stay valid: the rules must
 // not reject what RFC 6455 allows.
 func TestRulesAllow(t *testing.T) {
-	closeFrame := func(p []byte) []byte { return maskedFrame(Header{Fin: true, Opcode: OpClose}, p) }
+	closeFrame := closeFrameOf
 	ping := maskedFrame(Header{Fin: true, Opcode: OpPing}, []byte("p"))
 	cases := []struct {
 		name  string
@@ -382,5 +411,47 @@ func TestCheckClose(t *testing.T) {
 	code, reason, err := ParseClosePayload(p)
 	if err != nil || code != CloseGoingAway || string(reason) != "later" {
 		t.Errorf("round trip: %v %q %v", code, reason, err)
+	}
+}
+
+// AtRest is true exactly between messages: never with a header, a
+// payload, a fragmented message or a close frame begun.
+func TestAtRest(t *testing.T) {
+	text := func(fin bool, s string) []byte { return maskedFrame(Header{Fin: fin, Opcode: OpText}, []byte(s)) }
+	cont := func(fin bool, s string) []byte {
+		return maskedFrame(Header{Fin: fin, Opcode: OpContinuation}, []byte(s))
+	}
+	closeFrame := closeFrameOf
+	steps := []struct {
+		name  string
+		input []byte
+		want  bool
+	}{
+		{"half a header", text(true, "hi")[:1], false},
+		{"the rest of that message", text(true, "hi")[1:], true},
+		{"a header without its payload", text(true, "hello")[:6], false},
+		{"its payload", text(true, "hello")[6:], true},
+		{"a first fragment", text(false, "he"), false},
+		{"a ping between fragments", maskedFrame(Header{Fin: true, Opcode: OpPing}, nil), false},
+		{"the last fragment", cont(true, "llo"), true},
+		{"a ping", maskedFrame(Header{Fin: true, Opcode: OpPing}, []byte("p")), true},
+		{"a close frame", closeFrame([]byte{0x03, 0xE8}), false},
+	}
+	p := NewParser(server)
+	if !p.AtRest() {
+		t.Fatal("a new parser is not at rest")
+	}
+	for _, st := range steps {
+		in := append([]byte(nil), st.input...)
+		for len(in) > 0 {
+			n, _, err := p.Parse(in)
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			in = in[n:]
+		}
+		if got := p.AtRest(); got != st.want {
+			t.Errorf("after %s: AtRest %v, want %v", st.name, got, st.want)
+		}
 	}
 }

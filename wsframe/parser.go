@@ -114,7 +114,13 @@ func (e *Event) EndOfMessage() bool {
 // After a close frame, further input is consumed and ignored. After an
 // error, every call returns the same error.
 type Parser struct {
-	cfg        Config
+	// What the Parser needs of its Config. Not the Config itself: an
+	// idle connection on an event loop is mostly its Parser, and the
+	// limits are kept once, resolved, in maxFrame and maxMsg.
+	role       Role
+	rsv        byte
+	deflate    bool
+	frameSet   bool // Config.MaxFrameSize was set
 	maxFrame   int64
 	maxMsg     int64
 	err        error
@@ -143,7 +149,7 @@ func NewParser(cfg Config) *Parser {
 
 // Reset readies p for a new connection configured by cfg.
 func (p *Parser) Reset(cfg Config) {
-	*p = Parser{cfg: cfg}
+	*p = Parser{role: cfg.Role, rsv: cfg.Rsv, deflate: cfg.Deflate, frameSet: cfg.MaxFrameSize != 0}
 	p.maxFrame, p.maxMsg = cfg.limits()
 }
 
@@ -152,6 +158,15 @@ func (p *Parser) Err() error { return p.err }
 
 // Closed reports whether a close frame has been parsed.
 func (p *Parser) Closed() bool { return p.closed }
+
+// AtRest reports whether p is between messages, with no frame begun and
+// no close frame or error seen: a Parser Reset with the same Config would
+// parse what follows exactly as p will. A driver that holds many idle
+// connections can then keep no Parser for them, and lend one (Reset)
+// when bytes arrive.
+func (p *Parser) AtRest() bool {
+	return p.msgOp == 0 && p.hn == 0 && !p.inPayload && !p.inControl && !p.closed && p.err == nil
+}
 
 // InMessage reports whether a data message has begun and not ended.
 func (p *Parser) InMessage() bool { return p.msgOp != 0 }
@@ -220,7 +235,7 @@ func (p *Parser) Next(b []byte, ev *Event) (n int, err error) {
 	if h.Opcode != OpContinuation {
 		p.msgOp = h.Opcode
 		p.msgLen = 0
-		p.compressed = p.cfg.Deflate && h.Rsv&Rsv1 != 0
+		p.compressed = p.deflate && h.Rsv&Rsv1 != 0
 		p.utf8.Reset()
 	}
 	p.msgLen += h.Length
@@ -265,13 +280,13 @@ func (p *Parser) check(h *Header) error {
 	if h.Opcode.IsReserved() {
 		return ErrReservedOpcode
 	}
-	if h.Rsv&^p.cfg.Rsv != 0 {
+	if h.Rsv&^p.rsv != 0 {
 		return ErrReservedBits
 	}
-	if p.cfg.Deflate && h.Rsv&Rsv1 != 0 && (h.Opcode.IsControl() || h.Opcode == OpContinuation) {
+	if p.deflate && h.Rsv&Rsv1 != 0 && (h.Opcode.IsControl() || h.Opcode == OpContinuation) {
 		return ErrMisplacedRsv1
 	}
-	if p.cfg.Role == ServerSide {
+	if p.role == ServerSide {
 		if !h.Masked {
 			return ErrUnmaskedFrame
 		}
@@ -310,7 +325,7 @@ func (p *Parser) check(h *Header) error {
 // inflated size is still held to the message limit.
 func (p *Parser) frameLimit(h *Header) int64 {
 	limit := p.maxFrame
-	if limit <= 0 || p.cfg.MaxFrameSize != 0 || !p.cfg.Deflate {
+	if limit <= 0 || p.frameSet || !p.deflate {
 		return limit
 	}
 	if h.Rsv&Rsv1 != 0 || h.Opcode == OpContinuation && p.compressed {
@@ -326,7 +341,7 @@ func (p *Parser) checkMessageSize(h *Header) error {
 	compressed := p.compressed
 	soFar := p.msgLen
 	if h.Opcode != OpContinuation {
-		compressed = p.cfg.Deflate && h.Rsv&Rsv1 != 0
+		compressed = p.deflate && h.Rsv&Rsv1 != 0
 		soFar = 0
 	}
 	if p.maxMsg > 0 && !compressed && h.Length > p.maxMsg-soFar {
