@@ -113,7 +113,7 @@ func TestLoopReleasesIdleCompressor(t *testing.T) {
 	idle := func() bool {
 		lc.mu.Lock()
 		defer lc.mu.Unlock()
-		return lc.comp.Idle()
+		return lc.comp().Idle()
 	}
 	if idle() {
 		t.Fatal("the writer was given back right after the message")

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fastws/fastws/internal/bufpool"
@@ -38,24 +39,18 @@ type loopConn struct {
 	// Owned by the loop. An idle connection is this struct and its
 	// Parser, so the fields are ordered to pack.
 	hs       *[]byte
-	parser   *wsframe.Parser
-	msg      *[]byte // a message gathered across reads
-	dec      *deflate.Decompressor
-	endEvent *CloseEvent // how it ended, decided before the last bytes go out
-	timerAt  int64       // the wheel's entry, 0 when none
-	deadline int64       // of the handshake, the closing handshake or the linger
+	parser   *wsframe.Parser           // while a frame or message is unfinished, or the loop's, lent; else nil
+	msg      *[]byte                   // a message gathered across reads
+	extra    atomic.Pointer[loopExtra] // what only some connections need; see loopExtra
+	timerAt  int64                     // the wheel's entry, 0 when none
+	deadline int64                     // of the handshake, the closing handshake or the linger
 	lastRead int64
-	lastPing int64
-	pingSent int64
 
-	mu       sync.Mutex
-	out      *[]byte    // frames not yet written, from outPos; a PreparedMessage's own frame when outShared
-	spans    *[]msgSpan // where the data messages in out are, in order
-	comp     *deflate.Compressor
-	writeErr error
-	reason   string
-	outPos   int
-	q        outQueue
+	mu     sync.Mutex
+	out    *[]byte    // frames not yet written, from outPos; a PreparedMessage's own frame when outShared
+	spans  *[]msgSpan // where the data messages in out are, in order
+	outPos int
+	q      outQueue
 
 	fd        int32
 	threshold int32
@@ -63,6 +58,7 @@ type loopConn struct {
 	cause     CloseCause
 	state     loopState
 	msgType   MessageType
+	rsv       byte // the reserved bits the handshake allowed
 
 	// Loop-owned flags.
 	opened     bool // OnOpen ran: OnClose is owed
@@ -82,11 +78,95 @@ type loopConn struct {
 	dead         bool // the descriptor is closed
 	eof          bool // the peer sent its last byte: reads are over
 
-	handlersBehind bool          // guarded by mu: HandlerGoroutines has fallen behind
-	compKept       bool          // guarded by mu: the compressor holds a writer
-	compTimed      bool          // the loop's timers will release it
-	hq             *handlerQueue // HandlerGoroutines' callbacks, once one ran
-	compUsed       int64         // guarded by mu: the last compressed message
+	handlersBehind bool // guarded by mu: HandlerGoroutines has fallen behind
+	compKept       bool // guarded by mu: the compressor holds a writer
+	compTimed      bool // the loop's timers will release it
+	writeFailed    bool // guarded by mu: a write failed, with extra's writeErr
+}
+
+// loopExtra is the part of a loop connection that only some connections
+// need: compression, a heartbeat, a subprotocol, handler goroutines, a
+// close reason, a failed write, and how it ended. An idle connection is
+// its loopConn alone, so keeping these apart keeps the common one small
+// (issue 14's 0.5 KiB).
+//
+// It is allocated with mu held, once, and the pointer never changes
+// afterwards; it is atomic so that the loop may load it without mu.
+type loopExtra struct {
+	dec      *deflate.Decompressor // loop-owned
+	comp     *deflate.Compressor   // guarded by mu
+	compUsed int64                 // guarded by mu: the last compressed message
+	lastPing int64                 // loop-owned
+	pingSent int64                 // loop-owned
+	hq       *handlerQueue         // HandlerGoroutines' callbacks, once one ran
+	protocol string                // guarded by mu
+	exts     string                // guarded by mu
+	reason   string                // guarded by mu: of the close frame queued
+	writeErr error                 // guarded by mu
+	endEvent CloseEvent            // loop-owned: how it ended, decided before the last bytes go out
+	ended    bool                  // endEvent is set
+}
+
+// x returns c's loopExtra, or nil.
+func (c *loopConn) x() *loopExtra { return c.extra.Load() }
+
+// extraLocked returns c's loopExtra, allocating it; mu is held.
+func (c *loopConn) extraLocked() *loopExtra {
+	x := c.extra.Load()
+	if x == nil {
+		x = new(loopExtra)
+		c.extra.Store(x)
+	}
+	return x
+}
+
+// extraOnLoop is extraLocked for the loop when it does not hold mu.
+func (c *loopConn) extraOnLoop() *loopExtra {
+	if x := c.extra.Load(); x != nil {
+		return x
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.extraLocked()
+}
+
+// writeErrLocked is the error a write failed with, or nil.
+func (c *loopConn) writeErrLocked() error {
+	if !c.writeFailed {
+		return nil
+	}
+	return c.x().writeErr
+}
+
+// failWriteLocked records that a write failed with err.
+func (c *loopConn) failWriteLocked(err error) {
+	c.extraLocked().writeErr = err
+	c.writeFailed = true
+}
+
+// reasonLocked is the reason of the close frame queued, if any.
+func (c *loopConn) reasonLocked() string {
+	if x := c.x(); x != nil {
+		return x.reason
+	}
+	return ""
+}
+
+// comp returns the compressor, or nil; the caller holds mu or is the loop.
+func (c *loopConn) comp() *deflate.Compressor {
+	if x := c.x(); x != nil {
+		return x.comp
+	}
+	return nil
+}
+
+func (c *loopConn) negotiated() (string, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if x := c.x(); x != nil {
+		return x.protocol, x.exts
+	}
+	return "", ""
 }
 
 func newLoopConn(l *eventLoop, a acceptedConn, now int64) *loopConn {
@@ -180,11 +260,11 @@ func (c *loopConn) settle(now int64) {
 	} else if !c.dead {
 		c.watchLocked()
 	}
-	closeNow, closePending, drained, werr := c.closeNowReq, c.closePending, c.drained, c.writeErr
+	closeNow, closePending, drained, werr := c.closeNowReq, c.closePending, c.drained, c.writeErrLocked()
 	c.closePending, c.drained = false, false
 	if c.compKept && !c.compTimed {
 		c.compTimed = true
-		c.loop.wheel.schedule(c, c.compUsed+int64(compressorIdleRelease))
+		c.loop.wheel.schedule(c, c.x().compUsed+int64(compressorIdleRelease))
 	}
 	empty := c.pendingOutput() == 0
 	cause := c.cause
@@ -248,7 +328,7 @@ func (c *loopConn) lost(err error) {
 		err = &CloseError{Code: CloseAbnormal}
 	}
 	c.mu.Lock()
-	cause, code, reason := c.cause, c.code, c.reason
+	cause, code, reason := c.cause, c.code, c.reasonLocked()
 	c.mu.Unlock()
 	ev := closeEventFor(err, cause, code, reason)
 	if cause == ClosedForTimeout || cause == ClosedForCongestion {
@@ -256,7 +336,7 @@ func (c *loopConn) lost(err error) {
 	}
 	c.mu.Lock()
 	c.eof = true
-	pending := c.pendingOutput() > 0 && c.writeErr == nil && !c.dead
+	pending := c.pendingOutput() > 0 && !c.writeFailed && !c.dead
 	if pending {
 		c.watchLocked() // no more reads: the end of the stream stays readable
 	}
@@ -289,8 +369,8 @@ func (c *loopConn) finish(ev CloseEvent) {
 		c.q.messages = 0
 		c.releaseSpansLocked()
 	}
-	if c.comp != nil {
-		c.comp.Release()
+	if comp := c.comp(); comp != nil {
+		comp.Release()
 	}
 	c.mu.Unlock()
 	c.loop.unregister(c)
@@ -300,21 +380,25 @@ func (c *loopConn) finish(ev CloseEvent) {
 		c.hs = nil
 	}
 	c.dropMessage()
-	if c.dec != nil {
-		c.dec.End()
+	if x := c.x(); x != nil && x.dec != nil {
+		x.dec.End()
 	}
 	c.report(ev)
 }
 
 // ending is how the connection ends, once that is decided.
 func (c *loopConn) ending() CloseEvent {
-	if c.endEvent == nil {
+	x := c.x()
+	if x == nil || !x.ended {
 		return CloseEvent{}
 	}
-	return *c.endEvent
+	return x.endEvent
 }
 
-func (c *loopConn) setEnding(ev CloseEvent) { c.endEvent = &ev }
+func (c *loopConn) setEnding(ev CloseEvent) {
+	x := c.extraOnLoop()
+	x.endEvent, x.ended = ev, true
+}
 
 // report tells the handler how the connection ended, once. A connection
 // failed for a protocol error is reported at once, while the loop still
@@ -404,7 +488,12 @@ func (c *loopConn) handshake(data []byte, now int64) {
 		return
 	}
 	c.opened = true
-	c.onOpen(&OpenRequest{head: head, target: requestTarget(head), remote: c.remoteAddr()})
+	// One OpenRequest per loop, as it is valid only during OnOpen: a
+	// connection that opens allocates nothing for it.
+	req := &c.loop.openReq
+	*req = OpenRequest{head: head, sess: &c.s}
+	c.onOpen(req)
+	*req = OpenRequest{}
 	// What followed the request in the same reads is the stream's start.
 	rest, more := gathered[end:], data[take:]
 	if len(rest) > 0 && c.state == stateOpen {
@@ -421,26 +510,35 @@ func (c *loopConn) handshake(data []byte, now int64) {
 
 // setup readies the protocol state for what the handshake settled.
 func (c *loopConn) setup(neg *negotiated) {
-	o := &c.loop.srv.opts.ConnOptions
 	c.state = stateOpen
 	c.deadline = 0
-	c.s.protocol, c.s.exts = neg.protocol, neg.extensions
-	cfg := wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize, Rsv: neg.rsv}
-	if z := neg.deflate; z != nil {
-		cfg.Deflate = true
-		cfg.Rsv |= wsframe.Rsv1
-		a := z.agreement
-		c.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
+	c.rsv = neg.rsv
+	tick := timerTick(&c.loop.srv.opts)
+	if neg.deflate != nil || neg.protocol != "" || neg.extensions != "" || tick > 0 {
 		c.mu.Lock()
-		c.comp = deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
-		c.threshold = int32(z.threshold)
+		x := c.extraLocked()
+		x.protocol, x.exts = neg.protocol, neg.extensions
+		if z := neg.deflate; z != nil {
+			c.rsv |= wsframe.Rsv1
+			a := z.agreement
+			x.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
+			x.comp = deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
+			c.threshold = int32(z.threshold)
+		}
+		x.lastPing = c.lastRead
 		c.mu.Unlock()
 	}
-	c.parser = wsframe.NewParser(cfg)
-	if tick := timerTick(&c.loop.srv.opts); tick > 0 {
-		c.lastPing = c.lastRead
+	if tick > 0 {
 		c.loop.wheel.schedule(c, c.lastRead+int64(tick))
 	}
+}
+
+// parserConfig is the Config of c's Parser, which c keeps only while a
+// frame or message is unfinished (see eventLoop.parser).
+func (c *loopConn) parserConfig() wsframe.Config {
+	o := &c.loop.srv.opts.ConnOptions
+	return wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize,
+		Rsv: c.rsv, Deflate: c.rsv&wsframe.Rsv1 != 0 && c.x() != nil && c.x().dec != nil}
 }
 
 // checkTimers runs when the wheel brings c up.
@@ -473,11 +571,11 @@ func (c *loopConn) checkTimers(now int64) {
 	}
 	if c.compTimed {
 		c.mu.Lock()
-		if idle := now - c.compUsed; idle >= int64(compressorIdleRelease) {
-			c.comp.Release()
+		if idle := now - c.x().compUsed; idle >= int64(compressorIdleRelease) {
+			c.x().comp.Release()
 			c.compKept, c.compTimed = false, false
 		} else {
-			c.loop.wheel.schedule(c, c.compUsed+int64(compressorIdleRelease))
+			c.loop.wheel.schedule(c, c.x().compUsed+int64(compressorIdleRelease))
 		}
 		c.mu.Unlock()
 	}
@@ -485,15 +583,16 @@ func (c *loopConn) checkTimers(now int64) {
 	if tick == 0 {
 		return
 	}
-	if timedOut(o, c.pingSent, c.lastRead, now) {
+	x := c.x() // setup made it: timers are on
+	if timedOut(o, x.pingSent, c.lastRead, now) {
 		c.mu.Lock()
 		c.cause = ClosedForTimeout
 		c.mu.Unlock()
 		c.finish(CloseEvent{Cause: ClosedForTimeout, Code: CloseAbnormal, Err: errTimedOut})
 		return
 	}
-	if o.HeartbeatInterval > 0 && c.pingSent == 0 && now-c.lastPing >= int64(o.HeartbeatInterval-tick/8) {
-		c.lastPing, c.pingSent = now, now
+	if o.HeartbeatInterval > 0 && x.pingSent == 0 && now-x.lastPing >= int64(o.HeartbeatInterval-tick/8) {
+		x.lastPing, x.pingSent = now, now
 		c.enter()
 		_ = c.ping(nil)
 		c.settle(now)
@@ -514,7 +613,7 @@ func (c *loopConn) pendingOutput() int {
 // flushLocked writes what is queued, as far as the socket takes it, and
 // asks for EPOLLOUT when it does not take everything.
 func (c *loopConn) flushLocked() {
-	if c.dead || c.writeErr != nil {
+	if c.dead || c.writeFailed {
 		return
 	}
 	sent := 0
@@ -528,7 +627,7 @@ func (c *loopConn) flushLocked() {
 			break
 		}
 		if err != nil {
-			c.writeErr = err
+			c.failWriteLocked(err)
 			break
 		}
 	}
@@ -561,7 +660,7 @@ func (c *loopConn) dropOutLocked() {
 // that sends faster than it reads is slowed by TCP, rather than having
 // the answers to what it sent refused.
 func (c *loopConn) watchLocked() {
-	write := c.pendingOutput() > 0 && c.writeErr == nil
+	write := c.pendingOutput() > 0 && !c.writeFailed
 	read := !c.q.full() && !c.eof && !c.handlersBehind
 	if write != c.wantWrite || read == c.readOff {
 		c.wantWrite, c.readOff = write, !read
@@ -581,7 +680,7 @@ func (c *loopConn) kickLocked() {
 		return
 	}
 	c.flushLocked()
-	if c.writeErr != nil || c.drained || c.closePending || c.closeNowReq {
+	if c.writeFailed || c.drained || c.closePending || c.closeNowReq {
 		c.scheduleLocked()
 	}
 }
@@ -684,7 +783,7 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 	}
 	c.loop.srv.stats.messagesOut.Add(1)
 	if pm != nil {
-		if frame := pm.sharedFrame(c.comp, int(c.threshold)); frame != nil {
+		if frame := pm.sharedFrame(c.comp(), int(c.threshold)); frame != nil {
 			if c.out == nil {
 				// Nothing queued: the queue is the frame itself,
 				// by reference, so that a broadcast costs no buffer,
@@ -708,16 +807,16 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 		}
 	}
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed)}
-	if c.comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
+	if comp := c.comp(); comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
 		buf := bufpool.Get(len(p) + len(p)>>6 + 64)
-		out := c.comp.Compress((*buf)[:0], p)
-		if !c.comp.Idle() {
+		out := comp.Compress((*buf)[:0], p)
+		if !comp.Idle() {
 			// With context takeover the writer is kept while the
 			// connection is busy (priming a fresh one from the window
 			// costs several compressions) and given back after
 			// compressorIdleRelease without a compressed message, by
 			// the loop's timers, as the Conn does.
-			c.compUsed = time.Now().UnixNano()
+			c.x().compUsed = time.Now().UnixNano()
 			if !c.compKept {
 				c.compKept = true
 				c.scheduleLocked()
@@ -745,7 +844,7 @@ const directWriteMin = 16 << 10
 // is empty, and queues only what the socket did not take. It reports
 // whether it handled the message, and how many of its bytes it queued.
 func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) (done bool, queued int) {
-	if len(p) < directWriteMin || c.pendingOutput() > 0 || c.wantWrite || c.dead || c.writeErr != nil {
+	if len(p) < directWriteMin || c.pendingOutput() > 0 || c.wantWrite || c.dead || c.writeFailed {
 		return false, 0
 	}
 	h.Length = int64(len(p))
@@ -753,7 +852,7 @@ func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) (done bool, que
 	head := wsframe.AppendHeader(hdr[:0], h)
 	n, err := unix.Writev(int(c.fd), [][]byte{head, p})
 	if err != nil && err != unix.EAGAIN {
-		c.writeErr = err
+		c.failWriteLocked(err)
 		return true, 0
 	}
 	n = max(n, 0)
@@ -798,7 +897,10 @@ func (c *loopConn) close(code CloseCode, reason string, cause CloseCause) error 
 // queueCloseLocked queues this side's close frame after what is queued.
 func (c *loopConn) queueCloseLocked(code CloseCode, reason string, cause CloseCause) {
 	c.closeQueued, c.closePending = true, true
-	c.cause, c.code, c.reason = cause, code, reason
+	c.cause, c.code = cause, code
+	if x := c.x(); reason != "" || x != nil {
+		c.extraLocked().reason = reason
+	}
 	var buf [wsframe.MaxControlPayload]byte
 	c.appendFrameLocked(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, wsframe.AppendClosePayload(buf[:0], code, reason))
 	c.kickLocked()

@@ -15,6 +15,39 @@ import (
 // message that lies whole in data is handed to the handler where it lies;
 // one that spans reads is gathered first.
 func (c *loopConn) consume(data []byte) {
+	l := c.loop
+	if c.parser == nil {
+		if l.parserLent {
+			// A callback made another connection parse: never seen,
+			// but two connections must not share one Parser.
+			c.parser = l.ownParser()
+		} else {
+			c.parser, l.parserLent = &l.parser, true
+		}
+		c.parser.Reset(c.parserConfig())
+	}
+	c.parse(data)
+	p := c.parser
+	if p == &l.parser {
+		l.parserLent = false
+	}
+	atRest := p.AtRest() || (c.state != stateOpen && c.state != stateClosing)
+	switch {
+	case p == &l.parser && atRest:
+		c.parser = nil
+	case p == &l.parser:
+		// Mid-frame or mid-message: the state goes with the connection.
+		own := l.ownParser()
+		*own = *p
+		c.parser = own
+	case atRest:
+		c.parser = nil
+		l.spareParser(p)
+	}
+}
+
+// parse runs data through the connection's Parser.
+func (c *loopConn) parse(data []byte) {
 	ev := wsframe.Event{}
 	for len(data) > 0 && (c.state == stateOpen || c.state == stateClosing) {
 		n, err := c.parser.Next(data, &ev)
@@ -121,22 +154,23 @@ func (c *loopConn) deliver(p []byte) {
 // then one chunk as it is, or copied once into memory of exactly its
 // size.
 func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
-	c.dec.Begin(&wholeSource{p: comp})
+	dec := c.x().dec
+	dec.Begin(&wholeSource{p: comp})
 	limit := c.loop.srv.maxMsg
 	text := c.msgType == Text
 	for {
 		room := sp.space()
 		if room == nil {
-			c.dec.End()
+			dec.End()
 			return nil, errMemoryBudget
 		}
 		if limit > 0 {
 			room = room[:min(int64(len(room)), limit+1-int64(sp.n))]
 		}
-		n, err := c.dec.Read(room)
+		n, err := dec.Read(room)
 		sp.commit(n)
 		if cerr := c.parser.CheckInflated(room[:n], int64(sp.n), text, err == io.EOF); cerr != nil {
-			c.dec.End()
+			dec.End()
 			return nil, cerr
 		}
 		if err == io.EOF {
@@ -184,7 +218,9 @@ func (c *loopConn) control(ev *wsframe.Event) {
 			c.onControl(srv.ping.OnPing, ev.Payload)
 		}
 	case wsframe.OpPong:
-		c.pingSent = 0
+		if x := c.x(); x != nil {
+			x.pingSent = 0
+		}
 		if srv.pong != nil {
 			c.onControl(srv.pong.OnPong, ev.Payload)
 		}
@@ -194,7 +230,7 @@ func (c *loopConn) control(ev *wsframe.Event) {
 			code = CloseNoStatus
 		}
 		c.mu.Lock()
-		cause, ourCode, ourReason := c.cause, c.code, c.reason
+		cause, ourCode, ourReason := c.cause, c.code, c.reasonLocked()
 		if !c.closeQueued {
 			// Echo the code, after what is queued, and hang up once it
 			// is out: a server closes TCP first (RFC 6455 7.1.1).

@@ -26,10 +26,11 @@ func (c *loopConn) onLoop() bool { return !c.loop.srv.opts.HandlerGoroutines }
 // dispatch runs f, a callback with n bytes of copied payload, on the
 // connection's handler goroutine.
 func (c *loopConn) dispatch(n int, f func()) {
-	if c.hq == nil {
-		c.hq = &handlerQueue{}
+	x := c.extraOnLoop()
+	if x.hq == nil {
+		x.hq = &handlerQueue{}
 	}
-	q := c.hq
+	q := x.hq
 	q.mu.Lock()
 	q.tasks = append(q.tasks, f)
 	q.bytes += n
@@ -70,7 +71,7 @@ func (c *loopConn) runHandlers(q *handlerQueue) {
 // handled records that a callback with n bytes of payload is done, and
 // resumes reading once the callbacks have caught up.
 func (c *loopConn) handled(n int) {
-	q := c.hq
+	q := c.x().hq
 	q.mu.Lock()
 	q.bytes -= n
 	caughtUp := q.bytes < c.q.limit
@@ -120,8 +121,9 @@ func (c *loopConn) onOpen(req *OpenRequest) {
 		c.loop.srv.h.OnOpen(&c.s, req)
 		return
 	}
-	req.head = bytes.Clone(req.head)
-	c.dispatch(0, func() { c.loop.srv.h.OnOpen(&c.s, req) })
+	own := *req // req may be the loop's own, which the next handshake reuses
+	own.head = bytes.Clone(req.head)
+	c.dispatch(0, func() { c.loop.srv.h.OnOpen(&c.s, &own) })
 }
 
 // onDrain runs OnDrain.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/internal/netpoll"
+	"github.com/fastws/fastws/wsframe"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,16 +35,49 @@ type eventLoop struct {
 	events []netpoll.Event
 	wheel  timerWheel
 
+	openReq OpenRequest // what OnOpen is handed, on the loop
+
+	// A connection at rest between messages keeps no Parser: it is lent
+	// this one, Reset, for each read, and keeps one of its own (from
+	// parsers) only while a read leaves a frame or a message unfinished.
+	// An idle connection is then its loopConn alone.
+	parser     wsframe.Parser
+	parserLent bool
+	parsers    []*wsframe.Parser
+
 	mu       sync.Mutex // guards what other goroutines hand the loop
 	incoming []acceptedConn
-	flush    []*loopConn // connections with work queued by other goroutines
-	spare    []*loopConn // the other flush list: the two take turns, so that a busy loop allocates none
+	spareIn  []acceptedConn // incoming's other half, as spare is flush's
+	flush    []*loopConn    // connections with work queued by other goroutines
+	spare    []*loopConn    // the other flush list: the two take turns, so that a busy loop allocates none
 	stopping bool
 
 	turnStart atomic.Int64  // Unix nanoseconds when the current turn began; 0 between turns
 	turns     atomic.Uint64 // epoll_wait returns: what an idle loop must keep near 0
 	stalls    atomic.Int64
 	done      chan struct{}
+}
+
+// maxSpareParsers bounds the Parsers a loop keeps for connections that
+// stop mid-frame, about 7 KiB.
+const maxSpareParsers = 64
+
+// ownParser returns a Parser for a connection to keep.
+func (l *eventLoop) ownParser() *wsframe.Parser {
+	if n := len(l.parsers); n > 0 {
+		p := l.parsers[n-1]
+		l.parsers[n-1] = nil
+		l.parsers = l.parsers[:n-1]
+		return p
+	}
+	return new(wsframe.Parser)
+}
+
+// spareParser takes back a Parser a connection no longer needs.
+func (l *eventLoop) spareParser(p *wsframe.Parser) {
+	if len(l.parsers) < maxSpareParsers {
+		l.parsers = append(l.parsers, p)
+	}
 }
 
 // acceptedConn is a descriptor handed to a loop, with its peer's address
@@ -154,19 +188,20 @@ func (l *eventLoop) run() {
 func (l *eventLoop) takeWork() (exit bool) {
 	l.mu.Lock()
 	incoming, flush := l.incoming, l.flush
-	l.incoming, l.flush, l.spare = nil, l.spare, nil
+	l.incoming, l.flush, l.spare, l.spareIn = l.spareIn, l.spare, nil, nil
 	stopping := l.stopping
 	l.mu.Unlock()
 	now := time.Now().UnixNano()
-	for _, a := range incoming {
+	for i, a := range incoming {
 		l.register(a, now)
+		incoming[i] = acceptedConn{}
 	}
 	for i, c := range flush {
 		c.scheduledWork()
 		flush[i] = nil
 	}
 	l.mu.Lock()
-	l.spare = flush[:0]
+	l.spare, l.spareIn = flush[:0], incoming[:0]
 	l.mu.Unlock()
 	if stopping {
 		// The Server has no session left: what remains is in its

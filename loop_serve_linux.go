@@ -60,6 +60,7 @@ func (s *Server) serveLoops(ln net.Listener) error {
 	var delay time.Duration
 	events := make([]netpoll.Event, 2)
 	batch := make([]acceptedConn, 0, acceptBatch)
+	acc := &acceptor{lfd: lfd}
 	for {
 		if _, err := p.Wait(events, -1); err != nil {
 			return err
@@ -69,7 +70,7 @@ func (s *Server) serveLoops(ln net.Listener) error {
 		}
 		for {
 			var aerr error
-			batch, aerr = acceptSome(lfd, tcp, batch[:0])
+			batch, aerr = acc.acceptSome(batch[:0])
 			for _, a := range batch {
 				if tcp {
 					_ = unix.SetsockoptInt(a.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
@@ -95,12 +96,12 @@ func (s *Server) serveLoops(ln net.Listener) error {
 }
 
 // acceptSome accepts up to acceptBatch pending connections.
-func acceptSome(lfd int, tcp bool, batch []acceptedConn) ([]acceptedConn, error) {
+func (a *acceptor) acceptSome(batch []acceptedConn) ([]acceptedConn, error) {
 	for len(batch) < acceptBatch {
-		fd, sa, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, peer, err := a.accept()
 		switch err {
 		case nil:
-			batch = append(batch, acceptedConn{fd: fd, peer: sockaddrToAddrPort(sa)})
+			batch = append(batch, acceptedConn{fd: fd, peer: peer})
 		case unix.EINTR, unix.ECONNABORTED:
 		case unix.EAGAIN:
 			return batch, nil
@@ -152,17 +153,6 @@ func (s *Server) startLoops() (*loopGroup, error) {
 	}
 	s.loops = g
 	return g, nil
-}
-
-// sockaddrToAddrPort is the peer's address; invalid for a Unix socket.
-func sockaddrToAddrPort(sa unix.Sockaddr) netip.AddrPort {
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
-	}
-	return netip.AddrPort{}
 }
 
 // adopt hands a connection that net/http upgraded to a loop, when it is a

@@ -58,7 +58,7 @@ type outItem struct {
 // ends.
 func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs := &connSession{srv: srv, c: c}
-	cs.s = Session{drv: cs, remote: req.remote, protocol: c.protocol, exts: c.exts}
+	cs.s = Session{drv: cs}
 	cs.q.queueLimits = srv.qlimits
 	cs.idle.L = &cs.mu
 	c.flushFirst = cs.drain
@@ -202,6 +202,8 @@ func (cs *connSession) queued() int {
 }
 
 func (cs *connSession) remoteAddr() net.Addr { return cs.c.RemoteAddr() }
+
+func (cs *connSession) negotiated() (string, string) { return cs.c.protocol, cs.c.exts }
 
 func (cs *connSession) dropped() int64 {
 	cs.mu.Lock()

@@ -20,10 +20,10 @@ type Session struct {
 	// synchronization.
 	Data any
 
-	drv      sessionDriver
-	remote   net.Addr
-	protocol string
-	exts     string
+	// An idle event-loop connection is mostly its Session, so what
+	// only some connections have (the subprotocol, the extensions) is
+	// the driver's to keep.
+	drv sessionDriver
 }
 
 // sessionDriver is what a driver does for a Session.
@@ -43,9 +43,11 @@ type sessionDriver interface {
 	// the messages dropped under QueueDrop and QueueDropOldest.
 	queued() int
 	dropped() int64
-	// remoteAddr is the peer's address, for a driver that keeps it in a
-	// smaller form than a net.Addr (Session.remote is then nil).
+	// remoteAddr is the peer's address.
 	remoteAddr() net.Addr
+	// negotiated returns the subprotocol and the extensions the
+	// handshake settled on.
+	negotiated() (protocol, extensions string)
 }
 
 // WriteMessage queues a message of type typ (Text or Binary, or'ed with
@@ -110,19 +112,20 @@ func (s *Session) Close(code CloseCode, reason string) error {
 func (s *Session) CloseNow() { s.drv.closeNow(ClosedByServer) }
 
 // RemoteAddr returns the address of the peer.
-func (s *Session) RemoteAddr() net.Addr {
-	if s.remote != nil {
-		return s.remote
-	}
-	return s.drv.remoteAddr()
-}
+func (s *Session) RemoteAddr() net.Addr { return s.drv.remoteAddr() }
 
 // Subprotocol returns the subprotocol the handshake selected, or "".
-func (s *Session) Subprotocol() string { return s.protocol }
+func (s *Session) Subprotocol() string {
+	p, _ := s.drv.negotiated()
+	return p
+}
 
 // Extensions returns the Sec-WebSocket-Extensions value the handshake
 // settled on, or "".
-func (s *Session) Extensions() string { return s.exts }
+func (s *Session) Extensions() string {
+	_, e := s.drv.negotiated()
+	return e
+}
 
 // Queued returns how many bytes are queued for the connection and not yet
 // written to it.
