@@ -93,8 +93,9 @@ type loopConn struct {
 // It is allocated with mu held, once, and the pointer never changes
 // afterwards; it is atomic so that the loop may load it without mu.
 type loopExtra struct {
-	dec      *deflate.Decompressor // loop-owned
-	comp     *deflate.Compressor   // guarded by mu
+	zip      *compression          // permessage-deflate's terms, when negotiated; set before the connection opens
+	dec      *deflate.Decompressor // loop-owned, made for the first compressed message received
+	comp     *deflate.Compressor   // guarded by mu, made for the first compressed message sent
 	compUsed int64                 // guarded by mu: the last compressed message
 	lastPing int64                 // loop-owned
 	pingSent int64                 // loop-owned
@@ -158,6 +159,36 @@ func (c *loopConn) comp() *deflate.Compressor {
 		return x.comp
 	}
 	return nil
+}
+
+// The codecs are made when first used, not when the handshake settles
+// them: most connections that negotiate compression sit idle, and the
+// two cost about 300 bytes before they hold any window (issue 14 asks
+// for 1 KiB per idle compressed connection).
+
+// compressorLocked returns the compressor, making it; nil when the
+// connection does not compress. mu is held.
+func (c *loopConn) compressorLocked() *deflate.Compressor {
+	x := c.x()
+	if x == nil || x.zip == nil {
+		return nil
+	}
+	if x.comp == nil {
+		a := &x.zip.agreement
+		x.comp = deflate.NewCompressor(x.zip.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
+	}
+	return x.comp
+}
+
+// decompressor returns the decompressor, making it; the loop calls it
+// for a compressed message, which only a compressing connection parses.
+func (c *loopConn) decompressor() *deflate.Decompressor {
+	x := c.x()
+	if x.dec == nil {
+		a := &x.zip.agreement
+		x.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
+	}
+	return x.dec
 }
 
 func (c *loopConn) negotiated() (string, string) {
@@ -520,9 +551,7 @@ func (c *loopConn) setup(neg *negotiated) {
 		x.protocol, x.exts = neg.protocol, neg.extensions
 		if z := neg.deflate; z != nil {
 			c.rsv |= wsframe.Rsv1
-			a := z.agreement
-			x.dec = deflate.NewDecompressor(a.DecompressWindowBits, !a.DecompressNoContextTakeover)
-			x.comp = deflate.NewCompressor(z.level, a.CompressWindowBits, !a.CompressNoContextTakeover)
+			x.zip = z
 			c.threshold = int32(z.threshold)
 		}
 		x.lastPing = c.lastRead
@@ -538,7 +567,7 @@ func (c *loopConn) setup(neg *negotiated) {
 func (c *loopConn) parserConfig() wsframe.Config {
 	o := &c.loop.srv.opts.ConnOptions
 	return wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize,
-		Rsv: c.rsv, Deflate: c.rsv&wsframe.Rsv1 != 0 && c.x() != nil && c.x().dec != nil}
+		Rsv: c.rsv, Deflate: c.x() != nil && c.x().zip != nil}
 }
 
 // checkTimers runs when the wheel brings c up.
@@ -783,7 +812,7 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 	}
 	c.loop.srv.stats.messagesOut.Add(1)
 	if pm != nil {
-		if frame := pm.sharedFrame(c.comp(), int(c.threshold)); frame != nil {
+		if frame := pm.sharedFrame(c.compressorLocked(), int(c.threshold)); frame != nil {
 			if c.out == nil {
 				// Nothing queued: the queue is the frame itself,
 				// by reference, so that a broadcast costs no buffer,
@@ -807,7 +836,11 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 		}
 	}
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed)}
-	if comp := c.comp(); comp != nil && typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
+	var comp *deflate.Compressor
+	if typ&Uncompressed == 0 && len(p) >= int(c.threshold) {
+		comp = c.compressorLocked()
+	}
+	if comp != nil {
 		buf := bufpool.Get(len(p) + len(p)>>6 + 64)
 		out := comp.Compress((*buf)[:0], p)
 		if !comp.Idle() {

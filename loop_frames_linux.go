@@ -154,7 +154,7 @@ func (c *loopConn) deliver(p []byte) {
 // then one chunk as it is, or copied once into memory of exactly its
 // size.
 func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
-	dec := c.x().dec
+	dec := c.decompressor()
 	dec.Begin(&wholeSource{p: comp})
 	limit := c.loop.srv.maxMsg
 	text := c.msgType == Text
