@@ -21,6 +21,20 @@ type Load struct {
 	// Compress runs the servers with permessage-deflate and sends JSON
 	// text compressed once in advance (loadgen.Config.Compress).
 	Compress bool
+	// MemoryEcho is the message each connection of the memory section
+	// echoes once; 0 means 1 KiB, or 16 KiB when Compress is set.
+	MemoryEcho int
+}
+
+// memoryEcho is the memory section's message size.
+func (l Load) memoryEcho() int {
+	switch {
+	case l.MemoryEcho > 0:
+		return l.MemoryEcho
+	case l.Compress:
+		return compressedMemoryMessageSize
+	}
+	return memoryMessageSize
 }
 
 // Row is one server's result in one cell.

@@ -12,13 +12,14 @@ import (
 // so that goroutines started by accepts and echoes have run.
 const memorySettle = time.Second
 
-// memoryMessageSize is the message each connection echoes once.
+// memoryMessageSize is the message each connection echoes once, by
+// default (Load.MemoryEcho).
 const memoryMessageSize = 1 << 10
 
-// The compressed memory section echoes a larger message, the size at which
-// compressors show their cost, and waits longer after it: fastws gives a
-// connection's pooled flate writer back a second after its last
-// compressed message.
+// The compressed memory section echoes a larger message by default, the
+// size at which compressors show their cost, and waits longer after it:
+// fastws gives a connection's pooled flate writer back a second after its
+// last compressed message.
 const (
 	compressedMemoryMessageSize = 16 << 10
 	compressedMemoryIdle        = 2 * time.Second
@@ -84,7 +85,7 @@ func measureMemory(command ServerCommand, name string, conns int, load Load) Mem
 		return row
 	}
 	client, err := loadgen.Connect(loadgen.Config{
-		Addr: srv.addr, Conns: conns, Size: memoryMessageSize, Text: load.Text, Loops: load.Loops,
+		Addr: srv.addr, Conns: conns, Size: load.memoryEcho(), Text: load.Text, Loops: load.Loops,
 	})
 	if err != nil {
 		row.Err = err
@@ -122,7 +123,7 @@ func measureMemory(command ServerCommand, name string, conns int, load Load) Mem
 
 // measureCompressedMemory opens conns compressed connections to a fresh
 // server process and reads its RSS before any, with them idle after the
-// handshake, right after each has echoed one 16 KiB compressed message,
+// handshake, right after each has echoed one compressed message,
 // after compressedMemoryIdle more, and then once the server has collected
 // its garbage.
 func measureCompressedMemory(command ServerCommand, name string, conns int, load Load) MemoryRow {
@@ -144,7 +145,7 @@ func measureCompressedMemory(command ServerCommand, name string, conns int, load
 		return fail(err)
 	}
 	client, err := loadgen.Connect(loadgen.Config{
-		Addr: srv.addr, Conns: conns, Size: compressedMemoryMessageSize, Loops: load.Loops, Compress: true,
+		Addr: srv.addr, Conns: conns, Size: load.memoryEcho(), Loops: load.Loops, Compress: true,
 	})
 	if err != nil {
 		return fail(err)

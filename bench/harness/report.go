@@ -292,7 +292,7 @@ func (r *Report) writeMemory(b *strings.Builder) {
 		fmt.Fprintf(b, "Skipped: %s.\n", cellText(r.MemorySkipped))
 		return
 	}
-	b.WriteString("RSS (VmRSS) of a fresh server process before any connection, then per connection with all of them open and idle, then after each echoed one 1 KiB message.\n\n")
+	fmt.Fprintf(b, "RSS (VmRSS) of a fresh server process before any connection, then per connection with all of them open and idle, then after each echoed one %s message.\n\n", FormatSize(r.Opts.Load.memoryEcho()))
 	b.WriteString("| library | RSS before | idle KiB/conn | after echo KiB/conn | idle vs best peer | after echo vs best peer |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
 	var bestIdle, bestEcho float64

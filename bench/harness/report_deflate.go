@@ -111,7 +111,7 @@ func (r *Report) writeCompressedMemory(b *strings.Builder) {
 		"an idle server may not collect for up to two minutes, so (b) is what an idle server's RSS shows and (d) what the connections cost. "+
 		"As in the uncompressed benchmark, the fastws, gorilla and coder echo servers keep their read buffer per connection for the next message (here at least %s each), "+
 		"while gws's OnMessage hands its buffer back to gws's pool: from (c) on, their figures include that buffer and gws's do not.\n\n",
-		FormatSize(compressedMemoryMessageSize), compressedMemoryIdle, FormatSize(compressedMemoryMessageSize))
+		FormatSize(r.Opts.Load.memoryEcho()), compressedMemoryIdle, FormatSize(r.Opts.Load.memoryEcho()))
 	b.WriteString("| library | RSS before | (a) after handshake KiB/conn | (c) right after echo KiB/conn | (b) idle 2 s after echo KiB/conn | (d) after GC KiB/conn | echoes took | (a) vs best peer | (b) vs best peer | (d) vs best peer |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	bestA := bestPeerMemory(r.Memory, func(m MemoryRow) float64 { return m.IdlePerCon })

@@ -141,9 +141,20 @@ func writeLoopMemorySummary(b *strings.Builder, rows []MemoryRow) {
 					ref.Server, ref.IdlePerCon/1024, ref.EchoPerCon/1024)
 			}
 		}
-		b.WriteString(".\n")
+		verdict := "met"
+		if loop.IdlePerCon > loopIdleTarget || loop.EchoPerCon > loopEchoTarget {
+			verdict = "NOT met"
+		}
+		fmt.Fprintf(b, ". Target (issue 14, at 19,000 connections: at most %.2f KiB idle and %.2f KiB after a 1 KiB echo): %s.\n",
+			loopIdleTarget/1024, loopEchoTarget/1024, verdict)
 	}
 }
+
+// Issue 14's targets for the RSS of an idle loop connection, in bytes.
+const (
+	loopIdleTarget = 512.0
+	loopEchoTarget = 1024.0
+)
 
 // memoryRatio is v over ref, or a dash where ref is too small to divide
 // by meaningfully: RSS moves by whole pages, and a server that keeps next

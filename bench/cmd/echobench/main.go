@@ -32,8 +32,9 @@ func run() int {
 		warmup      = flag.Duration("warmup", time.Second, "load before the measured window")
 		quick       = flag.Bool("quick", false, "short cells, one round: -duration 1s -warmup 300ms -rounds 1")
 		loops       = flag.Int("loops", 1, "load-generator event loops (goroutines, each with its own epoll)")
+		memoryEcho  = flag.Int("memory-echo", 0, "bytes of the message each connection of the memory section echoes once; 0 means 1 KiB, or 16 KiB with -compressed")
 		text        = flag.Bool("text", false, "send text messages instead of binary")
-		memoryConns = flag.Int("memory-conns", 10000, "connections of the memory section; 0 skips it")
+		memoryConns = flag.Int("memory-conns", 19000, "connections of the memory section (issue 14 measures idle memory at 19,000); 0 skips it")
 		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
 		profileDir  = flag.String("profile", "", "write CPU and allocation profiles of each server run to `DIR` (NAME-K.cpu.pprof and NAME-K.alloc.pprof, K counting that server's runs: the cells in order, then the memory section)")
 		setup       = flag.Int("setup", 0, "connection-setup section: open `N` new connections to each server (64 in flight) and report upgrades/s and server CPU per upgrade; 0 skips it")
@@ -90,7 +91,7 @@ func run() int {
 		opts.Timing = harness.Timing{Warmup: 300 * time.Millisecond, Duration: time.Second}
 		opts.Rounds = 1
 	}
-	opts.Load = harness.Load{Text: *text || *compressed, Loops: *loops, Compress: *compressed}
+	opts.Load = harness.Load{Text: *text || *compressed, Loops: *loops, Compress: *compressed, MemoryEcho: *memoryEcho}
 	opts.MemoryConns = *memoryConns
 	opts.Progress = os.Stderr
 	self, err := os.Executable()
