@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws/bench/procstat"
+	"github.com/fastws/fastws/bench/servers"
 	"github.com/fastws/fastws/internal/loadgen"
 )
 
@@ -79,8 +80,8 @@ func (r *Report) header(b *strings.Builder, command string) {
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU())
 	fmt.Fprintf(b, "- CPU: %s; load average (1, 5, 15 min) at the start %s, at the end %s\n", procstat.CPUModel(), r.LoadStart, loadAverage())
 	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions())
-	fmt.Fprintf(b, "- servers: each a child process on 127.0.0.1, compression off; `%s`: fastws.Server, DriverLoops, hub.Hub (Publish: one PreparedMessage per message), QueueDropOldest; `%s`: the same on DriverGoroutines; `%s`: gws.NewServer and gws.NewBroadcaster per message; `%s`: the chat example's hub goroutine, 256-message send channel and writePump per client, websocket.PreparedMessage per message\n",
-		FastwsLoop, Fastws, Gws, Gorilla)
+	fmt.Fprintf(b, "- servers: each a child process on 127.0.0.1, compression off; `%s`: fastws.Server, DriverLoops with %d loop(s) (servers.EventLoops, as in the echo benchmark), hub.Hub (Publish: one PreparedMessage per message), QueueDropOldest; `%s`: the same on DriverGoroutines; `%s`: gws.NewServer and gws.NewBroadcaster per message; `%s`: the chat example's hub goroutine, 256-message send channel and writePump per client, websocket.PreparedMessage per message\n",
+		FastwsLoop, servers.EventLoops(), Fastws, Gws, Gorilla)
 	if r.compressed() {
 		fmt.Fprintf(b, "- compressed servers: the same with permessage-deflate at each library's default level (1); their subscribers offer it as a browser does (`%s`, context takeover allowed) and inflate and check every message; the publisher sends JSON documents (loadgen.JSONMessage, %d variants in turn, the stamp over their first %d bytes). `%s`: fastws's defaults, context takeover, so every subscriber's compressor compresses the message again; `%s`: ServerNoContextTakeover, so the PreparedMessage is compressed once and its frame shared; `%s`: gws's defaults (no server context takeover), its Broadcaster compresses once; `%s`: EnableCompression, its PreparedMessage compresses once per level; wire / raw = payload bytes received / bytes delivered; their vs gws columns compare with `%s`\n",
 			loadgen.DeflateOffer, jsonVariants, StampSize, FastwsLoopDeflate, FastwsLoopDeflateShared, GwsDeflate, GorillaDeflate, GwsDeflate)
