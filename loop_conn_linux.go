@@ -566,8 +566,9 @@ func (c *loopConn) setup(neg *negotiated) {
 // frame or message is unfinished (see eventLoop.parser).
 func (c *loopConn) parserConfig() wsframe.Config {
 	o := &c.loop.srv.opts.ConnOptions
+	x := c.x()
 	return wsframe.Config{Role: ServerSide, MaxMessageSize: o.MaxMessageSize, MaxFrameSize: o.MaxFrameSize,
-		Rsv: c.rsv, Deflate: c.x() != nil && c.x().zip != nil}
+		Rsv: c.rsv, Deflate: x != nil && x.zip != nil}
 }
 
 // checkTimers runs when the wheel brings c up.
