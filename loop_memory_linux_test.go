@@ -94,13 +94,13 @@ func testLoopIdleMemory(t *testing.T, compression *CompressionOptions, extraHead
 			t.Fatal(err)
 		}
 		_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-		if err := unix.Connect(fd, sa); err != nil {
+		if err := rawConnect(fd, sa); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := unix.Write(fd, req); err != nil {
+		if _, err := untilUninterrupted(func() (int, error) { return unix.Write(fd, req) }); err != nil {
 			t.Fatal(err)
 		}
-		if k, err := unix.Read(fd, resp); err != nil || k < 12 || string(resp[:12]) != "HTTP/1.1 101" || compression != nil && !bytes.Contains(resp[:k], []byte("permessage-deflate")) {
+		if k, err := untilUninterrupted(func() (int, error) { return unix.Read(fd, resp) }); err != nil || k < 12 || string(resp[:12]) != "HTTP/1.1 101" || compression != nil && !bytes.Contains(resp[:k], []byte("permessage-deflate")) {
 			t.Fatalf("handshake: %q, %v", resp[:max(k, 0)], err)
 		}
 		return fd
@@ -141,4 +141,36 @@ func testLoopIdleMemory(t *testing.T, compression *CompressionOptions, extraHead
 	if garbage := allocated - live; garbage > maxGarbage {
 		t.Errorf("%.0f bytes of garbage per connection opened, more than %.0f", garbage, maxGarbage)
 	}
+}
+
+// The raw sockets block in system calls that the runtime's own signals
+// (goroutine preemption) interrupt: the calls are retried, a bounded
+// number of times.
+const rawRetries = 1000
+
+// untilUninterrupted repeats call while it fails with EINTR.
+func untilUninterrupted(call func() (int, error)) (n int, err error) {
+	for range rawRetries {
+		if n, err = call(); err != unix.EINTR {
+			return n, err
+		}
+	}
+	return n, err
+}
+
+// rawConnect connects fd to sa. An interrupted connect goes on in the
+// kernel; connecting again reports it under way, then done.
+func rawConnect(fd int, sa unix.Sockaddr) error {
+	var err error
+	for range rawRetries {
+		switch err = unix.Connect(fd, sa); err {
+		case nil, unix.EISCONN:
+			return nil
+		case unix.EINTR, unix.EALREADY, unix.EINPROGRESS:
+			time.Sleep(time.Millisecond)
+		default:
+			return err
+		}
+	}
+	return err
 }
