@@ -29,6 +29,7 @@ type connSession struct {
 	q           outQueue
 	items       []outItem // queued from head on; the array is reused, so a busy connection allocates none
 	head        int
+	sending     int // items[head:sending] are being written: the writer's alone
 	writing     bool
 	closeQueued bool // a close frame is queued: no more writes
 	cause       CloseCause
@@ -40,6 +41,11 @@ type connSession struct {
 	lastRead   atomic.Int64
 	pingSent   atomic.Int64 // Unix nanoseconds of the unanswered ping, 0 when none
 	lastPing   int64        // when the last ping went out; the timer's own
+
+	// writer is writeLoop as a func value made once: "go cs.writeLoop()"
+	// would allocate a closure each time the writer starts, which at a
+	// broadcast's pace is once per delivery.
+	writer func()
 }
 
 // outItem is one queued frame or message, with its own copy of the
@@ -58,6 +64,7 @@ type outItem struct {
 // ends.
 func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 	cs := &connSession{srv: srv, c: c}
+	cs.writer = cs.writeLoop
 	cs.s = Session{drv: cs}
 	cs.q.queueLimits = srv.qlimits
 	cs.idle.L = &cs.mu
@@ -214,60 +221,63 @@ func (cs *connSession) dropped() int64 {
 func (cs *connSession) startWriterLocked() {
 	if !cs.writing {
 		cs.writing = true
-		go cs.writeLoop()
+		go cs.writer()
 	}
 }
 
 // writeLoop sends what is queued, in order, until the queue is empty. A
 // write blocks only this goroutine; it ends when the connection does.
+// Small data messages queued together leave together, in one write (see
+// writeBatch): a broadcast at full speed queues several for each
+// subscriber while the last write is on its way. They are written from
+// where they are queued, which the writer alone changes until it is done
+// with them (sending marks them), so that taking them costs no copy and
+// the writer's stack stays small: one starts for every burst.
 func (cs *connSession) writeLoop() {
-	ctx := context.Background()
 	for {
 		cs.mu.Lock()
 		if cs.head == len(cs.items) {
 			cs.writing = false
-			cs.items, cs.head = cs.items[:0], 0
+			cs.items, cs.head, cs.sending = cs.items[:0], 0, 0
 			cs.idle.Broadcast()
 			cs.mu.Unlock()
 			return
 		}
-		it := cs.items[cs.head]
-		cs.items[cs.head] = outItem{}
-		cs.head++
+		cs.sending = cs.batchEndLocked()
+		items := cs.items[cs.head:cs.sending]
+		cs.mu.Unlock()
+
+		err := cs.send(items)
+		n, msgs := 0, 0
+		for i := range items {
+			it := &items[i]
+			if it.buf != nil {
+				bufpool.Put(it.buf)
+			}
+			n += it.n
+			if it.op == 0 {
+				msgs++
+			}
+		}
+		if err == nil {
+			cs.srv.stats.messagesOut.Add(int64(msgs))
+		}
+		cs.srv.stats.bytesQueued.Add(-int64(n))
+		cs.mu.Lock()
+		// Cleared in cs.items, not items: an enqueue may have moved
+		// the queue to a larger array meanwhile.
+		clear(cs.items[cs.head:cs.sending])
+		cs.head = cs.sending
 		if cs.head >= 64 && cs.head > len(cs.items)/2 {
 			// A queue that never empties moves its tail down rather
 			// than grow at one end while it is freed at the other.
-			n := copy(cs.items, cs.items[cs.head:])
-			clear(cs.items[n:])
-			cs.items, cs.head = cs.items[:n], 0
+			m := copy(cs.items, cs.items[cs.head:])
+			clear(cs.items[m:])
+			cs.items, cs.head = cs.items[:m], 0
 		}
-		cs.mu.Unlock()
-
-		var err error
-		switch it.op {
-		case 0:
-			if it.pm != nil {
-				err = cs.c.WritePrepared(ctx, it.pm)
-			} else {
-				err = cs.c.WriteMessage(ctx, it.typ, (*it.buf)[:it.n])
-			}
-			if err == nil {
-				cs.srv.stats.messagesOut.Add(1)
-			}
-		case wsframe.OpPing:
-			err = cs.c.writeControl(ctx, wsframe.OpPing, *it.buf)
-		case wsframe.OpClose:
-			err = cs.c.WriteClose(ctx, it.code, it.reason)
-		}
-		if it.buf != nil {
-			bufpool.Put(it.buf)
-		}
-		cs.srv.stats.bytesQueued.Add(-int64(it.n))
-		cs.mu.Lock()
-		if it.op == 0 {
-			cs.q.messages--
-		}
-		drained := cs.q.sent(it.n)
+		cs.sending = cs.head
+		cs.q.messages -= int32(msgs)
+		drained := cs.q.sent(n)
 		if cs.q.bytes < cs.q.limit {
 			cs.idle.Broadcast() // a reader waiting for room may go on
 		}
@@ -285,13 +295,45 @@ func (cs *connSession) writeLoop() {
 	}
 }
 
-// dropOldestLocked drops the oldest queued data messages (none of which
-// has started to go out: the writer takes a message off the queue before
-// writing it) until the queue is at half its limits.
+// batchEndLocked returns where the writer's next send ends: after the
+// next item, and after the batchable messages that follow it if it is
+// batchable itself.
+func (cs *connSession) batchEndLocked() int {
+	end := cs.head + 1
+	if cs.c.batchable(&cs.items[cs.head]) {
+		for end < len(cs.items) && end-cs.head < batchItems && cs.c.batchable(&cs.items[end]) {
+			end++
+		}
+	}
+	return end
+}
+
+// send writes what batchEndLocked took: a batch in one write, or one
+// item.
+func (cs *connSession) send(items []outItem) error {
+	ctx := context.Background()
+	it := &items[0]
+	switch {
+	case cs.c.batchable(it):
+		return cs.c.writeBatch(items)
+	case it.op == wsframe.OpPing:
+		return cs.c.writeControl(ctx, wsframe.OpPing, *it.buf)
+	case it.op == wsframe.OpClose:
+		return cs.c.WriteClose(ctx, it.code, it.reason)
+	case it.pm != nil:
+		return cs.c.WritePrepared(ctx, it.pm)
+	}
+	return cs.c.WriteMessage(ctx, it.typ, (*it.buf)[:it.n])
+}
+
+// dropOldestLocked drops the oldest queued data messages that are not
+// being written (none of which has started to go out) until the queue is
+// at half its limits.
 func (cs *connSession) dropOldestLocked() {
 	bytes, msgs := 0, 0
-	kept := cs.items[:cs.head]
-	for _, it := range cs.items[cs.head:] {
+	from := max(cs.head, cs.sending)
+	kept := cs.items[:from]
+	for _, it := range cs.items[from:] {
 		if it.op == 0 && cs.q.overHalf(bytes, msgs) {
 			bytes += it.n
 			msgs++
@@ -357,7 +399,7 @@ func (cs *connSession) discard() {
 		cs.srv.stats.bytesQueued.Add(-int64(it.n))
 		cs.items[i] = outItem{}
 	}
-	cs.items, cs.head = cs.items[:0], 0
+	cs.items, cs.head, cs.sending = cs.items[:0], 0, 0
 	cs.writing = false
 	cs.closeQueued = true
 	cs.idle.Broadcast()
