@@ -315,7 +315,7 @@ func (cs *connSession) send(items []outItem) error {
 	it := &items[0]
 	switch {
 	case cs.c.batchable(it):
-		return cs.c.writeBatch(items)
+		return cs.c.writeBatch(ctx, batchSource{items: items})
 	case it.op == wsframe.OpPing:
 		return cs.c.writeControl(ctx, wsframe.OpPing, *it.buf)
 	case it.op == wsframe.OpClose:

@@ -30,22 +30,75 @@ func (c *Conn) batchable(it *outItem) bool {
 	return it.pm != nil && !d.takeover
 }
 
-// writeBatch sends items, data messages for which batchable holds, in
-// order and in one write: each frame is encoded into one buffer (a
-// prepared message's shared frame is copied as it is). Against one write
-// per message this saves, at full speed, most of the system calls a
-// broadcast costs, which are most of its CPU. The payloads were checked
-// when they were queued (Session.WriteMessage validates text).
-func (c *Conn) writeBatch(items []outItem) error {
-	ctx := context.Background()
+// batchSource is what writeBatch sends: the goroutine driver's queued
+// items, or the PreparedMessages given to WritePreparedMessages. A
+// struct rather than an interface: a slice converted to an interface is
+// allocated, and a slice behind a dynamic call escapes, which would put
+// ConnSubscriber's batch array on the heap at every write.
+type batchSource struct {
+	items []outItem
+	pms   []*PreparedMessage
+}
+
+func (b *batchSource) len() int { return len(b.items) + len(b.pms) }
+
+// at returns the i-th message: its type, its payload's length and, for a
+// plain one, its payload, or its PreparedMessage.
+func (b *batchSource) at(i int) (typ MessageType, n int, p []byte, pm *PreparedMessage) {
+	if b.pms != nil {
+		pm := b.pms[i]
+		return pm.typ, len(pm.payload), nil, pm
+	}
+	it := &b.items[i]
+	if it.pm != nil {
+		return it.typ, it.n, nil, it.pm
+	}
+	return it.typ, it.n, (*it.buf)[:it.n], nil
+}
+
+// WritePreparedMessages sends pms in order, as WritePrepared would send
+// each, in as few writes as it can: the small ones (up to 4 KiB) that go
+// out as their shared frame, up to 32 at a time, are gathered into one
+// write, which on a broadcast's subscriber saves most of the system calls
+// (the hub's ConnSubscriber sends its queue this way). It returns the
+// first error; a failed write closes the connection, as for any write.
+func (c *Conn) WritePreparedMessages(ctx context.Context, pms []*PreparedMessage) error {
+	for len(pms) > 0 {
+		n := 0
+		for n < len(pms) && n < batchItems && c.batchable(&outItem{typ: pms[n].typ, n: len(pms[n].payload), pm: pms[n]}) {
+			n++
+		}
+		if n < 2 {
+			if err := c.WritePrepared(ctx, pms[0]); err != nil {
+				return err
+			}
+			pms = pms[1:]
+			continue
+		}
+		if err := c.writeBatch(ctx, batchSource{pms: pms[:n]}); err != nil {
+			return err
+		}
+		pms = pms[n:]
+	}
+	return nil
+}
+
+// writeBatch sends the messages of src, for each of which batchable
+// holds, in order and in one write: each frame is encoded into one
+// buffer (a prepared message's shared frame is copied as it is). Against
+// one write per message this saves, at full speed, most of the system
+// calls a broadcast costs, which are most of its CPU. Plain payloads were
+// checked when they were queued (Session.WriteMessage validates text).
+func (c *Conn) writeBatch(ctx context.Context, src batchSource) error {
 	if err := c.msgMu.lock(ctx, c.closed); err != nil {
 		return err
 	}
 	defer c.msgMu.unlock()
-	if err := c.wireMu.lock(ctx, c.closed); err != nil {
+	stop, err := c.beginWrite(ctx)
+	if err != nil {
 		return err
 	}
-	defer c.wireMu.unlock()
+	defer c.endWrite(stop)
 	if c.writeErr != nil {
 		return c.writeErr
 	}
@@ -55,27 +108,29 @@ func (c *Conn) writeBatch(items []outItem) error {
 	// Sized for the frames as the connection would encode them; a shared
 	// compressed frame that does not fit (incompressible data comes out
 	// a few bytes longer) sends what is gathered first.
+	count := src.len()
 	size := 0
-	for i := range items {
-		size += wsframe.MaxHeaderSize + items[i].n
+	for i := range count {
+		_, n, _, _ := src.at(i)
+		size += wsframe.MaxHeaderSize + n
 	}
 	buf := bufpool.Get(size)
 	defer bufpool.Put(buf)
 	b := (*buf)[:0]
-	for i := range items {
-		it := &items[i]
-		h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(it.typ &^ Uncompressed), Length: int64(it.n)}
-		if it.pm == nil {
+	for i := range count {
+		typ, n, p, pm := src.at(i)
+		h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed), Length: int64(n)}
+		if pm == nil {
 			if err := c.sender.Check(h); err != nil {
 				return sendError(h.Opcode, err)
 			}
 			b = wsframe.AppendHeader(b, h)
-			b = append(b, (*it.buf)[:it.n]...)
+			b = append(b, p...)
 			continue
 		}
-		f := it.pm.frame
+		f := pm.frame
 		if c.dfl != nil {
-			f = *it.pm.sharedFrame(c.dfl.comp, c.dfl.threshold)
+			f = *pm.sharedFrame(c.dfl.comp, c.dfl.threshold)
 			if f[0]&0x40 != 0 {
 				h.Rsv = wsframe.Rsv1
 			}
@@ -85,7 +140,7 @@ func (c *Conn) writeBatch(items []outItem) error {
 		}
 		if len(b)+len(f) > cap(b) {
 			if err := c.write(b, f); err != nil {
-				return c.writeFailed(err)
+				return ctxErr(ctx, c.writeFailed(err))
 			}
 			b = b[:0]
 			continue
@@ -94,7 +149,7 @@ func (c *Conn) writeBatch(items []outItem) error {
 	}
 	if len(b) > 0 {
 		if err := c.write(b, nil); err != nil {
-			return c.writeFailed(err)
+			return ctxErr(ctx, c.writeFailed(err))
 		}
 	}
 	return nil

@@ -95,7 +95,7 @@ func TestWriteBatch(t *testing.T) {
 			if mode != "plain" && len(items) == len(msgs) {
 				t.Fatal("with compression, every message was batchable")
 			}
-			if err := c.writeBatch(items); err != nil {
+			if err := c.writeBatch(testCtx(t), batchSource{items: items}); err != nil {
 				t.Fatal(err)
 			}
 			if w.writes != 1 {
@@ -125,7 +125,7 @@ func TestWriteBatchClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.CloseNow()
-	if err := c.writeBatch([]outItem{{typ: Binary, pm: pm, n: 1}}); err == nil {
+	if err := c.writeBatch(testCtx(t), batchSource{items: []outItem{{typ: Binary, pm: pm, n: 1}}}); err == nil {
 		t.Fatal("a batch on a closed connection succeeded")
 	}
 	if w.out.Len() != 0 {
@@ -145,11 +145,11 @@ func TestWriteBatchWriteFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	items := []outItem{{typ: Binary, pm: pm, n: 1}}
-	err = c.writeBatch(items)
+	err = c.writeBatch(testCtx(t), batchSource{items: items})
 	if err == nil || c.writeErr == nil {
 		t.Fatalf("failed write: %v, connection's write error %v", err, c.writeErr)
 	}
-	if err2 := c.writeBatch(items); err2 == nil {
+	if err2 := c.writeBatch(testCtx(t), batchSource{items: items}); err2 == nil {
 		t.Fatal("a batch after a failed write succeeded")
 	}
 }
@@ -168,7 +168,7 @@ func TestWriteBatchFrameOverEstimate(t *testing.T) {
 	first := bufpool.Get(3)
 	copy(*first, "abc")
 	items := []outItem{{typ: Text, buf: first, n: 3}, {typ: Binary, pm: pm}, {typ: Text, buf: first, n: 3}}
-	if err := c.writeBatch(items); err != nil {
+	if err := c.writeBatch(testCtx(t), batchSource{items: items}); err != nil {
 		t.Fatal(err)
 	}
 	client := newConn(&fakeConn{in: bytes.NewReader(w.out.Bytes())}, ClientSide, nil, &handshakeResult{})
@@ -176,6 +176,47 @@ func TestWriteBatchFrameOverEstimate(t *testing.T) {
 		_, p, err := client.ReadMessage(testCtx(t))
 		if err != nil || !bytes.Equal(p, want) {
 			t.Fatalf("message %d: %d bytes, %v; want %d bytes", i, len(p), err, len(want))
+		}
+	}
+}
+
+// WritePreparedMessages gathers runs of small prepared messages into one
+// write each and sends the others as WritePrepared does, in order; a
+// client, which must mask every frame, sends them one by one.
+func TestWritePreparedMessages(t *testing.T) {
+	sizes := []int{10, 200, 3000, 9000, 20, 30, 0, 4096, 4097, 5}
+	var pms []*PreparedMessage
+	for i, n := range sizes {
+		pm, err := NewPreparedMessage(Binary, bytes.Repeat([]byte{byte(i)}, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pms = append(pms, pm)
+	}
+	for _, role := range []Role{ServerSide, ClientSide} {
+		w := &writeCounter{}
+		c := newConn(w, role, nil, &handshakeResult{})
+		if err := c.WritePreparedMessages(testCtx(t), pms); err != nil {
+			t.Fatal(err)
+		}
+		// Server: [10 200 3000] [9000] [20 30 0 4096] [4097] [5], the
+		// large ones written as their prepared frame.
+		if want := 5; role == ServerSide && w.writes != want {
+			t.Errorf("server: %d writes, want %d", w.writes, want)
+		}
+		if role == ClientSide && w.writes < len(pms) {
+			t.Errorf("client: %d writes for %d messages", w.writes, len(pms))
+		}
+		peerRole := ClientSide
+		if role == ClientSide {
+			peerRole = ServerSide
+		}
+		peer := newConn(&fakeConn{in: bytes.NewReader(w.out.Bytes())}, peerRole, nil, &handshakeResult{})
+		for i, pm := range pms {
+			_, p, err := peer.ReadMessage(testCtx(t))
+			if err != nil || !bytes.Equal(p, pm.Payload()) {
+				t.Fatalf("role %v, message %d: %d bytes, %v; want %d bytes", role, i, len(p), err, pm.Len())
+			}
 		}
 	}
 }

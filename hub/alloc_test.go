@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fastws/fastws"
+	"github.com/fastws/fastws/internal/leakcheck"
 	"github.com/fastws/fastws/internal/testtime"
 )
 
@@ -73,4 +74,66 @@ func TestDeliveryAllocatesNothing(t *testing.T) {
 			t.Errorf("%.3f allocations per delivery (%.1f per publish to %d subscribers)", perDelivery, perPublish, subs)
 		}
 	})
+}
+
+// A ConnSubscriber's delivery allocates nothing in steady state either:
+// its writer starts without a closure, sends its queue a batch at a time
+// and times the write with a timer made once.
+func TestConnSubscriberDeliveryAllocatesNothing(t *testing.T) {
+	if testtime.Race {
+		t.Skip("allocation counts mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
+	}
+	leakcheck.Check(t)
+	const subs = 100
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan *fastws.Conn, subs)
+	go func() {
+		for range subs {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c, err := fastws.Accept(nc, nil)
+			if err != nil {
+				nc.Close()
+				return
+			}
+			accepted <- c
+		}
+	}()
+	h := New()
+	for range subs {
+		rawReader(t, ln.Addr().String())
+		select {
+		case c := <-accepted:
+			cs := NewConnSubscriber(c, nil)
+			t.Cleanup(func() { cs.Close(); c.CloseNow() })
+			h.Subscribe(cs, "room")
+		case <-time.After(testtime.Limit(10 * time.Second)):
+			t.Fatal("accept timed out")
+		}
+	}
+	pm, err := fastws.NewPreparedMessage(fastws.Binary, make([]byte, 20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func() {
+		if n := h.Deliver("room", pm); n != subs {
+			t.Fatalf("delivered to %d of %d", n, subs)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	for range 200 {
+		publish()
+	}
+	perPublish := testing.AllocsPerRun(500, publish)
+	perDelivery := perPublish / subs
+	t.Logf("%.4f allocations per delivery (%.1f per publish to %d subscribers)", perDelivery, perPublish, subs)
+	if perDelivery > 0.01 {
+		t.Errorf("%.3f allocations per delivery", perDelivery)
+	}
 }

@@ -31,8 +31,10 @@ type ConnOptions struct {
 
 // A ConnSubscriber is a *fastws.Conn as a hub Subscriber: messages queue
 // in memory, bounded by its ConnOptions, and a goroutine of its own,
-// running while there is something to send, writes them to the Conn. The
-// program reads from the Conn as usual, and calls Close when it is done.
+// running while there is something to send, writes them to the Conn with
+// WritePreparedMessages, up to 32 at a time (the small ones in one
+// write). The program reads from the Conn as usual, and calls Close when
+// it is done.
 type ConnSubscriber struct {
 	c    *fastws.Conn
 	opts ConnOptions
@@ -44,6 +46,13 @@ type ConnSubscriber struct {
 	dropped int64
 	writing bool
 	closed  bool
+
+	// writer is writeLoop as a func value made once ("go
+	// cs.writeLoop()" allocates a closure at every start), and timer
+	// ends a write that takes longer than WriteTimeout by closing the
+	// connection.
+	writer func()
+	timer  *time.Timer
 }
 
 // NewConnSubscriber returns a Subscriber that writes to c.
@@ -61,6 +70,9 @@ func NewConnSubscriber(c *fastws.Conn, opts *ConnOptions) *ConnSubscriber {
 	if cs.opts.WriteTimeout <= 0 {
 		cs.opts.WriteTimeout = defaultWriteTimeout
 	}
+	cs.writer = cs.writeLoop
+	cs.timer = time.AfterFunc(time.Hour, func() { _ = c.CloseNow() })
+	cs.timer.Stop()
 	return cs
 }
 
@@ -97,7 +109,7 @@ queue:
 	cs.bytes += pm.Len()
 	if !cs.writing {
 		cs.writing = true
-		go cs.writeLoop()
+		go cs.writer()
 	}
 	return nil
 }
@@ -130,8 +142,16 @@ func (cs *ConnSubscriber) discard() {
 	cs.queue, cs.head, cs.bytes = cs.queue[:0], 0, 0
 }
 
-// writeLoop writes what is queued until the queue is empty.
+// writeBatch bounds the messages the writer takes off the queue for one
+// WritePreparedMessages call, which gathers the small ones into one
+// write. On the writer's stack: a writer starts for every burst, so its
+// stack is kept small.
+const writeBatch = 32
+
+// writeLoop writes what is queued until the queue is empty, a batch at a
+// time.
 func (cs *ConnSubscriber) writeLoop() {
+	var batch [writeBatch]*fastws.PreparedMessage
 	for {
 		cs.mu.Lock()
 		if cs.head == len(cs.queue) || cs.closed {
@@ -140,20 +160,25 @@ func (cs *ConnSubscriber) writeLoop() {
 			cs.mu.Unlock()
 			return
 		}
-		pm := cs.queue[cs.head]
-		cs.queue[cs.head] = nil
-		cs.head++
-		cs.bytes -= pm.Len()
+		n := copy(batch[:], cs.queue[cs.head:])
+		clear(cs.queue[cs.head : cs.head+n])
+		cs.head += n
+		for _, pm := range batch[:n] {
+			cs.bytes -= pm.Len()
+		}
 		if cs.head > len(cs.queue)/2 {
-			n := copy(cs.queue, cs.queue[cs.head:])
-			clear(cs.queue[n:])
-			cs.queue, cs.head = cs.queue[:n], 0
+			m := copy(cs.queue, cs.queue[cs.head:])
+			clear(cs.queue[m:])
+			cs.queue, cs.head = cs.queue[:m], 0
 		}
 		cs.mu.Unlock()
 
-		ctx, cancel := context.WithTimeout(context.Background(), cs.opts.WriteTimeout)
-		err := cs.c.WritePrepared(ctx, pm)
-		cancel()
+		// One timer for the subscriber, armed per write: a context
+		// with a timeout would allocate for every batch.
+		cs.timer.Reset(cs.opts.WriteTimeout)
+		err := cs.c.WritePreparedMessages(context.Background(), batch[:n])
+		cs.timer.Stop()
+		clear(batch[:n])
 		if err != nil {
 			cs.mu.Lock()
 			cs.closed = true

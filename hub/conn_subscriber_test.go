@@ -152,3 +152,27 @@ func TestConnSubscriberClosesWhenFull(t *testing.T) {
 		break
 	}
 }
+
+// A write that takes longer than WriteTimeout (the peer stopped reading
+// and the socket is full) closes the connection, and the subscriber then
+// refuses messages with ErrClosed.
+func TestConnSubscriberWriteTimeout(t *testing.T) {
+	srvConn, _ := connPair(t)
+	cs := NewConnSubscriber(srvConn, &ConnOptions{WriteTimeout: 100 * time.Millisecond, QueueLimit: 64 << 20, QueueMessages: 1 << 20})
+	defer cs.Close()
+	pm, err := fastws.NewPreparedMessage(fastws.Binary, make([]byte, 256<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(testtime.Limit(20 * time.Second))
+	for time.Now().Before(deadline) {
+		if err := cs.WritePrepared(pm); err != nil {
+			if !errors.Is(err, fastws.ErrClosed) {
+				t.Fatalf("WritePrepared: %v, want ErrClosed", err)
+			}
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("the connection was never closed")
+}
