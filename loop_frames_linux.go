@@ -150,12 +150,17 @@ func (c *loopConn) deliver(p []byte) {
 // inflate decompresses a whole compressed message into sp's pooled
 // chunks, as the goroutine driver does: never past the message limit plus
 // one byte (which shows the excess), checking UTF-8 as it goes for text,
-// so that a bomb holds at most the limit plus a chunk. The message is
-// then one chunk as it is, or copied once into memory of exactly its
-// size.
+// so that a bomb holds at most the limit plus a chunk. The first chunk is
+// sized for inflateGuess times the compressed bytes, so that a message
+// usually lands in one chunk; the message is then that chunk, or the
+// chunks copied once into one from the pool (sp.gather). Either way it
+// goes back to the pool after OnMessage: a compressed message allocated
+// a copy of exactly its size here before, 233 MB in three seconds of the
+// 16 KiB compressed echo.
 func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
 	dec := c.decompressor()
 	dec.Begin(&wholeSource{p: comp})
+	sp.first = inflateGuess * len(comp)
 	limit := c.loop.srv.maxMsg
 	text := c.msgType == Text
 	for {
@@ -180,14 +185,18 @@ func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
 			return nil, wrapError("fastws: inflating a message", errCorruptDeflate)
 		}
 	}
-	if len(sp.chunks) == 1 {
-		return *sp.chunks[0], nil
-	}
-	if !sp.reserveExact(sp.n) {
+	p, ok := sp.gather()
+	if !ok {
 		return nil, errMemoryBudget
 	}
-	return sp.drainTo(nil), nil
+	return p, nil
 }
+
+// inflateGuess is how many times its compressed size the loop expects a
+// message to inflate to, for the first chunk: JSON at 1 and 16 KiB
+// compresses 2-4.5 times without context, and a chunk's size rounds up
+// to the pool's next class.
+const inflateGuess = 5
 
 // errCorruptDeflate fails a connection whose compressed message does not
 // inflate, with 1007 (the payload is not what it claims to be).

@@ -30,6 +30,11 @@ type spill struct {
 	budget     *MemoryBudget
 	chunkBytes int64
 	exactBytes int64
+
+	// first, when set, is the size of the first chunk instead of
+	// spillChunkMin: a guess at the whole message (the loop's inflation
+	// guesses from the compressed size), at most spillChunkMax.
+	first int
 }
 
 // space returns the free room at the end of the last chunk, taking a new
@@ -41,7 +46,11 @@ func (s *spill) space() []byte {
 			return last[len(last):cap(last)]
 		}
 	}
-	b := bufpool.Get(min(spillChunkMax, max(spillChunkMin, s.n/2)))
+	size := max(spillChunkMin, s.n/2)
+	if len(s.chunks) == 0 && s.first > 0 {
+		size = s.first
+	}
+	b := bufpool.Get(min(spillChunkMax, size))
 	if !s.budget.take(int64(cap(*b))) {
 		bufpool.Put(b)
 		return nil
@@ -114,6 +123,47 @@ func (s *spill) drainTo(dst []byte) []byte {
 	}
 	s.release()
 	return dst
+}
+
+// gather returns the bytes held as one slice, which stays the spill's
+// until settle gives it back: the only chunk as it is, or, when there
+// are several, a copy into one chunk from the pool of the exact size
+// (false when the memory budget refuses it). The event loop delivers an
+// inflated message this way: the handler borrows it for the call, so it
+// need not be memory of its own, and a message allocates nothing.
+func (s *spill) gather() ([]byte, bool) {
+	if k := len(s.chunks); k > 1 && len(*s.chunks[k-1]) == 0 {
+		// A chunk taken for the end of the message, which it did not
+		// need: the inflater reports the end on the read after the
+		// one that filled the chunk before.
+		last := s.chunks[k-1]
+		s.chunkBytes -= int64(cap(*last))
+		s.budget.give(int64(cap(*last)))
+		bufpool.Put(last)
+		s.chunks[k-1] = nil
+		s.chunks = s.chunks[:k-1]
+	}
+	switch len(s.chunks) {
+	case 0:
+		return nil, true
+	case 1:
+		return *s.chunks[0], true
+	}
+	b := bufpool.Get(s.n)
+	if !s.budget.take(int64(cap(*b))) {
+		bufpool.Put(b)
+		return nil, false
+	}
+	*b = (*b)[:0]
+	for _, c := range s.chunks {
+		*b = append(*b, *c...)
+	}
+	n := s.n
+	s.release()
+	s.chunks = append(s.chunks, b)
+	s.chunkBytes = int64(cap(*b))
+	s.n = n
+	return *b, true
 }
 
 // release gives the chunks back to the pool, and what they took back to
