@@ -99,7 +99,13 @@ func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 
 // Compressed lists the servers that can run with permessage-deflate, in
 // the order they are run and reported.
-var Compressed = []string{Fastws, FastwsNoContext, FastwsWindow12, FastwsLoop, "gorilla", "coder", "gws"}
+//
+// FastwsLoopAll is here as well as FastwsLoop: compression is CPU-bound
+// work on the loop, so one loop (EventLoops, nbio's count, which the echo
+// matrix matches) caps the server at one core while the goroutine peers
+// use every core; the default loop count shows what fastws's own default
+// does.
+var Compressed = []string{Fastws, FastwsNoContext, FastwsWindow12, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gws"}
 
 // Known reports whether name is one of Names.
 func Known(name string) bool { return slices.Contains(Names, name) || slices.Contains(Modes, name) }
