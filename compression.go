@@ -15,7 +15,9 @@ import (
 const DefaultCompressionThreshold = 128
 
 // compressorIdleRelease is how long a connection with context takeover
-// keeps what its compressor borrowed after its last compressed message:
+// keeps what its compressor borrowed after its last compressed message,
+// and how close two compressed messages must be for the connection to
+// count as busy and keep it at all (keepCompressor):
 // at level 1 the encoder's 16 KiB hash table (rebuilding it from the
 // history costs a few 1 KiB messages' compression), at levels 2-9 a
 // flate writer of about 480 KiB (priming one from the 32 KiB window
@@ -43,7 +45,8 @@ var compressorIdleRelease = time.Second
 //     Each direction keeps the last 2^bits bytes it compressed or
 //     inflated (32 KiB each at most, less until that much has passed);
 //     the compressor's 16 KiB table is kept while the connection is busy
-//     and given back a second after its last compressed message.
+//     (from its second compressed message within a second) and given
+//     back a second after its last; a lone message gives it back at once.
 //   - No context takeover (ServerNoContextTakeover): the least memory
 //     and CPU, 30 KiB right after the echo and 0.92x gws's CPU at 1 KiB,
 //     at gws's ratio (0.535 at 1 KiB, 0.267 at 16 KiB); and a message

@@ -263,17 +263,32 @@ func TestCompressedRsv1Misplaced(t *testing.T) {
 
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
-// A busy connection keeps its writer; an idle one gives it back.
+// A busy connection keeps its writer; an idle one gives it back, and a
+// lone message gives it back at once.
 func TestCompressorIdleRelease(t *testing.T) {
 	old := compressorIdleRelease
-	compressorIdleRelease = 50 * time.Millisecond
+	compressorIdleRelease = 300 * time.Millisecond
 	defer func() { compressorIdleRelease = old }()
 	server, client := compressedPair(t, &CompressionOptions{}, &CompressionOptions{})
 	done := echo(server)
 	ctx := testCtx(t)
-	for i := range 3 {
+	roundTrip := func(i int) {
 		msg := jsonText(uint64(i), 5000)
 		client.WriteMessage(ctx, Text, msg)
+		if _, got, err := client.ReadMessage(ctx); err != nil || !bytes.Equal(got, msg) {
+			t.Fatal(err)
+		}
+	}
+	roundTrip(0)
+	if !idleUnderLock(client) {
+		t.Fatal("a lone message kept the writer")
+	}
+	// Two messages in a row: the second finds the connection busy.
+	msgs := [][]byte{jsonText(1, 5000), jsonText(2, 5000)}
+	for _, msg := range msgs {
+		client.WriteMessage(ctx, Text, msg)
+	}
+	for _, msg := range msgs {
 		if _, got, err := client.ReadMessage(ctx); err != nil || !bytes.Equal(got, msg) {
 			t.Fatal(err)
 		}

@@ -87,12 +87,13 @@ func TestServeHTTPMovesToALoop(t *testing.T) {
 	}
 }
 
-// A loop connection keeps its compressor's writer while it is busy and
-// gives it back once it has sent no compressed message for
-// compressorIdleRelease, as a Conn does.
+// A loop connection keeps its compressor's writer while it is busy (from
+// its second compressed message within compressorIdleRelease) and gives
+// it back once it has sent no compressed message for that long, as a
+// Conn does; a lone message gives it back at once.
 func TestLoopReleasesIdleCompressor(t *testing.T) {
 	old := compressorIdleRelease
-	compressorIdleRelease = 50 * time.Millisecond
+	compressorIdleRelease = 300 * time.Millisecond
 	defer func() { compressorIdleRelease = old }()
 	rec := newRecorder(t)
 	_, url := startServer(t, DriverLoops, rec, &ServerOptions{AcceptOptions: AcceptOptions{Compression: &CompressionOptions{}}})
@@ -104,19 +105,31 @@ func TestLoopReleasesIdleCompressor(t *testing.T) {
 	defer c.CloseNow()
 	lc := rec.waitOpen(t).drv.(*loopConn)
 	msg := []byte(strings.Repeat("compress me ", 100))
-	if err := c.WriteMessage(ctx, Text, msg); err != nil {
-		t.Fatal(err)
-	}
-	if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != string(msg) {
-		t.Fatalf("echo: %v", err)
+	// echo sends n messages at once and reads their echoes.
+	echo := func(n int) {
+		for range n {
+			if err := c.WriteMessage(ctx, Text, msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range n {
+			if _, got, err := c.ReadMessage(ctx); err != nil || string(got) != string(msg) {
+				t.Fatalf("echo: %v", err)
+			}
+		}
 	}
 	idle := func() bool {
 		lc.mu.Lock()
 		defer lc.mu.Unlock()
 		return lc.comp().Idle()
 	}
+	echo(1)
+	if !idle() {
+		t.Fatal("a lone message kept the writer")
+	}
+	echo(2) // the second echo follows the first by far less than compressorIdleRelease
 	if idle() {
-		t.Fatal("the writer was given back right after the message")
+		t.Fatal("the writer was given back while the connection was busy")
 	}
 	deadline := time.Now().Add(testtime.Limit(5 * time.Second))
 	for !idle() && time.Now().Before(deadline) {

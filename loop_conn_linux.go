@@ -849,9 +849,12 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 			// connection is busy (priming a fresh one from the window
 			// costs several compressions) and given back after
 			// compressorIdleRelease without a compressed message, by
-			// the loop's timers, as the Conn does.
-			c.x().compUsed = time.Now().UnixNano()
-			if !c.compKept {
+			// the loop's timers, as the Conn does; the first message
+			// after a quiet spell gives it back at once
+			// (keepCompressor).
+			if !keepCompressor(&c.x().compUsed, time.Now().UnixNano()) {
+				comp.Release()
+			} else if !c.compKept {
 				c.compKept = true
 				c.scheduleLocked()
 			}
