@@ -40,8 +40,13 @@ var compressorIdleRelease = time.Second
 //
 //   - Context takeover, 15-bit windows (the zero value): the best ratio,
 //     0.280 of the JSON's size at 1 KiB (gws 0.535) and 0.229 at 16 KiB,
-//     for 1.05x gws's CPU per message at 1 KiB and 1.15x at 16 KiB;
-//     62 KiB per connection right after the echo, 45 KiB after a GC.
+//     for 1.05x gws's CPU per message at 1 KiB and 1.15x at 16 KiB
+//     (1.01x and 1.25x in deflate-2026-12-03-release.md: the cells move
+//     this much between runs); 45.6 KiB per connection right after the
+//     echo and 45.0 after a GC on the goroutine driver (the echo
+//     server's own 16 KiB message buffer included), 19.1 and 19.0 on
+//     the event loops (gws 21.3 and 19.2), of which 16 KiB is the
+//     history.
 //     Each direction keeps the last 2^bits bytes it compressed or
 //     inflated (32 KiB each at most, less until that much has passed);
 //     the compressor's 16 KiB table is kept while the connection is busy
