@@ -105,7 +105,12 @@ func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 // matrix matches) caps the server at one core while the goroutine peers
 // use every core; the default loop count shows what fastws's own default
 // does.
-var Compressed = []string{Fastws, FastwsNoContext, FastwsWindow12, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gws"}
+//
+// FastwsHandle reads with HandleMessages, as the Server's goroutine
+// driver does; on a compressed connection it gathers each message into a
+// buffer it keeps for the next (up to 1 MiB), as Fastws's AppendMessage
+// loop does, where gws's OnMessage hands its buffer back to a pool.
+var Compressed = []string{Fastws, FastwsHandle, FastwsNoContext, FastwsWindow12, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gws"}
 
 // Known reports whether name is one of Names.
 func Known(name string) bool { return slices.Contains(Names, name) || slices.Contains(Modes, name) }
