@@ -1,0 +1,59 @@
+package fastws
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/fastws/fastws/internal/testtime"
+)
+
+// A connection served by HandleMessages off its fast path (here, with
+// permessage-deflate) holds no message buffer while it waits: after each
+// of its connections echoed one 64 KiB message, the live heap grows by
+// far less than the message per connection (it held the last message's
+// buffer, 64 KiB each, before).
+func TestHandleMessagesIdleMemory(t *testing.T) {
+	if testtime.Race {
+		t.Skip("memory figures mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
+	}
+	const conns, size = 50, 64 << 10
+	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	var clients []*Conn
+	for range conns {
+		server, client := compressedPair(t, noContext, noContext)
+		go func() {
+			_ = server.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
+				return server.WriteMessage(context.Background(), typ, msg)
+			})
+		}()
+		clients = append(clients, client)
+	}
+	live := func() uint64 {
+		time.Sleep(testtime.Limit(50 * time.Millisecond)) // the servers go back to their wait
+		var ms runtime.MemStats
+		for range 3 {
+			runtime.GC()
+		}
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := live()
+	ctx := testCtx(t)
+	msg := jsonText(1, size)
+	for _, c := range clients {
+		if err := c.WriteMessage(ctx, Text, msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, err := c.ReadMessage(ctx); err != nil || len(got) != size {
+			t.Fatalf("echo: %d bytes, %v", len(got), err)
+		}
+	}
+	after := live()
+	perConn := (int64(after) - int64(before)) / conns
+	t.Logf("live heap per connection after a %d KiB echo: %d bytes", size>>10, perConn)
+	if perConn > 8<<10 {
+		t.Errorf("%d bytes more live heap per connection after the echo: a message buffer is held while idle", perConn)
+	}
+}
