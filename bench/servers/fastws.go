@@ -42,8 +42,11 @@ var (
 	window12Compression  = &fastws.CompressionOptions{ServerMaxWindowBits: 12}
 )
 
-// acceptFastwsMode is serveFastws with the compression options comp;
-// o.Compress must be set.
+// acceptFastwsMode is serveFastwsHandle with the compression options
+// comp; o.Compress must be set. The modes read with HandleMessages, which
+// keeps no message buffer while a connection waits, as gws's OnMessage
+// hands its buffer back: the no-context-takeover row is the one compared
+// with gws's default like for like, memory included.
 func acceptFastwsMode(ln net.Listener, o Options, comp *fastws.CompressionOptions) error {
 	if !o.Compress {
 		return fmt.Errorf("servers: a compression mode's server needs compression on")
@@ -55,7 +58,7 @@ func acceptFastwsMode(ln net.Listener, o Options, comp *fastws.CompressionOption
 		if err != nil {
 			return
 		}
-		echoFastws(c)
+		handleFastws(c)
 	})
 }
 
