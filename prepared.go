@@ -141,6 +141,18 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 		return err
 	}
 	defer c.endWrite(stop)
+	frame, h := c.preparedFrame(pm)
+	if err := c.sender.Check(h); err != nil {
+		return sendError(h.Opcode, err)
+	}
+	return ctxErr(ctx, c.writeEncodedLocked(frame))
+}
+
+// preparedFrame returns the frame c sends for pm, where the connection's
+// settings let it send one pm holds (pm's own, or the compressed frame
+// shared by every connection with c's compression setting), and the
+// header the sender checks it as.
+func (c *Conn) preparedFrame(pm *PreparedMessage) ([]byte, wsframe.Header) {
 	h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(pm.typ &^ Uncompressed)}
 	frame := pm.frame
 	if c.dfl != nil {
@@ -149,10 +161,7 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 			h.Rsv = wsframe.Rsv1
 		}
 	}
-	if err := c.sender.Check(h); err != nil {
-		return sendError(h.Opcode, err)
-	}
-	return ctxErr(ctx, c.writeEncodedLocked(frame))
+	return frame, h
 }
 
 // writeEncodedLocked sends a frame encoded beforehand; the caller holds

@@ -119,8 +119,8 @@ func (c *Conn) writeBatch(ctx context.Context, src batchSource) error {
 	b := (*buf)[:0]
 	for i := range count {
 		typ, n, p, pm := src.at(i)
-		h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed), Length: int64(n)}
 		if pm == nil {
+			h := wsframe.Header{Fin: true, Opcode: wsframe.Opcode(typ &^ Uncompressed), Length: int64(n)}
 			if err := c.sender.Check(h); err != nil {
 				return sendError(h.Opcode, err)
 			}
@@ -128,13 +128,7 @@ func (c *Conn) writeBatch(ctx context.Context, src batchSource) error {
 			b = append(b, p...)
 			continue
 		}
-		f := pm.frame
-		if c.dfl != nil {
-			f = *pm.sharedFrame(c.dfl.comp, c.dfl.threshold)
-			if f[0]&0x40 != 0 {
-				h.Rsv = wsframe.Rsv1
-			}
-		}
+		f, h := c.preparedFrame(pm)
 		if err := c.sender.Check(h); err != nil {
 			return sendError(h.Opcode, err)
 		}
