@@ -132,15 +132,11 @@ func (c *Conn) WritePrepared(ctx context.Context, pm *PreparedMessage) error {
 	if c.role == ClientSide || c.dfl != nil && c.dfl.takeover && pm.compressible(c.dfl.threshold) {
 		return c.WriteMessage(ctx, pm.typ, pm.payload)
 	}
-	if err := c.msgMu.lock(ctx, c.closed); err != nil {
-		return err
-	}
-	defer c.msgMu.unlock()
-	stop, err := c.beginWrite(ctx)
+	stop, err := c.beginMessageWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.endWrite(stop)
+	defer c.endMessageWrite(stop)
 	frame, h := c.preparedFrame(pm)
 	if err := c.sender.Check(h); err != nil {
 		return sendError(h.Opcode, err)

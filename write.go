@@ -34,6 +34,25 @@ func (c *Conn) endWrite(stop func() bool) {
 	c.wireMu.unlock()
 }
 
+// beginMessageWrite takes the message lock and then the wire, for a
+// message (or several) sent as whole frames encoded beforehand;
+// endMessageWrite lets go of both.
+func (c *Conn) beginMessageWrite(ctx context.Context) (stop func() bool, err error) {
+	if err := c.msgMu.lock(ctx, c.closed); err != nil {
+		return nil, err
+	}
+	if stop, err = c.beginWrite(ctx); err != nil {
+		c.msgMu.unlock()
+		return nil, err
+	}
+	return stop, nil
+}
+
+func (c *Conn) endMessageWrite(stop func() bool) {
+	c.endWrite(stop)
+	c.msgMu.unlock()
+}
+
 // writeFrame sends one frame. raw says it comes from WriteFrame, whose
 // continuation frames must belong to a message WriteFrame began.
 func (c *Conn) writeFrame(ctx context.Context, h wsframe.Header, payload []byte, raw bool) error {

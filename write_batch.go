@@ -90,15 +90,11 @@ func (c *Conn) WritePreparedMessages(ctx context.Context, pms []*PreparedMessage
 // calls a broadcast costs, which are most of its CPU. Plain payloads were
 // checked when they were queued (Session.WriteMessage validates text).
 func (c *Conn) writeBatch(ctx context.Context, src batchSource) error {
-	if err := c.msgMu.lock(ctx, c.closed); err != nil {
-		return err
-	}
-	defer c.msgMu.unlock()
-	stop, err := c.beginWrite(ctx)
+	stop, err := c.beginMessageWrite(ctx)
 	if err != nil {
 		return err
 	}
-	defer c.endWrite(stop)
+	defer c.endMessageWrite(stop)
 	if c.writeErr != nil {
 		return c.writeErr
 	}
