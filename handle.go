@@ -54,13 +54,9 @@ const handleYield = 64
 // the close frame and returns without waiting for the peer's; HandleMessages
 // completes the closing handshake and returns the peer's *CloseError.
 func (c *Conn) HandleMessages(ctx context.Context, handler func(typ MessageType, msg []byte) error) error {
-	// Elsewhere (a compressed connection, a transport that is not a
-	// socket) messages are gathered with AppendMessage into a buffer
-	// from the pool, sized as the last message was, which serves the
-	// messages that follow one another; before a wait for the next
-	// message it goes back to the pool, so that an idle connection
-	// holds none (it held its last message's buffer, up to 1 MiB: on
-	// the compressed echo, 16 KiB per idle connection).
+	// Off the fast path: the gathering buffer is sized as the last
+	// message was and kept only while messages follow one another (an
+	// idle connection used to hold its last message's, up to 1 MiB).
 	var pb *[]byte
 	last := 0
 	for {
