@@ -1,7 +1,6 @@
 package deflate
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"sync"
@@ -36,16 +35,18 @@ type Decompressor struct {
 	takeover bool
 	hist     window
 	src      sourceReader
-	whole    bytes.Reader // a message that came in one part, with messageEnd
-	wholeBuf *[]byte      // whole's bytes, from bufpool
+	wholeBuf *[]byte   // a message that came in one part, with messageEnd, from bufpool
+	inf      *inflater // inflates wholeBuf's bytes
 	r        io.ReadCloser
 }
 
+var inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
+
 // maxWhole is the largest message inflated from a copy (with messageEnd
-// appended) rather than part by part: klauspost's inflater decodes a
-// *bytes.Reader without an interface call per byte, three times faster
-// on a 16 KiB message, and the copy stays a small constant beside the
-// message (issue 13's bound).
+// appended) rather than part by part. Such a message is inflated by this
+// package's own inflater, which needs the whole stream at hand; one that
+// comes in parts, by klauspost/compress's streaming one. The copy stays a
+// small constant beside the message (issue 13's bound).
 const maxWhole = 64 << 10
 
 // NewDecompressor returns a decompressor for a peer whose window is 2^bits
@@ -66,17 +67,20 @@ func (d *Decompressor) Begin(src Source) {
 	if d.takeover {
 		dict = d.hist.bytes()
 	}
-	var in flate.Reader
 	part, last, err := src.Next()
 	if err == nil && last && len(part) <= maxWhole {
 		d.wholeBuf = bufpool.Get(len(part) + len(messageEnd))
 		b := append(append((*d.wholeBuf)[:0], part...), messageEnd...)
-		d.whole.Reset(b)
-		in = &d.whole
-	} else {
-		d.src = sourceReader{src: src, part: part, last: last, err: err}
-		in = &d.src
+		d.inf = inflaterPool.Get().(*inflater)
+		d.inf.reset(b, dict)
+		return
 	}
+	d.src = sourceReader{src: src, part: part, last: last, err: err}
+	d.beginStreaming(&d.src, dict)
+}
+
+// beginStreaming starts klauspost/compress's inflater on in.
+func (d *Decompressor) beginStreaming(in flate.Reader, dict []byte) {
 	if v := readerPool.Get(); v != nil {
 		d.r = v.(io.ReadCloser)
 		_ = d.r.(flate.Resetter).Reset(in, dict)
@@ -88,6 +92,16 @@ func (d *Decompressor) Begin(src Source) {
 // Read reads inflated bytes of the message; io.EOF marks its end, after
 // which the reader goes back to its pool.
 func (d *Decompressor) Read(p []byte) (int, error) {
+	if d.inf != nil {
+		n, err := d.inf.Read(p)
+		if d.takeover && n > 0 {
+			d.hist.write(p[:n])
+		}
+		if err != nil {
+			d.End()
+		}
+		return n, err
+	}
 	if d.r == nil {
 		return 0, io.EOF
 	}
@@ -96,19 +110,13 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 		d.hist.write(p[:n])
 	}
 	switch {
-	case err == io.EOF && d.wholeBuf != nil:
-		// The inflater stopped where the message ended, or at a final
-		// block of the sender's: then only messageEnd may follow.
-		if d.whole.Len() > len(messageEnd) {
-			err = ErrCorrupt
-		}
 	case err == io.EOF:
 		if d.src.err != nil {
 			err = d.src.err
 		} else if rerr := d.src.rest(); rerr != nil {
 			err = rerr
 		}
-	case err != nil && d.wholeBuf == nil && d.src.err != nil:
+	case err != nil && d.src.err != nil:
 		err = d.src.err // the connection's error, not the inflater's
 	case err != nil:
 		err = ErrCorrupt
@@ -122,12 +130,16 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 // End gives the reader back, whether or not the message was read to its
 // end (a failed connection abandons it).
 func (d *Decompressor) End() {
+	if d.inf != nil {
+		d.inf.release()
+		inflaterPool.Put(d.inf)
+		d.inf = nil
+	}
 	if d.r != nil {
 		readerPool.Put(d.r)
 		d.r = nil
 	}
 	if d.wholeBuf != nil {
-		d.whole.Reset(nil)
 		bufpool.Put(d.wholeBuf)
 		d.wholeBuf = nil
 	}

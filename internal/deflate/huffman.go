@@ -80,23 +80,30 @@ func init() {
 			}
 		}
 	}
-	for i := range 288 {
-		switch {
-		case i < 144:
-			fixedLit.lens[i] = 8
-		case i < 256:
-			fixedLit.lens[i] = 9
-		case i < 280:
-			fixedLit.lens[i] = 7
-		default:
-			fixedLit.lens[i] = 8
-		}
-	}
+	fixedLit.lens = fixedLitLens()
 	fixedLit.assign(288)
 	for i := range 30 {
 		fixedDist.lens[i] = 5
 	}
 	fixedDist.assign(30)
+}
+
+// fixedLitLens returns the code lengths of the fixed literal/length code
+// (RFC 1951 section 3.2.6).
+func fixedLitLens() (lens [288]uint8) {
+	for i := range lens {
+		switch {
+		case i < 144:
+			lens[i] = 8
+		case i < 256:
+			lens[i] = 9
+		case i < 280:
+			lens[i] = 7
+		default:
+			lens[i] = 8
+		}
+	}
+	return lens
 }
 
 func distCode(d uint32) uint8 {

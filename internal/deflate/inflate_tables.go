@@ -1,0 +1,215 @@
+package deflate
+
+import "math/bits"
+
+// A decoding table maps the next root bits of the input (least significant
+// bit first, as DEFLATE packs them) to an entry. Codes longer than root
+// bits go through a link to a subtable indexed by the bits after the root.
+//
+// An entry is a uint32:
+//
+//	bits 0-3   the code's length: how many bits the entry consumes
+//	bits 4-7   its kind (entryLiteral, ...)
+//	bits 8-15  extra bits to read after the code (a subtable's index bits for a link)
+//	bits 16-31 the value: a literal byte, a length or distance base, a subtable's offset
+const (
+	entryLiteral = iota // a literal byte, or a code-length symbol
+	entryBase           // a length or distance base, followed by extra bits
+	entryEnd            // the end of the block
+	entryLink           // a subtable
+	entryInvalid        // a code no valid stream uses
+)
+
+func entry(kind, extra, value uint32) uint32 {
+	return kind<<4 | extra<<8 | value<<16
+}
+
+const (
+	litRoot  = 9 // root bits of the literal/length table
+	distRoot = 8 // root bits of the distance table
+	clenRoot = 7 // code-length codes are at most 7 bits: no subtables
+
+	// Table sizes hold the root and every subtable a complete code can
+	// need (zlib's "enough" bounds are 852 and 402 for these roots); build
+	// refuses, rather than overruns, anything larger.
+	litTableSize  = 1024
+	distTableSize = 512
+)
+
+// Symbol templates: what each symbol of an alphabet decodes to, without
+// its code length.
+var (
+	litSymbols  [288]uint32
+	distSymbols [32]uint32
+	clenSymbols [19]uint32
+
+	fixedLitDecode  [litTableSize]uint32
+	fixedDistDecode [distTableSize]uint32
+)
+
+func init() {
+	for i := range 256 {
+		litSymbols[i] = entry(entryLiteral, 0, uint32(i))
+	}
+	litSymbols[256] = entry(entryEnd, 0, 0)
+	base, extra := uint32(3), uint32(0)
+	for s := 257; s < 285; s++ {
+		// Lengths 3-10 have no extra bits, then every four symbols
+		// double the step (RFC 1951, 3.2.5).
+		if s >= 265 && (s-265)%4 == 0 {
+			extra++
+		}
+		litSymbols[s] = entry(entryBase, extra, base)
+		base += 1 << extra
+	}
+	litSymbols[285] = entry(entryBase, 0, 258)
+	litSymbols[286] = entry(entryInvalid, 0, 0)
+	litSymbols[287] = entry(entryInvalid, 0, 0)
+
+	base, extra = 1, 0
+	for s := range 30 {
+		if s >= 4 && s%2 == 0 {
+			extra++
+		}
+		distSymbols[s] = entry(entryBase, extra, base)
+		base += 1 << extra
+	}
+	distSymbols[30] = entry(entryInvalid, 0, 0)
+	distSymbols[31] = entry(entryInvalid, 0, 0)
+
+	for i := range clenSymbols {
+		clenSymbols[i] = entry(entryLiteral, 0, uint32(i))
+	}
+
+	lens := fixedLitLens()
+	if !buildTable(fixedLitDecode[:], litRoot, lens[:], litSymbols[:]) {
+		panic("deflate: fixed literal table")
+	}
+	for i := range lens[:32] {
+		lens[i] = 5
+	}
+	if !buildTable(fixedDistDecode[:], distRoot, lens[:32], distSymbols[:]) {
+		panic("deflate: fixed distance table")
+	}
+}
+
+// buildTable fills t with the canonical Huffman decoding table for the code
+// lengths lens (RFC 1951, 3.2.2), symbol i decoding to symbols[i]. It
+// reports false for a code that is over-subscribed or incomplete, except
+// that, as zlib and klauspost/compress do, it accepts a single code of one
+// bit and a code with no symbols at all (every entry then invalid, so that
+// using it fails).
+func buildTable(t []uint32, root uint, lens []uint8, symbols []uint32) bool {
+	// Two tallies, summed after: consecutive symbols often share a
+	// length, and one tally would make each increment wait for the last.
+	var count, odd [16]uint16
+	i := 0
+	for ; i+1 < len(lens); i += 2 {
+		count[lens[i]&15]++
+		odd[lens[i+1]&15]++
+	}
+	if i < len(lens) {
+		count[lens[i]&15]++
+	}
+	for l := range count {
+		count[l] += odd[l]
+	}
+	count[0] = 0
+	maxLen := uint(15)
+	for maxLen > 0 && count[maxLen] == 0 {
+		maxLen--
+	}
+	rootSize := 1 << root
+	if maxLen == 0 {
+		fillInvalid(t[:rootSize])
+		return true
+	}
+	left := 1
+	for l := uint(1); l <= maxLen; l++ {
+		left = left<<1 - int(count[l])
+		if left < 0 {
+			return false
+		}
+	}
+	if left > 0 {
+		if maxLen != 1 || count[1] != 1 {
+			return false
+		}
+		fillInvalid(t[:rootSize])
+	}
+
+	// Symbols in canonical order: by length, then by value.
+	var offs [16]uint16
+	for l := 1; l < 16; l++ {
+		offs[l] = offs[l-1] + count[l-1]
+	}
+	var sorted [288]uint16
+	for s, l := range lens {
+		if l != 0 {
+			sorted[offs[l]] = uint16(s)
+			offs[l]++
+		}
+	}
+	total := int(offs[15])
+
+	var next [16]uint32 // the next code of each length, most significant bit first
+	code := uint32(0)
+	for l := 1; l < 16; l++ {
+		code = (code + uint32(count[l-1])) << 1
+		next[l] = code
+	}
+
+	rootMask := uint32(rootSize - 1)
+	remaining := count // codes of each length not yet placed
+	free := rootSize   // where the next subtable goes
+	prefix := ^uint32(0)
+	subOff, subBits := 0, uint(0)
+	for _, s := range sorted[:total] {
+		l := uint(lens[s])
+		c := next[l]
+		next[l]++
+		rev := uint32(bits.Reverse16(uint16(c))) >> (16 - l)
+		e := symbols[s] | uint32(l)
+		if l <= root {
+			for i := rev; i < uint32(rootSize); i += 1 << l {
+				t[i] = e
+			}
+			remaining[l]--
+			continue
+		}
+		if p := rev & rootMask; p != prefix {
+			// A new subtable, sized for the codes that share this
+			// prefix (this one included): grow it while the codes left
+			// of the lengths it covers would not fill it.
+			prefix = p
+			subBits = l - root
+			room := 1 << subBits
+			for subBits+root < maxLen {
+				room -= int(remaining[subBits+root])
+				if room <= 0 {
+					break
+				}
+				subBits++
+				room <<= 1
+			}
+			subOff = free
+			free += 1 << subBits
+			if free > len(t) {
+				return false
+			}
+			t[p] = entry(entryLink, uint32(subBits), uint32(subOff)) | uint32(root)
+		}
+		for i := rev >> root; i < 1<<subBits; i += 1 << (l - root) {
+			t[subOff+int(i)] = e
+		}
+		remaining[l]--
+	}
+	return true
+}
+
+func fillInvalid(t []uint32) {
+	e := entry(entryInvalid, 0, 0)
+	for i := range t {
+		t[i] = e
+	}
+}

@@ -1,0 +1,233 @@
+package deflate
+
+import (
+	"bytes"
+	stdflate "compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/klauspost/compress/flate"
+)
+
+// syncFlushed compresses msg with w (primed with dict) and returns the
+// stream with the sync flush's empty stored block cut off, as
+// permessage-deflate sends it.
+func syncFlushed(t testing.TB, level int, msg, dict []byte, std bool) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	var w interface {
+		io.Writer
+		Flush() error
+	}
+	var err error
+	if std {
+		w, err = stdflate.NewWriterDict(&b, level, dict)
+	} else {
+		w, err = flate.NewWriterDict(&b, level, dict)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	out := b.Bytes()
+	if !bytes.HasSuffix(out, messageEnd[:4]) {
+		t.Fatalf("no sync flush tail: % x", out[max(0, len(out)-8):])
+	}
+	return out[:len(out)-4]
+}
+
+// inflateWhole runs the inflater alone over one message.
+func inflateWhole(in, dict []byte) ([]byte, error) {
+	var f inflater
+	f.reset(append(bytes.Clone(in), messageEnd...), dict)
+	defer f.release()
+	return io.ReadAll(&f)
+}
+
+// Whatever two independent encoders make of a message — stored, fixed,
+// dynamic and Huffman-only blocks, long matches, overlapping matches,
+// distances into a dictionary, output far past the window — inflates back
+// to it.
+func TestInflaterRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 100<<10)
+	for i := range random {
+		random[i] = byte(r.Uint32())
+	}
+	inputs := [][]byte{
+		nil, {'a'}, []byte("abcabcabcabcabcabcabc"),
+		bytes.Repeat([]byte{0}, 300<<10),
+		jsonish(r, 20), jsonish(r, 1<<10), jsonish(r, 16<<10), jsonish(r, 200<<10),
+		random[:1], random[:1000], random,
+		append(jsonish(r, 40<<10), random[:30<<10]...),
+	}
+	dicts := [][]byte{nil, jsonish(r, 100), jsonish(r, 32<<10)}
+	levels := []int{flate.HuffmanOnly, flate.NoCompression, flate.BestSpeed, 2, 5, flate.BestCompression}
+	for _, std := range []bool{false, true} {
+		for _, level := range levels {
+			for di, dict := range dicts {
+				for ii, msg := range inputs {
+					if std && level == flate.HuffmanOnly && len(dict) > 0 {
+						continue // the standard library's Huffman-only writer takes no dictionary
+					}
+					comp := syncFlushed(t, level, msg, dict, std)
+					got, err := inflateWhole(comp, dict)
+					if err != nil || !bytes.Equal(got, msg) {
+						t.Fatalf("std %v, level %d, dict %d, input %d (%d bytes): got %d bytes, %v", std, level, di, ii, len(msg), len(got), err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Broken streams fail with ErrCorrupt and hand out nothing of the block
+// that broke.
+func TestInflaterCorrupt(t *testing.T) {
+	msg := jsonish(rand.New(rand.NewPCG(5, 6)), 2000)
+	good := syncFlushed(t, 5, msg, nil, false)
+	var final bytes.Buffer
+	w, _ := flate.NewWriter(&final, 1)
+	_, _ = w.Write([]byte("hello"))
+	_ = w.Close()
+	cases := map[string][]byte{
+		"reserved block type":   {0x07},
+		"stored length":         {0x00, 0x05, 0x00, 0x00, 0x00},
+		"stored past the end":   {0x01, 0x00, 0x01, 0xff, 0xfe, 'a'},
+		"distance past history": syncFlushed(t, 1, msg[:500], msg[:1000], false),
+		"too many lengths":      {0xfd, 0xff}, // dynamic block, HLIT 31: 288 codes
+		"garbage after final":   append(final.Bytes(), "garbage!!!"...),
+		"truncated":             good[:len(good)/2],
+		"incomplete code":       {0x04, 0x00, 0xfe, 0xff}, // dynamic block, four code-length codes of 7 bits
+	}
+	for name, in := range cases {
+		got, err := inflateWhole(in, nil)
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %q, %v; want ErrCorrupt", name, got, err)
+		}
+	}
+}
+
+// The inflater gives up its window when it is done with a message, and
+// holds no more than inflateWindowMax while it works, however large the
+// message: a 1 MiB run of zeros comes out in window-sized pieces.
+func TestInflaterWindowBound(t *testing.T) {
+	msg := make([]byte, 1<<20)
+	comp := syncFlushed(t, 1, msg, nil, false)
+	var f inflater
+	f.reset(append(comp, messageEnd...), nil)
+	p := make([]byte, 512)
+	total := 0
+	for {
+		n, err := f.Read(p)
+		total += n
+		if cap(f.win) > inflateWindowMax {
+			t.Fatalf("window grew to %d bytes", cap(f.win))
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.release()
+	if total != len(msg) || f.buf != nil {
+		t.Fatalf("inflated %d bytes of %d; window kept: %v", total, len(msg), f.buf != nil)
+	}
+}
+
+// readAtMost reads d's message, stopping at limit bytes.
+func readAtMost(d *Decompressor, limit int) ([]byte, error) {
+	var out []byte
+	p := make([]byte, 1000)
+	for len(out) < limit {
+		n, err := d.Read(p)
+		out = append(out, p[:n]...)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	d.End()
+	return out, errLimit
+}
+
+var errLimit = errors.New("limit")
+
+// The inflater and klauspost/compress's (which inflates the messages that
+// arrive in parts) agree on every input: the same output for a good
+// stream, failure for a bad one, and the same context for the next
+// message.
+func FuzzInflater(f *testing.F) {
+	r := rand.New(rand.NewPCG(7, 8))
+	j := jsonish(r, 3000)
+	for _, level := range []int{flate.HuffmanOnly, flate.NoCompression, 1, 6} {
+		f.Add(syncFlushed(f, level, j[:1500], nil, false), syncFlushed(f, level, j[1500:], j[:1500], false), true, uint8(15))
+	}
+	f.Add(syncFlushed(f, 6, j, nil, true), []byte{0x02, 0x00}, false, uint8(9))
+	f.Add([]byte{0x63, 0x00, 0x42, 0x00}, []byte{0x07}, true, uint8(8))
+	const limit = 4 << 20
+	f.Fuzz(func(t *testing.T, m1, m2 []byte, takeover bool, bits uint8) {
+		wb := 8 + int(bits%8)
+		whole := NewDecompressor(wb, takeover)
+		split := NewDecompressor(wb, takeover)
+		for i, m := range [][]byte{m1, m2} {
+			whole.Begin(&parts{p: [][]byte{m}})
+			got, gerr := readAtMost(whole, limit)
+			// Parts of up to 3 bytes and an empty last one: never one
+			// whole part, so klauspost's inflater reads it.
+			split.Begin(&parts{p: append(cut(m, 1+i+len(m)%3), nil)})
+			want, werr := readAtMost(split, limit)
+			switch {
+			case (gerr == nil) != (werr == nil), (gerr == errLimit) != (werr == errLimit):
+				t.Fatalf("message %d: inflater %d bytes, %v; klauspost %d bytes, %v", i, len(got), gerr, len(want), werr)
+			case gerr == nil && !bytes.Equal(got, want):
+				t.Fatalf("message %d: outputs differ (%d and %d bytes)", i, len(got), len(want))
+			case gerr == errLimit && !bytes.Equal(got[:limit], want[:limit]):
+				t.Fatalf("message %d: outputs differ within the limit", i)
+			case gerr != nil:
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkInflate compares the two inflaters on one message as the
+// compressed echo sends it: JSON, compressed at level 6 without context.
+func BenchmarkInflate(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10} {
+		msg := jsonish(rand.New(rand.NewPCG(9, 10)), size)
+		comp := syncFlushed(b, 6, msg, nil, false)
+		for _, whole := range []bool{true, false} {
+			name := map[bool]string{true: "whole", false: "klauspost"}[whole]
+			b.Run(fmt.Sprintf("%s/%dKiB", name, size>>10), func(b *testing.B) {
+				d := NewDecompressor(15, false)
+				p := make([]byte, size+1)
+				b.SetBytes(int64(size))
+				for b.Loop() {
+					src := &parts{p: [][]byte{comp}}
+					if !whole {
+						src.p = append(src.p, nil)
+					}
+					d.Begin(src)
+					n, err := io.ReadFull(readerFunc(d.Read), p[:size])
+					if err != nil || n != size {
+						b.Fatal(err)
+					}
+					d.End()
+				}
+			})
+		}
+	}
+}
