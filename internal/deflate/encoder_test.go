@@ -3,6 +3,7 @@ package deflate
 import (
 	"bytes"
 	stdflate "compress/flate"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -175,4 +176,36 @@ func FuzzEncoder(f *testing.F) {
 			t.Fatalf("bits %d, cut %d, step %d: round trip differs (%v)", bits, at, step, err)
 		}
 	})
+}
+
+// BenchmarkContext compresses 1 KiB JSON messages with context takeover
+// on conns connections in turn: with 100, each connection's table and
+// history have left the nearer caches by its next message, as in a
+// server.
+func BenchmarkContext(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	msgs := make([][]byte, 256)
+	for i := range msgs {
+		msgs[i] = jsonish(r, 1024)
+	}
+	for _, conns := range []int{1, 100} {
+		b.Run(fmt.Sprintf("conns=%d", conns), func(b *testing.B) {
+			cs := make([]*Compressor, conns)
+			for i := range cs {
+				cs[i] = NewCompressor(1, 15, true)
+				for _, m := range msgs[:40] {
+					cs[i].Compress(nil, m)
+				}
+			}
+			out := make([]byte, 0, 4096)
+			var in, comp int
+			for i := 0; b.Loop(); i++ {
+				m := msgs[i%len(msgs)]
+				out = cs[i%conns].Compress(out[:0], m)
+				in += len(m)
+				comp += len(out)
+			}
+			b.ReportMetric(float64(comp)/float64(in), "ratio")
+		})
+	}
 }
