@@ -49,7 +49,9 @@ var compressorIdleRelease = time.Second
 //     on the event loops (gws 20.6 and 18.9), of which 16 KiB is the
 //     history.
 //     Each direction keeps the last 2^bits bytes it compressed or
-//     inflated (32 KiB each at most, less until that much has passed);
+//     inflated (32 KiB each at most, less until that much has passed;
+//     the inflating side in a buffer of at most 2^bits plus a quarter,
+//     40 KiB, which a message that arrives whole is inflated into);
 //     the compressor's 16 KiB table is kept while the connection is busy
 //     (from its second compressed message within a second) and given
 //     back a second after its last; a lone message gives it back at once.

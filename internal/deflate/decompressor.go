@@ -37,6 +37,7 @@ type Decompressor struct {
 	src      sourceReader
 	wholeBuf *[]byte   // a message that came in one part, with messageEnd, from bufpool
 	inf      *inflater // inflates wholeBuf's bytes
+	histLen  int       // the history's length when inf borrowed it
 	r        io.ReadCloser
 }
 
@@ -63,17 +64,24 @@ func NewDecompressor(bits int, takeover bool) *Decompressor {
 // (a whole frame in the read buffer, or the event loop's reassembled
 // message) is inflated from a copy.
 func (d *Decompressor) Begin(src Source) {
-	var dict []byte
-	if d.takeover {
-		dict = d.hist.bytes()
-	}
 	part, last, err := src.Next()
 	if err == nil && last && len(part) <= maxWhole {
 		d.wholeBuf = bufpool.Get(len(part) + len(messageEnd))
 		b := append(append((*d.wholeBuf)[:0], part...), messageEnd...)
 		d.inf = inflaterPool.Get().(*inflater)
-		d.inf.reset(b, dict)
+		if d.takeover {
+			// Inflate in the history's buffer, with room for what the
+			// message most likely inflates to.
+			d.histLen = len(d.hist.bytes())
+			d.inf.resetLent(b, d.hist.lend(min(d.hist.slack(), 5*len(part)+2*maxMatch)))
+		} else {
+			d.inf.reset(b)
+		}
 		return
+	}
+	var dict []byte
+	if d.takeover {
+		dict = d.hist.bytes()
 	}
 	d.src = sourceReader{src: src, part: part, last: last, err: err}
 	d.beginStreaming(&d.src, dict)
@@ -94,9 +102,6 @@ func (d *Decompressor) beginStreaming(in flate.Reader, dict []byte) {
 func (d *Decompressor) Read(p []byte) (int, error) {
 	if d.inf != nil {
 		n, err := d.inf.Read(p)
-		if d.takeover && n > 0 {
-			d.hist.write(p[:n])
-		}
 		if err != nil {
 			d.End()
 		}
@@ -131,6 +136,15 @@ func (d *Decompressor) Read(p []byte) (int, error) {
 // end (a failed connection abandons it).
 func (d *Decompressor) End() {
 	if d.inf != nil {
+		if d.takeover {
+			// The output is the history's next bytes: in place if it
+			// stayed in the loan, else copied back.
+			if d.inf.lent() {
+				d.hist.giveBack(len(d.inf.win) - d.histLen)
+			} else {
+				d.hist.replace(d.inf.win)
+			}
+		}
 		d.inf.release()
 		inflaterPool.Put(d.inf)
 		d.inf = nil

@@ -16,11 +16,12 @@ import (
 // faster than klauspost/compress's streaming inflater on a 1 KiB message,
 // most of whose time went to building tables (bench/results).
 //
-// Its output goes into a window buffer, behind whatever history context
-// takeover primed it with; Read hands the output out. The window grows
-// from a guess (the message's compressed size times five) up to
-// inflateWindowMax, after which it slides, keeping the 32 KiB a distance
-// can reach: a bomb costs the caller's read limit, never memory here.
+// Its output goes into a window buffer, behind the history with context
+// takeover, in the history's own buffer while it has room (window.lend);
+// Read hands the output out. The window grows from a guess (the message's
+// compressed size times five) up to inflateWindowMax, after which it
+// slides, keeping the 32 KiB a distance can reach: a bomb costs the
+// caller's read limit, never memory here.
 type inflater struct {
 	in   []byte // the whole stream
 	pos  int    // the next byte of in to load; past len(in) while reading zero padding
@@ -57,15 +58,30 @@ const (
 	inflateWindowMin = 4 << 10
 )
 
-// reset starts decoding in, with dict as the history distances may reach
-// into.
-func (f *inflater) reset(in, dict []byte) {
-	size := min(max(len(dict)+5*len(in), inflateWindowMin), max(inflateWindowMax, len(dict)+maxMatch))
-	f.buf = bufpool.Get(size)
-	f.win = append((*f.buf)[:0], dict...)
+// reset starts decoding in, with no history, into a pooled window.
+func (f *inflater) reset(in []byte) {
+	f.buf = bufpool.Get(min(max(5*len(in), inflateWindowMin), inflateWindowMax))
+	f.begin(in, (*f.buf)[:0])
+}
+
+// resetLent starts decoding in into hist's spare capacity, hist being the
+// history distances may reach into: a window's loan (window.lend).
+// Output that outgrows it moves to a pooled window; lent tells.
+func (f *inflater) resetLent(in, hist []byte) {
+	f.buf = nil
+	f.begin(in, hist)
+}
+
+func (f *inflater) begin(in, win []byte) {
+	f.win = win
 	f.rd = len(f.win)
 	f.in, f.pos, f.bits, f.nb = in, 0, 0, 0
 	f.stage, f.final, f.stored, f.err = stageHeader, false, 0, nil
+}
+
+// lent reports whether the output is still in the lent buffer.
+func (f *inflater) lent() bool {
+	return f.buf == nil
 }
 
 // release gives the window back to its pool.
@@ -123,10 +139,12 @@ func (f *inflater) makeRoom() {
 	if cap(f.win)-len(f.win) >= maxMatch {
 		return
 	}
-	if cap(f.win) < inflateWindowMax {
-		b := bufpool.Get(min(2*cap(f.win), inflateWindowMax))
+	if f.lent() || cap(f.win) < inflateWindowMax {
+		b := bufpool.Get(min(max(2*cap(f.win), len(f.win)+inflateWindowMin), max(inflateWindowMax, len(f.win)+maxMatch)))
 		f.win = append((*b)[:0], f.win...)
-		bufpool.Put(f.buf)
+		if f.buf != nil {
+			bufpool.Put(f.buf)
+		}
 		f.buf = b
 		return
 	}

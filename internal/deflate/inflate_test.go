@@ -47,7 +47,7 @@ func syncFlushed(t testing.TB, level int, msg, dict []byte, std bool) []byte {
 // inflateWhole runs the inflater alone over one message.
 func inflateWhole(in, dict []byte) ([]byte, error) {
 	var f inflater
-	f.reset(append(bytes.Clone(in), messageEnd...), dict)
+	f.resetLent(append(bytes.Clone(in), messageEnd...), dict)
 	defer f.release()
 	return io.ReadAll(&f)
 }
@@ -123,7 +123,7 @@ func TestInflaterWindowBound(t *testing.T) {
 	msg := make([]byte, 1<<20)
 	comp := syncFlushed(t, 1, msg, nil, false)
 	var f inflater
-	f.reset(append(comp, messageEnd...), nil)
+	f.reset(append(comp, messageEnd...))
 	p := make([]byte, 512)
 	total := 0
 	for {
@@ -229,5 +229,67 @@ func BenchmarkInflate(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// With context takeover the history stays within its documented bound,
+// the window plus a quarter (40 KiB at 15 bits), while messages of every
+// size are inflated in its buffer or, when they outgrow it, beside it;
+// and it always holds the last 2^bits bytes of output, which the next
+// message's distances reach into.
+func TestInflaterHistoryBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, bits := range []int{9, 12, 15} {
+		c := NewCompressor(1, bits, true)
+		d := NewDecompressor(bits, true)
+		var stream []byte
+		for i := range 200 {
+			msg := jsonish(r, []int{10, 300, 1000, 5000, 20000, 70000}[r.IntN(6)])
+			if i%17 == 0 {
+				msg = make([]byte, 1<<17) // output far past the loan
+			}
+			// Whole, or in parts (klauspost's inflater), in turn.
+			got := inflate(t, d, c.Compress(nil, msg), []int{1 << 20, 100}[i%2])
+			if !bytes.Equal(got, msg) {
+				t.Fatalf("bits %d, message %d: inflated %d bytes, want %d", bits, i, len(got), len(msg))
+			}
+			stream = append(stream, msg...)
+			limit := 1 << bits
+			if want := stream[max(0, len(stream)-limit):]; !bytes.Equal(d.hist.bytes(), want) {
+				t.Fatalf("bits %d, message %d: history is not the last %d bytes", bits, i, limit)
+			}
+			if cap(d.hist.buf) > limit+max(limit/4, 1<<10) {
+				t.Fatalf("bits %d: history buffer of %d bytes", bits, cap(d.hist.buf))
+			}
+			stream = stream[max(0, len(stream)-limit):]
+		}
+	}
+}
+
+// BenchmarkInflateTakeover inflates 1 KiB messages on a connection whose
+// peer keeps context (as browsers do), with 32 KiB of history behind
+// each: what the history costs per message.
+func BenchmarkInflateTakeover(b *testing.B) {
+	r := rand.New(rand.NewPCG(13, 14))
+	msg := jsonish(r, 1<<10)
+	comp := syncFlushed(b, 6, msg, nil, false)
+	d := NewDecompressor(15, true)
+	p := make([]byte, len(msg)+1)
+	inflateOnce := func() {
+		d.Begin(&parts{p: [][]byte{comp}})
+		n, err := io.ReadFull(readerFunc(d.Read), p[:len(msg)])
+		if err != nil || n != len(msg) {
+			b.Fatal(err)
+		}
+		if _, err := d.Read(p); err != io.EOF {
+			b.Fatal(err)
+		}
+	}
+	for range 40 {
+		inflateOnce()
+	}
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		inflateOnce()
 	}
 }
