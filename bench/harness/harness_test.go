@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 // serveEnv makes the test binary, re-executed, run as an echo server;
@@ -176,6 +178,33 @@ func TestQuickRunCompressed(t *testing.T) {
 		}
 	}
 	t.Log("\n" + md)
+}
+
+// TestQuickRunClientContext runs the compressed path with the client's
+// context offered, as browsers offer it: fastws accepts it (its answer
+// leaves out client_no_context_takeover), keeps each client's history,
+// and every echo still comes back whole.
+func TestQuickRunClientContext(t *testing.T) {
+	rep := Run(Options{
+		Servers: []string{"fastws"},
+		Cells:   []Cell{{Conns: 2, Size: 1 << 10}},
+		Timing:  Timing{Warmup: 100 * time.Millisecond, Duration: 300 * time.Millisecond},
+		Load:    Load{Loops: 1, Compress: true, Offer: loadgen.ClientContextOffer},
+		Command: testCommand(t),
+	})
+	row := rep.Cells[0].Rows[0]
+	if row.Err != nil {
+		t.Fatal(row.Err)
+	}
+	if !strings.HasPrefix(row.Extension, "permessage-deflate") || strings.Contains(row.Extension, "client_no_context_takeover") {
+		t.Errorf("negotiated %q; want the client's context taken over", row.Extension)
+	}
+	if row.MsgsPerSec <= 0 || row.Wire.Messages == 0 || row.Wire.Compressed != row.Wire.Messages {
+		t.Errorf("implausible row %+v", row)
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "client offer: `permessage-deflate`;") || !strings.Contains(md, "the client's context is taken over") {
+		t.Errorf("report does not say the offer:\n%s", md)
+	}
 }
 
 func TestParseCells(t *testing.T) {

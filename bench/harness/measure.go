@@ -24,6 +24,17 @@ type Load struct {
 	// MemoryEcho is the message each connection of the memory section
 	// echoes once; 0 means 1 KiB, or 16 KiB when Compress is set.
 	MemoryEcho int
+	// Offer is a compressed load's permessage-deflate offer; empty means
+	// loadgen.DeflateOffer.
+	Offer string
+}
+
+// offer is the compressed load's permessage-deflate offer.
+func (l Load) offer() string {
+	if l.Offer != "" {
+		return l.Offer
+	}
+	return loadgen.DeflateOffer
 }
 
 // memoryEcho is the memory section's message size.
@@ -82,7 +93,7 @@ func runCell(command ServerCommand, name string, cell Cell, timing Timing, load 
 	}
 	client, err := loadgen.Connect(loadgen.Config{
 		Addr: srv.addr, Conns: cell.Conns, Size: cell.Size, Text: load.Text, Loops: load.Loops,
-		Compress: load.Compress,
+		Compress: load.Compress, Offer: load.Offer,
 	})
 	if err != nil {
 		row.Err = err

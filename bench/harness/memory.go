@@ -146,6 +146,7 @@ func measureCompressedMemory(command ServerCommand, name string, conns int, load
 	}
 	client, err := loadgen.Connect(loadgen.Config{
 		Addr: srv.addr, Conns: conns, Size: load.memoryEcho(), Loops: load.Loops, Compress: true,
+		Offer: load.Offer,
 	})
 	if err != nil {
 		return fail(err)

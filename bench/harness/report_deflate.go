@@ -37,7 +37,10 @@ func (r *Report) writeCompressedHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "- load: JSON text (orders with ids, names, prices, nested arrays; %d distinct documents per size, cycled, so that messages are alike as real traffic is, not identical), "+
 		"each compressed once in advance by the load generator at flate level %d without context and sent pre-masked as a text frame with RSV1; one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",
 		loadgen.DefaultVariants, loadgen.ClientLevel, o.Timing.Duration, o.Timing.Warmup, max(o.Load.Loops, 1))
-	fmt.Fprintf(b, "- client offer: `%s`; a server that declines it fails the run\n", loadgen.DeflateOffer)
+	fmt.Fprintf(b, "- client offer: `%s`; a server that declines it fails the run\n", o.Load.offer())
+	if o.Load.offer() == loadgen.ClientContextOffer {
+		fmt.Fprintf(b, "- the client's context is taken over, as browsers offer it: a server that accepts keeps each connection's history of the client's messages and inflates every message with it, though the messages, compressed in advance, never refer back to it\n")
+	}
 	fmt.Fprintf(b, "- echoes are counted by their frame headers; the first two of each connection are inflated (the second with the server's context, if it keeps one) and compared with what was sent\n")
 	fmt.Fprintf(b, "- bytes per message are whole frames, headers included; raw is the JSON document's size\n")
 	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")

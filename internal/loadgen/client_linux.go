@@ -35,7 +35,8 @@ type Config struct {
 	Compress bool
 	Variants int
 	// Offer replaces DeflateOffer as the permessage-deflate offer of a
-	// compressed load (it must include client_no_context_takeover).
+	// compressed load: one with client_no_context_takeover, or
+	// ClientContextOffer.
 	// fastws bench offers no client_max_window_bits, so that no server
 	// can ask for a client window smaller than the messages compressed
 	// in advance.

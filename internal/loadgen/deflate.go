@@ -16,6 +16,14 @@ import (
 // accepts any server window and any server context takeover.
 const DeflateOffer = "permessage-deflate; client_no_context_takeover; client_max_window_bits"
 
+// ClientContextOffer offers permessage-deflate with the client's context
+// taken over, as browsers do, so that the server keeps and primes each
+// connection's history of the client's messages. The messages compressed
+// in advance without context are valid on such a stream (a message need
+// not refer back); the offer leaves out client_max_window_bits, so that no
+// server can ask for a window smaller than they were compressed with.
+const ClientContextOffer = "permessage-deflate"
+
 // ClientLevel is the flate level the client compresses its messages at,
 // once each: 6, zlib's default (Z_DEFAULT_COMPRESSION), which browsers use.
 const ClientLevel = 6

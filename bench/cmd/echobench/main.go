@@ -15,6 +15,7 @@ import (
 
 	"github.com/fastws/fastws/bench/harness"
 	"github.com/fastws/fastws/bench/servers"
+	"github.com/fastws/fastws/internal/loadgen"
 )
 
 func main() {
@@ -23,23 +24,24 @@ func main() {
 
 func run() int {
 	var (
-		serve       = flag.String("serve", "", "run as the echo server `NAME` (the harness starts these itself)")
-		addr        = flag.String("addr", "127.0.0.1:0", "listen address for -serve")
-		serverList  = flag.String("servers", strings.Join(servers.Names, ","), "comma-separated servers to measure, in order")
-		cellList    = flag.String("cells", defaultCells(), "comma-separated cells CONNSxSIZE (SIZE in B, KiB or MiB)")
-		duration    = flag.Duration("duration", 3*time.Second, "measured window per cell, server and round")
-		rounds      = flag.Int("rounds", 3, "runs of each cell per server, in a rotated server order; rows give medians")
-		warmup      = flag.Duration("warmup", time.Second, "load before the measured window")
-		quick       = flag.Bool("quick", false, "short cells, one round: -duration 1s -warmup 300ms -rounds 1")
-		loops       = flag.Int("loops", 1, "load-generator event loops (goroutines, each with its own epoll)")
-		memoryEcho  = flag.Int("memory-echo", 0, "bytes of the message each connection of the memory section echoes once; 0 means 1 KiB, or 16 KiB with -compressed")
-		text        = flag.Bool("text", false, "send text messages instead of binary")
-		memoryConns = flag.Int("memory-conns", 19000, "connections of the memory section (issue 14 measures idle memory at 19,000); 0 skips it")
-		out         = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
-		profileDir  = flag.String("profile", "", "write CPU and allocation profiles of each server run to `DIR` (NAME-K.cpu.pprof and NAME-K.alloc.pprof, K counting that server's runs: the cells in order, then the memory section)")
-		setup       = flag.Int("setup", 0, "connection-setup section: open `N` new connections to each server (64 in flight) and report upgrades/s and server CPU per upgrade; 0 skips it")
-		stalled     = flag.Int("stalled", 0, "stalled-peers section: the normal load (10 × 1 KiB) with and without `N` stalled connections (handshake, then half a frame header) per server; 0 skips it")
-		compressed  = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
+		serve         = flag.String("serve", "", "run as the echo server `NAME` (the harness starts these itself)")
+		addr          = flag.String("addr", "127.0.0.1:0", "listen address for -serve")
+		serverList    = flag.String("servers", strings.Join(servers.Names, ","), "comma-separated servers to measure, in order")
+		cellList      = flag.String("cells", defaultCells(), "comma-separated cells CONNSxSIZE (SIZE in B, KiB or MiB)")
+		duration      = flag.Duration("duration", 3*time.Second, "measured window per cell, server and round")
+		rounds        = flag.Int("rounds", 3, "runs of each cell per server, in a rotated server order; rows give medians")
+		warmup        = flag.Duration("warmup", time.Second, "load before the measured window")
+		quick         = flag.Bool("quick", false, "short cells, one round: -duration 1s -warmup 300ms -rounds 1")
+		loops         = flag.Int("loops", 1, "load-generator event loops (goroutines, each with its own epoll)")
+		memoryEcho    = flag.Int("memory-echo", 0, "bytes of the message each connection of the memory section echoes once; 0 means 1 KiB, or 16 KiB with -compressed")
+		text          = flag.Bool("text", false, "send text messages instead of binary")
+		memoryConns   = flag.Int("memory-conns", 19000, "connections of the memory section (issue 14 measures idle memory at 19,000); 0 skips it")
+		out           = flag.String("out", filepath.Join("results", "echo-"+time.Now().Format("2006-01-02")+".md"), "markdown report file; empty for stdout only")
+		profileDir    = flag.String("profile", "", "write CPU and allocation profiles of each server run to `DIR` (NAME-K.cpu.pprof and NAME-K.alloc.pprof, K counting that server's runs: the cells in order, then the memory section)")
+		setup         = flag.Int("setup", 0, "connection-setup section: open `N` new connections to each server (64 in flight) and report upgrades/s and server CPU per upgrade; 0 skips it")
+		stalled       = flag.Int("stalled", 0, "stalled-peers section: the normal load (10 × 1 KiB) with and without `N` stalled connections (handshake, then half a frame header) per server; 0 skips it")
+		compressed    = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
+		clientContext = flag.Bool("client-context", false, "with -compressed, offer the client's context takeover, as browsers do (loadgen.ClientContextOffer), so that servers keep each client's history")
 	)
 	flag.Parse()
 
@@ -81,6 +83,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "echobench: -setup and -stalled measure uncompressed servers; leave out -compressed")
 		return 2
 	}
+	if *clientContext && !*compressed {
+		fmt.Fprintln(os.Stderr, "echobench: -client-context is an offer of the compressed benchmark; add -compressed")
+		return 2
+	}
 	if *setup < 0 || *stalled < 0 {
 		fmt.Fprintln(os.Stderr, "echobench: -setup and -stalled take a count, 0 for off")
 		return 2
@@ -92,6 +98,9 @@ func run() int {
 		opts.Rounds = 1
 	}
 	opts.Load = harness.Load{Text: *text || *compressed, Loops: *loops, Compress: *compressed, MemoryEcho: *memoryEcho}
+	if *clientContext {
+		opts.Load.Offer = loadgen.ClientContextOffer
+	}
 	opts.MemoryConns = *memoryConns
 	opts.Progress = os.Stderr
 	self, err := os.Executable()
