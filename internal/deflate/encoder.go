@@ -278,13 +278,15 @@ func (e *encoder) writeBlock(b *blockBuf, raw []byte) {
 	}
 	dynSize := 3 + 5 + 5 + 4 + e.codeLengths(b, nlit, ndist) + extra
 	fixSize := 3 + extra
-	for c, f := range b.litFreq[:nlit] {
-		dynSize += int(f) * int(b.lit.lens[c])
-		fixSize += int(f) * int(fixedLit.lens[c])
+	for _, c := range b.lit.used() {
+		f := int(b.litFreq[c])
+		dynSize += f * int(b.lit.lens[c])
+		fixSize += f * int(fixedLit.lens[c])
 	}
-	for c, f := range b.distFreq[:ndist] {
-		dynSize += int(f) * int(b.dist.lens[c])
-		fixSize += int(f) * int(fixedDist.lens[c])
+	for _, c := range b.dist.used() {
+		f := int(b.distFreq[c])
+		dynSize += f * int(b.dist.lens[c])
+		fixSize += f * int(fixedDist.lens[c])
 	}
 	// A stored block: its header, padding to a byte (at most 7 bits),
 	// and the lengths.

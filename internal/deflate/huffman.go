@@ -81,11 +81,13 @@ func init() {
 		}
 	}
 	fixedLit.lens = fixedLitLens()
-	fixedLit.assign(288)
+	fixedLit.listUsed(288)
+	fixedLit.assign()
 	for i := range 30 {
 		fixedDist.lens[i] = 5
 	}
-	fixedDist.assign(30)
+	fixedDist.listUsed(30)
+	fixedDist.assign()
 }
 
 // fixedLitLens returns the code lengths of the fixed literal/length code
@@ -118,28 +120,44 @@ func distCode(d uint32) uint8 {
 type huffCode struct {
 	lens  [288]uint8
 	codes [288]uint16
+	// syms lists the symbols that have a code, in order: a block's
+	// code leaves most of the 286 symbols out, and the passes over a
+	// code (assigning it, costing a block with it) go over these alone.
+	syms  [288]uint16
+	nsyms int
 }
 
-// assign gives the first n symbols the canonical codes of their lengths
-// (RFC 1951 section 3.2.2).
-func (h *huffCode) assign(n int) {
-	var count [16]uint16
-	for _, l := range h.lens[:n] {
-		count[l]++
+// used returns the symbols that have a code, in order.
+func (h *huffCode) used() []uint16 { return h.syms[:h.nsyms] }
+
+// listUsed sets syms from the lengths of the first n symbols.
+func (h *huffCode) listUsed(n int) {
+	h.nsyms = 0
+	for i, l := range h.lens[:n] {
+		if l != 0 {
+			h.syms[h.nsyms] = uint16(i)
+			h.nsyms++
+		}
 	}
-	count[0] = 0
+}
+
+// assign gives the used symbols the canonical codes of their lengths
+// (RFC 1951 section 3.2.2). Unused symbols keep whatever code they had:
+// nothing writes them.
+func (h *huffCode) assign() {
+	var count [16]uint16
+	for _, s := range h.used() {
+		count[h.lens[s]&15]++
+	}
 	var next [16]uint16
 	code := uint16(0)
 	for b := 1; b < 16; b++ {
 		code = (code + count[b-1]) << 1
 		next[b] = code
 	}
-	for i, l := range h.lens[:n] {
-		if l == 0 {
-			h.codes[i] = 0
-			continue
-		}
-		h.codes[i] = bits.Reverse16(next[l]) >> (16 - l)
+	for _, s := range h.used() {
+		l := h.lens[s] & 15
+		h.codes[s] = bits.Reverse16(next[l]) >> (16 - l)
 		next[l]++
 	}
 }
@@ -163,21 +181,31 @@ func (h *huffCode) build(freq []uint32, maxBits uint8, s *huffScratch) {
 	clear(h.lens[:n])
 	f := s.freq[:n]
 	copy(f, freq)
-	used := 0
-	for _, v := range f {
+	h.nsyms = 0
+	for i, v := range f {
 		if v > 0 {
-			used++
+			h.syms[h.nsyms] = uint16(i)
+			h.nsyms++
 		}
 	}
-	for i := 0; used < 2; i++ {
-		if f[i] == 0 {
-			f[i] = 1
-			used++
+	if h.nsyms < 2 {
+		for i := 0; h.nsyms < 2; i++ {
+			if f[i] == 0 {
+				f[i] = 1
+				h.nsyms++
+			}
+		}
+		h.nsyms = 0
+		for i, v := range f {
+			if v > 0 {
+				h.syms[h.nsyms] = uint16(i)
+				h.nsyms++
+			}
 		}
 	}
 	for {
 		if h.tryBuild(f, maxBits, s) {
-			h.assign(n)
+			h.assign()
 			return
 		}
 		// Too deep: flatten the frequencies and try again. Halving
@@ -196,11 +224,9 @@ func (h *huffCode) build(freq []uint32, maxBits uint8, s *huffScratch) {
 func (h *huffCode) tryBuild(f []uint32, maxBits uint8, s *huffScratch) bool {
 	// A frequency is at most a block's tokens plus one (chunkSize+1,
 	// below 2^23), so it and a symbol (below 2^9) share a uint32.
-	ls := s.leaves[:0]
-	for i, v := range f {
-		if v > 0 {
-			ls = append(ls, v<<9|uint32(i))
-		}
+	ls := s.leaves[:h.nsyms]
+	for i, sym := range h.used() {
+		ls[i] = f[sym]<<9 | uint32(sym)
 	}
 	slices.Sort(ls)
 	nl := len(ls)
