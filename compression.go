@@ -51,7 +51,8 @@ var compressorIdleRelease = time.Second
 //     Each direction keeps the last 2^bits bytes it compressed or
 //     inflated (32 KiB each at most, less until that much has passed;
 //     the inflating side in a buffer of at most 2^bits plus a quarter,
-//     40 KiB, which a message that arrives whole is inflated into);
+//     40 KiB, which a message that arrives whole and inflates to less
+//     than a quarter is inflated into);
 //     the compressor's 16 KiB table is kept while the connection is busy
 //     (from its second compressed message within a second) and given
 //     back a second after its last; a lone message gives it back at once.

@@ -69,13 +69,19 @@ func (d *Decompressor) Begin(src Source) {
 		d.wholeBuf = bufpool.Get(len(part) + len(messageEnd))
 		b := append(append((*d.wholeBuf)[:0], part...), messageEnd...)
 		d.inf = inflaterPool.Get().(*inflater)
-		if d.takeover {
+		switch guess := 5*len(part) + 2*maxMatch; {
+		case d.takeover && guess <= d.hist.slack():
 			// Inflate in the history's buffer, with room for what the
 			// message most likely inflates to.
 			d.histLen = len(d.hist.bytes())
-			d.inf.resetLent(b, d.hist.lend(min(d.hist.slack(), 5*len(part)+2*maxMatch)))
-		} else {
-			d.inf.reset(b)
+			d.inf.resetLent(b, d.hist.lend(guess))
+		case d.takeover:
+			// A message larger than the slack would outgrow the loan:
+			// inflate it behind a copy of the history, which End
+			// replaces.
+			d.inf.reset(b, d.hist.bytes())
+		default:
+			d.inf.reset(b, nil)
 		}
 		return
 	}

@@ -58,10 +58,11 @@ const (
 	inflateWindowMin = 4 << 10
 )
 
-// reset starts decoding in, with no history, into a pooled window.
-func (f *inflater) reset(in []byte) {
-	f.buf = bufpool.Get(min(max(5*len(in), inflateWindowMin), inflateWindowMax))
-	f.begin(in, (*f.buf)[:0])
+// reset starts decoding in into a pooled window, behind a copy of dict,
+// the history distances may reach into.
+func (f *inflater) reset(in, dict []byte) {
+	f.buf = bufpool.Get(min(max(len(dict)+5*len(in), inflateWindowMin), max(inflateWindowMax, len(dict)+maxMatch)))
+	f.begin(in, append((*f.buf)[:0], dict...))
 }
 
 // resetLent starts decoding in into hist's spare capacity, hist being the

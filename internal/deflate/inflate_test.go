@@ -123,7 +123,7 @@ func TestInflaterWindowBound(t *testing.T) {
 	msg := make([]byte, 1<<20)
 	comp := syncFlushed(t, 1, msg, nil, false)
 	var f inflater
-	f.reset(append(comp, messageEnd...))
+	f.reset(append(comp, messageEnd...), nil)
 	p := make([]byte, 512)
 	total := 0
 	for {
