@@ -141,6 +141,17 @@ func (h *huffCode) listUsed(n int) {
 	}
 }
 
+// listFrequent sets syms to the symbols whose frequency is above zero.
+func (h *huffCode) listFrequent(f []uint32) {
+	h.nsyms = 0
+	for i, v := range f {
+		if v > 0 {
+			h.syms[h.nsyms] = uint16(i)
+			h.nsyms++
+		}
+	}
+}
+
 // assign gives the used symbols the canonical codes of their lengths
 // (RFC 1951 section 3.2.2). Unused symbols keep whatever code they had:
 // nothing writes them.
@@ -181,13 +192,7 @@ func (h *huffCode) build(freq []uint32, maxBits uint8, s *huffScratch) {
 	clear(h.lens[:n])
 	f := s.freq[:n]
 	copy(f, freq)
-	h.nsyms = 0
-	for i, v := range f {
-		if v > 0 {
-			h.syms[h.nsyms] = uint16(i)
-			h.nsyms++
-		}
-	}
+	h.listFrequent(f)
 	if h.nsyms < 2 {
 		for i := 0; h.nsyms < 2; i++ {
 			if f[i] == 0 {
@@ -195,13 +200,7 @@ func (h *huffCode) build(freq []uint32, maxBits uint8, s *huffScratch) {
 				h.nsyms++
 			}
 		}
-		h.nsyms = 0
-		for i, v := range f {
-			if v > 0 {
-				h.syms[h.nsyms] = uint16(i)
-				h.nsyms++
-			}
-		}
+		h.listFrequent(f)
 	}
 	for {
 		if h.tryBuild(f, maxBits, s) {

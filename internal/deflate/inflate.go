@@ -175,6 +175,16 @@ func (f *inflater) refill() bool {
 	return f.pos <= len(f.in)+8
 }
 
+// refillAt is refill for a decoding loop that keeps the bit reader in
+// locals: it takes them and gives them back refilled.
+func (f *inflater) refillAt(bits uint64, nb uint, pos int) (uint64, uint, int, error) {
+	f.bits, f.nb, f.pos = bits, nb, pos
+	if !f.refill() {
+		return f.bits, f.nb, f.pos, ErrCorrupt
+	}
+	return f.bits, f.nb, f.pos, nil
+}
+
 func (f *inflater) take(n uint) uint32 {
 	v := uint32(f.bits & (1<<n - 1))
 	f.bits >>= n
@@ -354,14 +364,8 @@ func (f *inflater) huffman() (full bool, err error) {
 				bits |= binary.LittleEndian.Uint64(in[pos:]) << nb
 				pos += int(63-nb) >> 3
 				nb |= 56
-			} else {
-				f.bits, f.nb, f.pos = bits, nb, pos
-				ok := f.refill()
-				bits, nb, pos = f.bits, f.nb, f.pos
-				if !ok {
-					err = ErrCorrupt
-					break
-				}
+			} else if bits, nb, pos, err = f.refillAt(bits, nb, pos); err != nil {
+				break
 			}
 		}
 		e := litEntry(lit, bits)
@@ -384,11 +388,7 @@ func (f *inflater) huffman() (full bool, err error) {
 			}
 			if nb < 33 {
 				// A match's extra bits and distance need up to 33.
-				f.bits, f.nb, f.pos = bits, nb, pos
-				ok := f.refill()
-				bits, nb, pos = f.bits, f.nb, f.pos
-				if !ok {
-					err = ErrCorrupt
+				if bits, nb, pos, err = f.refillAt(bits, nb, pos); err != nil {
 					break
 				}
 			}
