@@ -73,10 +73,15 @@ var compressorIdleRelease = time.Second
 //     and 0.97x at 16 KiB, ratio 0.318 and 0.265, 35 KiB right after the
 //     echo: it saves the peer's memory more than the server's.
 //
-// The flate writers of levels 2-9 (about 480 KiB) come from a shared pool
-// and are held only while a message is compressed, a writer with context
+// klauspost/compress's flate writers (level 1 without context takeover,
+// levels 2-9; 488 KiB, 808 KiB once used) come from a shared pool and are
+// held only while a message is compressed, a writer with context
 // takeover for at most a second after a connection's last compressed
-// message. A message that arrives whole (up to 64 KiB compressed) is
+// message. The pool keeps one writer per CPU (2 to 8) through garbage
+// collections for each level and window a server has used, idle or not,
+// and lets any more go: a pool that kept none had the collections of a
+// burst drop them, and the writers made again were most of the server's
+// memory right after it. A message that arrives whole (up to 64 KiB compressed) is
 // inflated by fastws's own inflater, whose 12 KiB of tables and window of
 // at most 64 KiB are pooled and held only while the message is read; one
 // that arrives in parts, by klauspost/compress's (about 35 KiB, pooled

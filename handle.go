@@ -81,7 +81,15 @@ func (c *Conn) HandleMessages(ctx context.Context, handler func(typ MessageType,
 		if pb != nil {
 			dst = (*pb)[:0]
 		}
+		c.msg.spill.pooled = true
 		typ, msg, err := c.AppendMessage(ctx, dst)
+		c.msg.spill.pooled = false
+		if g := c.msg.spill.takeGrown(); g != nil {
+			// The message outgrew dst into a buffer from the pool,
+			// which is the gathering buffer from now on.
+			bufpool.Put(pb)
+			pb = g
+		}
 		if err != nil {
 			bufpool.Put(pb)
 			return err

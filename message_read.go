@@ -294,7 +294,7 @@ func (c *Conn) takePending(dst []byte) ([]byte, error) {
 		dst = append(dst, m.pending...)
 	case m.spill.n == 0 && m.ended:
 		// The last part: the message's size is known now.
-		dst = append(growExact(dst, len(m.pending)), m.pending...)
+		dst = append(m.spill.grow(dst, len(m.pending)), m.pending...)
 	case !m.spill.write(m.pending):
 		return dst, c.failRead(errMemoryBudget)
 	}
@@ -320,7 +320,7 @@ func (c *Conn) directTarget(dst []byte, rem int64) (_, p []byte, spilled bool) {
 		if cap(dst)-len(dst) < m.spill.n+int(rem) && !m.spill.reserveExact(len(dst)+m.spill.n+int(rem)) {
 			return dst, nil, false
 		}
-		dst = m.spill.drainTo(growExact(dst, m.spill.n+int(rem)))
+		dst = m.spill.drainTo(m.spill.grow(dst, m.spill.n+int(rem)))
 		return dst, dst[len(dst) : len(dst)+int(rem)], false
 	}
 	sp := m.spill.space()

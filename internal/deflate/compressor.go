@@ -1,6 +1,8 @@
 package deflate
 
 import (
+	"io"
+	"runtime"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -10,14 +12,78 @@ import (
 // sender remove it from every message.
 var tail = []byte{0x00, 0x00, 0xff, 0xff}
 
-// Flate writers are large (their hash tables and buffers are hundreds of
-// KiB), so they live in pools, one per level and window size, and a
-// connection borrows one only while it compresses.
-var writerPools [10][16]sync.Pool
+// Flate writers are large (a level-1 writer is 488 KiB, with its history
+// buffer 808 KiB once used), so they live in pools, one per level and
+// window size, and a connection borrows one only while it compresses.
+var writerPools [10][16]writerPool
+
+// writerPool keeps up to keptWriters writers out of the garbage
+// collector's reach, and any more in a sync.Pool. A sync.Pool alone is
+// emptied by every second collection, and a burst of compressed messages
+// runs many: 1,000 connections each echoing one 16 KiB message without
+// context takeover allocated some 35 new writers (28 MiB) between
+// collections, the largest share of the server's memory right after the
+// burst. Writers in use at once are about as many as goroutines
+// compressing at once, so a few kept cover a busy server; a server that
+// has compressed keeps at most keptWriters of them per setting it used,
+// idle or not (0.8 MiB each at level 1).
+type writerPool struct {
+	mu   sync.Mutex
+	kept []*flate.Writer
+	more sync.Pool
+}
+
+// keptWriters is how many writers a pool keeps through collections: one
+// per CPU, from 2 to 8.
+var keptWriters = min(max(runtime.NumCPU(), 2), 8)
+
+func (p *writerPool) get() *flate.Writer {
+	p.mu.Lock()
+	if n := len(p.kept); n > 0 {
+		w := p.kept[n-1]
+		p.kept[n-1] = nil
+		p.kept = p.kept[:n-1]
+		p.mu.Unlock()
+		return w
+	}
+	p.mu.Unlock()
+	if v := p.more.Get(); v != nil {
+		return v.(*flate.Writer)
+	}
+	return nil
+}
+
+func (p *writerPool) put(w *flate.Writer) {
+	p.mu.Lock()
+	if len(p.kept) < keptWriters {
+		p.kept = append(p.kept, w)
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
+	p.more.Put(w)
+}
+
+// FillWriterPool makes the pool of a level and window hold all the
+// writers it keeps, as a busy server's does: tests that measure memory
+// per connection call it first, so as not to count what the pool keeps
+// for the whole process.
+func FillWriterPool(level, bits int) {
+	ws := make([]*flate.Writer, keptWriters)
+	for i := range ws {
+		ws[i] = getWriter(level, bits)
+		ws[i].ResetDict(io.Discard, nil)
+		_, _ = ws[i].Write([]byte("x")) // a writer allocates its history at first use
+		_ = ws[i].Flush()
+	}
+	for _, w := range ws {
+		putWriter(level, bits, w)
+	}
+}
 
 func getWriter(level, bits int) *flate.Writer {
-	if v := writerPools[level][bits].Get(); v != nil {
-		return v.(*flate.Writer)
+	if w := writerPools[level][bits].get(); w != nil {
+		return w
 	}
 	var w *flate.Writer
 	if bits < 15 {
@@ -33,7 +99,7 @@ func putWriter(level, bits int, w *flate.Writer) {
 	// dictionary it last had, and the next borrower, on another
 	// connection, would compress against this one's history.
 	w.ResetDict(nil, nil)
-	writerPools[level][bits].Put(w)
+	writerPools[level][bits].put(w)
 }
 
 // Compressor compresses the messages one endpoint sends.

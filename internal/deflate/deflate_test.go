@@ -5,12 +5,15 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	stdflate "compress/flate"
 
 	"github.com/fastws/fastws/internal/flatecheck"
+	"github.com/klauspost/compress/flate"
 )
 
 // parts is a Source over a message cut into parts.
@@ -210,5 +213,27 @@ func TestPooledWriterForgetsHistory(t *testing.T) {
 		if err != nil || !bytes.Equal(got, secret[:200]) {
 			t.Fatalf("a message compressed after another connection's does not inflate alone: %v", err)
 		}
+	}
+}
+
+// The writers a pool keeps survive garbage collections, which a burst of
+// compressed messages runs many of: a sync.Pool alone dropped them, and
+// every new level-1 writer is 488 KiB of garbage to be.
+func TestWriterPoolKeepsWritersThroughGC(t *testing.T) {
+	var ws []*flate.Writer
+	for range keptWriters {
+		ws = append(ws, getWriter(1, 15))
+	}
+	for _, w := range ws {
+		putWriter(1, 15, w)
+	}
+	runtime.GC()
+	runtime.GC()
+	for range keptWriters {
+		w := getWriter(1, 15)
+		if !slices.Contains(ws, w) {
+			t.Fatal("a kept writer was dropped by the garbage collector")
+		}
+		defer putWriter(1, 15, w)
 	}
 }
