@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/fastws/fastws/internal/deflate"
 	"github.com/fastws/fastws/wsframe"
 )
 
@@ -57,10 +58,67 @@ func FuzzHandleMessages(f *testing.F) {
 	})
 }
 
+// FuzzHandleMessagesInflated is FuzzHandleMessages with permessage-deflate
+// negotiated (context takeover both ways), where HandleMessages reads off
+// its fast path: it gathers each message in a buffer from the pool, grown
+// from the pool when the message outgrows it, and must hand its handler
+// what an AppendMessage loop reads, message for message, and fail the
+// same way.
+func FuzzHandleMessagesInflated(f *testing.F) {
+	comp := deflate.NewCompressor(1, 15, true)
+	compressed := func(op wsframe.Opcode, msg []byte) []byte {
+		return maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: op}, comp.Compress(nil, msg))
+	}
+	small := bytes.Repeat([]byte(`{"a":1,"b":"two"},`), 10)
+	large := bytes.Repeat([]byte(`{"id":12345,"name":"widget","tags":["x","y"]},`), 2000)
+	// Each seed is compressed from a fresh context: its messages follow
+	// one another in it, as the server's decompressor will read them.
+	f.Add(cat(compressed(wsframe.OpText, small), compressed(wsframe.OpText, large), compressed(wsframe.OpText, small)))
+	comp = deflate.NewCompressor(1, 15, true)
+	whole := compressed(wsframe.OpBinary, large)
+	f.Add(cat(whole[:len(whole)/2], whole[len(whole)/2:], maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpText}, []byte("plain"))))
+	comp = deflate.NewCompressor(1, 15, true)
+	payload := comp.Compress(nil, large)
+	f.Add(cat(maskFrame(wsframe.Header{Rsv: wsframe.Rsv1, Opcode: wsframe.OpBinary}, payload[:100]),
+		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, []byte("p")),
+		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpContinuation}, payload[100:])))
+	f.Add(maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText}, []byte{0xff, 0x00, 0x12}))
+	f.Fuzz(func(t *testing.T, input []byte) {
+		hs := func() *handshakeResult {
+			return &handshakeResult{negotiated: negotiated{deflate: &compression{
+				agreement: deflateAgreementForTest(), level: 1, threshold: 128,
+			}}}
+		}
+		handled := serveFuzzInputWith(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
+			return c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
+				keep(typ, msg)
+				return nil
+			})
+		})
+		appended := serveFuzzInputWith(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
+			for {
+				typ, msg, err := c.AppendMessage(context.Background(), nil)
+				if err != nil {
+					return err
+				}
+				keep(typ, msg)
+			}
+		})
+		if handled != appended {
+			t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
+		}
+	})
+}
+
 // serveFuzzInput runs read on a server Conn whose peer sends input and
 // then ends its side, and describes what read saw: every message and how
 // it ended.
 func serveFuzzInput(t *testing.T, input []byte, read func(*Conn, func(MessageType, []byte)) error) string {
+	return serveFuzzInputWith(t, input, &handshakeResult{}, read)
+}
+
+// serveFuzzInputWith is serveFuzzInput on a Conn with what hs negotiated.
+func serveFuzzInputWith(t *testing.T, input []byte, hs *handshakeResult, read func(*Conn, func(MessageType, []byte)) error) string {
 	server, client := unixPair(t)
 	go func() {
 		_, _ = client.Write(input)
@@ -68,7 +126,7 @@ func serveFuzzInput(t *testing.T, input []byte, read func(*Conn, func(MessageTyp
 		_, _ = io.Copy(io.Discard, client) // what the server answers: pongs, close frames
 		client.Close()
 	}()
-	c := NewConn(server, ServerSide, &ConnOptions{MaxMessageSize: 1 << 20})
+	c := newConn(server, ServerSide, &ConnOptions{MaxMessageSize: 1 << 20}, hs)
 	var out bytes.Buffer
 	err := read(c, func(typ MessageType, msg []byte) {
 		fmt.Fprintf(&out, "%v %d %x\n", typ, len(msg), msg)

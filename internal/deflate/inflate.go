@@ -53,7 +53,10 @@ const (
 )
 
 const (
-	maxDistance      = 32 << 10
+	maxDistance = 32 << 10
+	// maxStep is the most output one step of the decoding loop writes:
+	// a literal, and the match decoded after it in the same step.
+	maxStep          = 1 + maxMatch
 	inflateWindowMax = 64 << 10
 	inflateWindowMin = 4 << 10
 )
@@ -61,7 +64,7 @@ const (
 // reset starts decoding in into a pooled window, behind a copy of dict,
 // the history distances may reach into.
 func (f *inflater) reset(in, dict []byte) {
-	f.buf = bufpool.Get(min(max(len(dict)+5*len(in), inflateWindowMin), max(inflateWindowMax, len(dict)+maxMatch)))
+	f.buf = bufpool.Get(min(max(len(dict)+5*len(in), inflateWindowMin), max(inflateWindowMax, len(dict)+maxStep)))
 	f.begin(in, append((*f.buf)[:0], dict...))
 }
 
@@ -133,15 +136,15 @@ func (f *inflater) overran() bool {
 	return f.pos*8-int(f.nb) > len(f.in)*8
 }
 
-// makeRoom leaves at least maxMatch bytes free after the output, all of
+// makeRoom leaves at least maxStep bytes free after the output, all of
 // which has been read: it grows the window, or slides it once it is at
 // its largest.
 func (f *inflater) makeRoom() {
-	if cap(f.win)-len(f.win) >= maxMatch {
+	if cap(f.win)-len(f.win) >= maxStep {
 		return
 	}
 	if f.lent() || cap(f.win) < inflateWindowMax {
-		b := bufpool.Get(min(max(2*cap(f.win), len(f.win)+inflateWindowMin), max(inflateWindowMax, len(f.win)+maxMatch)))
+		b := bufpool.Get(min(max(2*cap(f.win), len(f.win)+inflateWindowMin), max(inflateWindowMax, len(f.win)+maxStep)))
 		f.win = append((*b)[:0], f.win...)
 		if f.buf != nil {
 			bufpool.Put(f.buf)
@@ -193,7 +196,7 @@ func (f *inflater) take(n uint) uint32 {
 }
 
 // decode inflates into the window until the stream ends, the window has
-// less than maxMatch bytes free, or the stream proves corrupt.
+// less than maxStep bytes free, or the stream proves corrupt.
 func (f *inflater) decode() error {
 	for {
 		switch f.stage {
@@ -355,7 +358,7 @@ func (f *inflater) huffman() (full bool, err error) {
 	w := f.win[:cap(f.win)]
 	lit, dist := f.lit, f.dist
 	for {
-		if len(w)-out < maxMatch {
+		if len(w)-out < maxStep {
 			full = true
 			break
 		}

@@ -293,3 +293,29 @@ func BenchmarkInflateTakeover(b *testing.B) {
 		inflateOnce()
 	}
 }
+
+// One step of the decoding loop writes a literal and then a match: up to
+// 259 bytes. A window with exactly 258 bytes free before such a step
+// (a literal following a match, then a match of the longest length) was
+// overrun by one byte: FuzzHandleMessagesInflated found it as a panic.
+// Every output length around the window's first sizes puts the literal
+// there once.
+func TestInflaterLiteralThenLongestMatch(t *testing.T) {
+	for _, size := range []int{inflateWindowMin, 2 * inflateWindowMin} {
+		for k := size - 300; k < size-200; k++ {
+			msg := append(make([]byte, k), bytes.Repeat([]byte{'y'}, 1+maxMatch)...)
+			in := syncFlushed(t, 9, msg, nil, true)
+			got, err := inflateWhole(in, nil)
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("%d zeros, then 259 bytes: %d bytes out, %v", k, len(got), err)
+			}
+			var f inflater
+			f.reset(append(bytes.Clone(in), messageEnd...), nil)
+			got, err = io.ReadAll(&f)
+			f.release()
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("%d zeros, then 259 bytes, in a pooled window: %d bytes out, %v", k, len(got), err)
+			}
+		}
+	}
+}
