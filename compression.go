@@ -87,11 +87,12 @@ var compressorIdleRelease = time.Second
 // collections for each level and window a server has used, idle or not,
 // and lets any more go: a pool that kept none had the collections of a
 // burst drop them, and the writers made again were most of the server's
-// memory right after it. A message that arrives whole (up to 64 KiB compressed) is
-// inflated by fastws's own inflater, whose 12 KiB of tables and window of
-// at most 64 KiB are pooled and held only while the message is read; one
-// that arrives in parts, by klauspost/compress's (about 35 KiB, pooled
-// the same way).
+// memory right after it. A message that arrives whole (up to 64 KiB
+// compressed) is inflated by fastws's own inflater, whose 12 KiB of
+// tables and window of at most 64 KiB are pooled and held only while the
+// message is read; one that arrives in parts, by a new klauspost/compress
+// reader (about 40 KiB, garbage after the message: a reused one decoded
+// some invalid streams through tables its previous message left).
 type CompressionOptions struct {
 	// Level is the flate level, 1 (fastest, the default) to 9 (smallest).
 	// Level 1 with context takeover runs fastws's own encoder (see

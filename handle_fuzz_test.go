@@ -65,24 +65,9 @@ func FuzzHandleMessages(f *testing.F) {
 // what an AppendMessage loop reads, message for message, and fail the
 // same way.
 func FuzzHandleMessagesInflated(f *testing.F) {
-	comp := deflate.NewCompressor(1, 15, true)
-	compressed := func(op wsframe.Opcode, msg []byte) []byte {
-		return maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: op}, comp.Compress(nil, msg))
+	for _, seed := range inflatedSeeds(2000) {
+		f.Add(seed)
 	}
-	small := bytes.Repeat([]byte(`{"a":1,"b":"two"},`), 10)
-	large := bytes.Repeat([]byte(`{"id":12345,"name":"widget","tags":["x","y"]},`), 2000)
-	// Each seed is compressed from a fresh context: its messages follow
-	// one another in it, as the server's decompressor will read them.
-	f.Add(cat(compressed(wsframe.OpText, small), compressed(wsframe.OpText, large), compressed(wsframe.OpText, small)))
-	comp = deflate.NewCompressor(1, 15, true)
-	whole := compressed(wsframe.OpBinary, large)
-	f.Add(cat(whole[:len(whole)/2], whole[len(whole)/2:], maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpText}, []byte("plain"))))
-	comp = deflate.NewCompressor(1, 15, true)
-	payload := comp.Compress(nil, large)
-	f.Add(cat(maskFrame(wsframe.Header{Rsv: wsframe.Rsv1, Opcode: wsframe.OpBinary}, payload[:100]),
-		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, []byte("p")),
-		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpContinuation}, payload[100:])))
-	f.Add(maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText}, []byte{0xff, 0x00, 0x12}))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		hs := func() *handshakeResult {
 			return &handshakeResult{negotiated: negotiated{deflate: &compression{
@@ -108,6 +93,30 @@ func FuzzHandleMessagesInflated(f *testing.F) {
 			t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
 		}
 	})
+}
+
+// inflatedSeeds are client streams for the fuzz targets with
+// permessage-deflate, each compressed from a fresh context as the server
+// will inflate it: three text messages in a row (the middle one repeats
+// a JSON record the given number of times), a binary message split in
+// two frames with a ping between them and a plain text message after,
+// and a message that does not inflate.
+func inflatedSeeds(repeats int) [][]byte {
+	comp := deflate.NewCompressor(1, 15, true)
+	compressed := func(op wsframe.Opcode, msg []byte) []byte {
+		return maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: op}, comp.Compress(nil, msg))
+	}
+	small := bytes.Repeat([]byte(`{"a":1,"b":"two"},`), 10)
+	large := bytes.Repeat([]byte(`{"id":12345,"name":"widget","tags":["x","y"]},`), repeats)
+	three := cat(compressed(wsframe.OpText, small), compressed(wsframe.OpText, large), compressed(wsframe.OpText, small))
+	comp = deflate.NewCompressor(1, 15, true)
+	payload := comp.Compress(nil, large)
+	split := cat(maskFrame(wsframe.Header{Rsv: wsframe.Rsv1, Opcode: wsframe.OpBinary}, payload[:len(payload)/2]),
+		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, []byte("p")),
+		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpContinuation}, payload[len(payload)/2:]),
+		maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpText}, []byte("plain")))
+	corrupt := maskFrame(wsframe.Header{Fin: true, Rsv: wsframe.Rsv1, Opcode: wsframe.OpText}, []byte{0xff, 0x00, 0x12})
+	return [][]byte{three, split, corrupt}
 }
 
 // serveFuzzInput runs read on a server Conn whose peer sends input and

@@ -4,12 +4,15 @@ package fastws
 
 import (
 	"bytes"
+	stdflate "compress/flate"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fastws/fastws/wsframe"
 )
@@ -37,10 +40,18 @@ func FuzzLoopAgainstGoroutines(f *testing.F) {
 	long = append(long[:2:2], 0, 0, 0, 0, 0, 0, 1, 44, 0, 0, 0, 0)
 	f.Add(append(long, bytes.Repeat([]byte{0xAB}, 300)...), []byte{200, 13, 255})
 
+	fuzzDrivers(f, nil)
+}
+
+// fuzzDrivers runs the fuzz target of FuzzLoopAgainstGoroutines, and of
+// FuzzLoopInflatedAgainstGoroutines with compression set, which both
+// servers accept and the client offers.
+func fuzzDrivers(f *testing.F, compression *CompressionOptions) {
 	srvs := map[string]string{}
 	for name, d := range map[string]Driver{"loops": DriverLoops, "goroutines": DriverGoroutines} {
 		srv := NewServer(fuzzEcho{}, &ServerOptions{Driver: d, AcceptOptions: AcceptOptions{
 			ConnOptions: ConnOptions{MaxMessageSize: 1 << 20, CloseTimeout: time.Second},
+			Compression: compression,
 		}})
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -50,23 +61,88 @@ func FuzzLoopAgainstGoroutines(f *testing.F) {
 		f.Cleanup(func() { srv.Close() })
 		srvs[name] = ln.Addr().String()
 	}
-
+	closeFrame := maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, []byte("\x03\xe8"))
 	f.Fuzz(func(t *testing.T, input, chops []byte) {
 		if len(input) > 8<<10 {
 			return // larger inputs only slow the search (and its minimizing) down
 		}
 		// The client always ends with a close frame, so that a valid
 		// input ends the connection too.
-		input = append(input[:len(input):len(input)], text(true, wsframe.OpClose, "\x03\xe8")...)
-		loop, err1 := fuzzExchange(srvs["loops"], input, chops)
-		gor, err2 := fuzzExchange(srvs["goroutines"], input, chops)
+		input = append(input[:len(input):len(input)], closeFrame...)
+		loop, err1 := fuzzExchange(srvs["loops"], input, chops, compression != nil)
+		gor, err2 := fuzzExchange(srvs["goroutines"], input, chops, compression != nil)
 		if err1 != nil || err2 != nil {
 			t.Fatalf("exchange: loops %v, goroutines %v", err1, err2)
+		}
+		if compression != nil && !inflatesCleanly(input, 1<<20) {
+			// Only the messages echoed before the bad one must agree.
+			loop, _, _ = strings.Cut(loop, "; control:")
+			gor, _, _ = strings.Cut(gor, "; control:")
 		}
 		if loop != gor {
 			t.Fatalf("the drivers answered differently:\nloops:      %s\ngoroutines: %s", loop, gor)
 		}
 	})
+}
+
+// inflatesCleanly reports whether every compressed message in input (a
+// client's frames, with the client's context taken over) ends, inflates,
+// fits in limit and, as text, is UTF-8: only then must the drivers answer
+// alike to the end. The goroutine driver inflates a message as its frames
+// arrive and fails it at its first bad part, the loop gathers it and
+// inflates it whole, so the loop fails it at its end or, if the input
+// stops first, not at all; a ping in between is answered by one and not
+// the other. The messages echoed before it are the same.
+func inflatesCleanly(input []byte, limit int) bool {
+	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ServerSide, MaxMessageSize: int64(limit), Rsv: wsframe.Rsv1, Deflate: true})
+	var ev wsframe.Event
+	var msg, hist []byte
+	compressed := false // inside a compressed message
+	for len(input) > 0 {
+		n, err := p.Next(input, &ev)
+		if err != nil {
+			return !compressed
+		}
+		input = input[n:]
+		if ev.Kind != wsframe.DataEvent {
+			continue
+		}
+		compressed = ev.Compressed && !ev.EndOfMessage()
+		if !ev.Compressed {
+			continue
+		}
+		msg = append(msg, ev.Payload...)
+		if !ev.EndOfMessage() {
+			continue
+		}
+		r := bytes.NewReader(append(msg, 0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff))
+		out, err := io.ReadAll(io.LimitReader(stdflate.NewReaderDict(r, hist), int64(limit)+1))
+		// A final block of the client's own ends the stream before the
+		// end this adds: fastws refuses the bytes after it.
+		if err != nil || r.Len() > 0 || len(out) > limit || ev.Message == wsframe.OpText && !utf8.Valid(out) {
+			return false
+		}
+		hist = append(hist, out...)
+		hist = hist[max(0, len(hist)-32<<10):]
+		msg = msg[:0]
+	}
+	return !compressed
+}
+
+// FuzzLoopInflatedAgainstGoroutines is FuzzLoopAgainstGoroutines with
+// permessage-deflate negotiated, context takeover both ways: the loop
+// gathers and inflates compressed messages on the loop (into the
+// history's buffer, or the pool), the goroutine driver through its
+// reads. The servers' compressed echoes are inflated by the standard
+// library's inflater, with the server's context, before they are
+// compared.
+func FuzzLoopInflatedAgainstGoroutines(f *testing.F) {
+	seeds := inflatedSeeds(150)
+	chops := [][]byte{{40, 3, 200}, {90, 1}, {}}
+	for i, seed := range seeds {
+		f.Add(seed, chops[i])
+	}
+	fuzzDrivers(f, &CompressionOptions{})
 }
 
 // fuzzEcho echoes every message.
@@ -80,14 +156,18 @@ func (fuzzEcho) OnClose(*Session, CloseEvent)                    {}
 // sizes come from chops (each written after a pause, so that it arrives
 // in a read of its own), and returns the server's answer in words: the
 // frames it sent and the close code it ended with.
-func fuzzExchange(addr string, input, chops []byte) (string, error) {
+func fuzzExchange(addr string, input, chops []byte, compressed bool) (string, error) {
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
-	if _, err := io.WriteString(conn, rawUpgrade("/")); err != nil {
+	var offer []string
+	if compressed {
+		offer = append(offer, "Sec-WebSocket-Extensions: permessage-deflate")
+	}
+	if _, err := io.WriteString(conn, rawUpgrade("/", offer...)); err != nil {
 		return "", err
 	}
 	head := make([]byte, 0, 512)
@@ -119,18 +199,22 @@ func fuzzExchange(addr string, input, chops []byte) (string, error) {
 		// waiting for its end: they see the end of the stream instead.
 		_ = conn.(*net.TCPConn).CloseWrite()
 	}()
+	if compressed && !bytes.Contains(head, []byte("permessage-deflate")) {
+		return "", fmt.Errorf("compression was not negotiated: %q", head)
+	}
 	out, _ := io.ReadAll(conn)
 	<-written
-	return describeFrames(out), nil
+	return describeFrames(out, compressed), nil
 }
 
 // describeFrames lists the server frames in b: the data messages in
 // order, then the pongs in order, then the close code (not its reason).
 // Pongs are listed apart because a driver may send one ahead of messages
 // still queued: both orders are right.
-func describeFrames(b []byte) string {
+func describeFrames(b []byte, inflate bool) string {
 	var data, control, end bytes.Buffer
-	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ClientSide, MaxMessageSize: -1})
+	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ClientSide, MaxMessageSize: -1, Rsv: rsvIf(inflate), Deflate: inflate})
+	var hist []byte // the server's context: the last 32 KiB it sent
 	var ev wsframe.Event
 	var payload []byte
 	for len(b) > 0 {
@@ -143,7 +227,20 @@ func describeFrames(b []byte) string {
 		switch ev.Kind {
 		case wsframe.DataEvent:
 			payload = append(payload, ev.Payload...)
-			if ev.Last {
+			switch {
+			case inflate && ev.EndOfMessage():
+				// A message whole, compressed or not: how the
+				// drivers frame compressed output may differ.
+				msg := payload
+				if ev.Compressed {
+					msg, hist = inflateWithContext(payload, hist)
+				}
+				if debugEcho != nil {
+					debugEcho(msg)
+				}
+				fmt.Fprintf(&data, " %v compressed=%v %s", ev.Message, ev.Compressed, shortPayload(msg))
+				payload = payload[:0]
+			case !inflate && ev.Last:
 				fmt.Fprintf(&data, " %v fin=%v %s", ev.Header.Opcode, ev.Header.Fin, shortPayload(payload))
 				payload = payload[:0]
 			}
@@ -160,6 +257,29 @@ func describeFrames(b []byte) string {
 		fmt.Fprintf(&end, " +%d bytes", len(b))
 	}
 	return "data:" + data.String() + "; control:" + control.String() + ";" + end.String()
+}
+
+var debugEcho func([]byte)
+
+// inflateWithContext inflates a permessage-deflate message with the
+// standard library's inflater, primed with hist, the sender's last 32 KiB,
+// and returns it with the history that follows it.
+func inflateWithContext(compressed, hist []byte) (msg, next []byte) {
+	stream := append(bytes.Clone(compressed), 0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff)
+	msg, err := io.ReadAll(stdflate.NewReaderDict(bytes.NewReader(stream), hist))
+	if err != nil {
+		return []byte(fmt.Sprintf("[corrupt: %v]", err)), hist
+	}
+	next = append(hist, msg...)
+	return msg, next[max(0, len(next)-32<<10):]
+}
+
+// rsvIf is the reserved bits permessage-deflate allows when it is on.
+func rsvIf(deflate bool) byte {
+	if deflate {
+		return wsframe.Rsv1
+	}
+	return 0
 }
 
 // shortPayload names a payload briefly: itself when short, else its

@@ -15,8 +15,6 @@ import (
 // more of an endless stream.
 var messageEnd = []byte{0x00, 0x00, 0xff, 0xff, 0x01, 0x00, 0x00, 0xff, 0xff}
 
-var readerPool sync.Pool
-
 // ErrCorrupt is compressed data that does not inflate.
 var ErrCorrupt = errors.New("permessage-deflate: compressed data is corrupt")
 
@@ -28,9 +26,9 @@ type Source interface {
 }
 
 // Decompressor inflates the messages one endpoint receives. With context
-// takeover it keeps the last 2^bits bytes of output (at most 32 KiB), which
-// primes a pooled reader for the next message; the reader itself is held
-// only while a message is being read.
+// takeover it keeps the last 2^bits bytes of output (at most 32 KiB), the
+// history the next message may refer to; an inflater is held only while a
+// message is being read.
 type Decompressor struct {
 	takeover bool
 	hist     window
@@ -93,18 +91,22 @@ func (d *Decompressor) Begin(src Source) {
 	d.beginStreaming(&d.src, dict)
 }
 
-// beginStreaming starts klauspost/compress's inflater on in.
+// beginStreaming starts a new klauspost/compress inflater on in. A
+// reader is never reused: klauspost's keeps its Huffman tables through
+// Reset and rebuilds only the entries a new code uses, so a degenerate
+// one-symbol code (which zlib allows) decoded the unused bit through
+// whatever entry the reader's previous message, from any connection,
+// had left there, and accepted a stream that a new reader refuses
+// (TestStreamingIgnoresEarlierMessages). A new reader costs about 40 KiB
+// of garbage per message inflated part by part: one larger than 64 KiB
+// compressed, split into frames, or not whole in the read buffer when
+// its first part is read.
 func (d *Decompressor) beginStreaming(in flate.Reader, dict []byte) {
-	if v := readerPool.Get(); v != nil {
-		d.r = v.(io.ReadCloser)
-		_ = d.r.(flate.Resetter).Reset(in, dict)
-	} else {
-		d.r = flate.NewReaderDict(in, dict)
-	}
+	d.r = flate.NewReaderDict(in, dict)
 }
 
 // Read reads inflated bytes of the message; io.EOF marks its end, after
-// which the reader goes back to its pool.
+// which the inflater is let go.
 func (d *Decompressor) Read(p []byte) (int, error) {
 	if d.inf != nil {
 		n, err := d.inf.Read(p)
@@ -155,10 +157,7 @@ func (d *Decompressor) End() {
 		inflaterPool.Put(d.inf)
 		d.inf = nil
 	}
-	if d.r != nil {
-		readerPool.Put(d.r)
-		d.r = nil
-	}
+	d.r = nil
 	if d.wholeBuf != nil {
 		bufpool.Put(d.wholeBuf)
 		d.wholeBuf = nil
