@@ -106,10 +106,11 @@ func (c *Conn) writeCompressed(ctx context.Context, op wsframe.Opcode, p []byte)
 // inflateSource feeds a compressed message's payload, as it arrives, to
 // the decompressor.
 type inflateSource struct {
-	c     *Conn
-	first []byte // the payload of the event that began the message
-	fresh bool   // first has not been handed out
-	last  bool   // the message's last payload byte has been parsed
+	c        *Conn
+	first    []byte // the payload of the event that began the message
+	fresh    bool   // first has not been handed out
+	last     bool   // the message's last payload byte has been parsed
+	gathered *[]byte
 }
 
 func (s *inflateSource) begin(ev *wsframe.Event) {
@@ -117,10 +118,17 @@ func (s *inflateSource) begin(ev *wsframe.Event) {
 }
 
 // Next returns the next part of the compressed payload, reading from the
-// transport when none is buffered.
+// transport when none is buffered. A message of one frame of at most
+// deflate.MaxWhole bytes whose payload is not all in the read buffer is
+// gathered first, so that fastws's own inflater, which needs the whole
+// stream, takes it: a streaming inflater is slower and costs a new
+// klauspost reader (about 40 KiB) per message.
 func (s *inflateSource) Next() ([]byte, bool, error) {
 	if s.fresh {
 		s.fresh = false
+		if h := s.c.ev.Header; !s.last && h.Fin && h.Length <= deflate.MaxWhole {
+			return s.gather(int(h.Length))
+		}
 		return s.first, s.last, nil
 	}
 	if s.last {
@@ -131,4 +139,29 @@ func (s *inflateSource) Next() ([]byte, bool, error) {
 	}
 	s.last = s.c.ev.EndOfMessage()
 	return s.c.ev.Payload, s.last, nil
+}
+
+// gather reads the rest of a one-frame message of n bytes into a buffer
+// from the pool, which release gives back.
+func (s *inflateSource) gather(n int) ([]byte, bool, error) {
+	s.gathered = bufpool.Get(n)
+	b := append((*s.gathered)[:0], s.first...)
+	for !s.last {
+		if err := s.c.nextData(); err != nil {
+			return nil, false, err
+		}
+		b = append(b, s.c.ev.Payload...)
+		s.last = s.c.ev.EndOfMessage()
+	}
+	*s.gathered = b
+	return b, true, nil
+}
+
+// release gives back a gathered message, which the decompressor has
+// copied by the time Begin returns.
+func (s *inflateSource) release() {
+	if s.gathered != nil {
+		bufpool.Put(s.gathered)
+		s.gathered = nil
+	}
 }

@@ -1,7 +1,9 @@
 package fastws
 
 import (
+	"bytes"
 	"context"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -107,5 +109,50 @@ func TestHandleMessagesGrowingMemoryIsPooled(t *testing.T) {
 	// is the pools' misses when a goroutine moves between Ps.
 	if perRound > 16<<10 {
 		t.Errorf("%d bytes allocated per round: the 32 KiB message is not gathered in a pooled buffer", perRound)
+	}
+}
+
+// A compressed message of one frame larger than the read buffer (here
+// about 24 KiB on the wire, 8 KiB buffer) is gathered and inflated by
+// fastws's own inflater, from pooled memory, instead of streamed through
+// a klauspost reader, which is about 40 KiB new per message.
+func TestLargeCompressedFrameMemory(t *testing.T) {
+	if testtime.Race {
+		t.Skip("allocation figures mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
+	}
+	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	server, client := compressedPair(t, noContext, noContext)
+	ctx := testCtx(t)
+	// Random letters: a third compressible, so that 32 KiB of them
+	// make a frame of some 24 KiB.
+	r := rand.New(rand.NewPCG(5, 5))
+	msg := make([]byte, 32<<10)
+	for i := range msg {
+		msg[i] = 'a' + byte(r.IntN(26))
+	}
+	buf := make([]byte, 0, 64<<10)
+	recv := func() {
+		if err := client.WriteMessage(ctx, Text, msg); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := server.AppendMessage(ctx, buf[:0])
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("message: %d bytes, %v", len(got), err)
+		}
+	}
+	for range 5 {
+		recv()
+	}
+	const n = 50
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		recv()
+	}
+	runtime.ReadMemStats(&after)
+	per := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("%d bytes allocated per 32 KiB message (both ends)", per)
+	if per > 16<<10 {
+		t.Errorf("%d bytes allocated per message: the frame was inflated by a new streaming reader", per)
 	}
 }

@@ -95,6 +95,7 @@ func (c *Conn) startMessage() {
 		m.ended = false
 		c.dfl.src.begin(ev)
 		c.dfl.dec.Begin(&c.dfl.src)
+		c.dfl.src.release()
 		return
 	}
 	m.pending = ev.Payload

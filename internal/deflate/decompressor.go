@@ -41,12 +41,12 @@ type Decompressor struct {
 
 var inflaterPool = sync.Pool{New: func() any { return new(inflater) }}
 
-// maxWhole is the largest message inflated from a copy (with messageEnd
+// MaxWhole is the largest message inflated from a copy (with messageEnd
 // appended) rather than part by part. Such a message is inflated by this
 // package's own inflater, which needs the whole stream at hand; one that
 // comes in parts, by klauspost/compress's streaming one. The copy stays a
 // small constant beside the message (issue 13's bound).
-const maxWhole = 64 << 10
+const MaxWhole = 64 << 10
 
 // NewDecompressor returns a decompressor for a peer whose window is 2^bits
 // bytes, carrying context between messages when takeover is set.
@@ -63,7 +63,7 @@ func NewDecompressor(bits int, takeover bool) *Decompressor {
 // message) is inflated from a copy.
 func (d *Decompressor) Begin(src Source) {
 	part, last, err := src.Next()
-	if err == nil && last && len(part) <= maxWhole {
+	if err == nil && last && len(part) <= MaxWhole {
 		d.wholeBuf = bufpool.Get(len(part) + len(messageEnd))
 		b := append(append((*d.wholeBuf)[:0], part...), messageEnd...)
 		d.inf = inflaterPool.Get().(*inflater)
