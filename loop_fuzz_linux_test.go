@@ -62,6 +62,11 @@ func fuzzDrivers(f *testing.F, compression *CompressionOptions) {
 		srvs[name] = ln.Addr().String()
 	}
 	closeFrame := maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpClose}, []byte("\x03\xe8"))
+	offers := []fuzzOffer{{}}
+	if compression != nil {
+		// Each input runs with context takeover both ways, and without.
+		offers = []fuzzOffer{{on: true, clientContext: true, serverContext: true}, {on: true}}
+	}
 	f.Fuzz(func(t *testing.T, input, chops []byte) {
 		if len(input) > 8<<10 {
 			return // larger inputs only slow the search (and its minimizing) down
@@ -69,20 +74,43 @@ func fuzzDrivers(f *testing.F, compression *CompressionOptions) {
 		// The client always ends with a close frame, so that a valid
 		// input ends the connection too.
 		input = append(input[:len(input):len(input)], closeFrame...)
-		loop, err1 := fuzzExchange(srvs["loops"], input, chops, compression != nil)
-		gor, err2 := fuzzExchange(srvs["goroutines"], input, chops, compression != nil)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("exchange: loops %v, goroutines %v", err1, err2)
-		}
-		if compression != nil && !inflatesCleanly(input, 1<<20) {
-			// Only the messages echoed before the bad one must agree.
-			loop, _, _ = strings.Cut(loop, "; control:")
-			gor, _, _ = strings.Cut(gor, "; control:")
-		}
-		if loop != gor {
-			t.Fatalf("the drivers answered differently:\nloops:      %s\ngoroutines: %s", loop, gor)
+		for _, offer := range offers {
+			loop, err1 := fuzzExchange(srvs["loops"], input, chops, offer)
+			gor, err2 := fuzzExchange(srvs["goroutines"], input, chops, offer)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("exchange: loops %v, goroutines %v", err1, err2)
+			}
+			if offer.on && !inflatesCleanly(input, 1<<20, offer.clientContext) {
+				// Only the messages echoed before the bad one must agree.
+				loop, _, _ = strings.Cut(loop, "; control:")
+				gor, _, _ = strings.Cut(gor, "; control:")
+			}
+			if loop != gor {
+				t.Fatalf("the drivers answered differently (%s):\nloops:      %s\ngoroutines: %s", offer.header(), loop, gor)
+			}
 		}
 	})
+}
+
+// fuzzOffer is the permessage-deflate offer of a fuzzed client, which
+// the servers accept as offered.
+type fuzzOffer struct {
+	on                           bool
+	clientContext, serverContext bool
+}
+
+func (o fuzzOffer) header() string {
+	if !o.on {
+		return ""
+	}
+	h := "Sec-WebSocket-Extensions: permessage-deflate"
+	if !o.serverContext {
+		h += "; server_no_context_takeover"
+	}
+	if !o.clientContext {
+		h += "; client_no_context_takeover"
+	}
+	return h
 }
 
 // inflatesCleanly reports whether every compressed message in input (a
@@ -93,7 +121,7 @@ func fuzzDrivers(f *testing.F, compression *CompressionOptions) {
 // inflates it whole, so the loop fails it at its end or, if the input
 // stops first, not at all; a ping in between is answered by one and not
 // the other. The messages echoed before it are the same.
-func inflatesCleanly(input []byte, limit int) bool {
+func inflatesCleanly(input []byte, limit int, clientContext bool) bool {
 	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ServerSide, MaxMessageSize: int64(limit), Rsv: wsframe.Rsv1, Deflate: true})
 	var ev wsframe.Event
 	var msg, hist []byte
@@ -122,15 +150,18 @@ func inflatesCleanly(input []byte, limit int) bool {
 		if err != nil || r.Len() > 0 || len(out) > limit || ev.Message == wsframe.OpText && !utf8.Valid(out) {
 			return false
 		}
-		hist = append(hist, out...)
-		hist = hist[max(0, len(hist)-32<<10):]
+		if clientContext {
+			hist = append(hist, out...)
+			hist = hist[max(0, len(hist)-32<<10):]
+		}
 		msg = msg[:0]
 	}
 	return !compressed
 }
 
 // FuzzLoopInflatedAgainstGoroutines is FuzzLoopAgainstGoroutines with
-// permessage-deflate negotiated, context takeover both ways: the loop
+// permessage-deflate negotiated, each input twice: with context takeover
+// both ways and with neither side keeping context. The loop
 // gathers and inflates compressed messages on the loop (into the
 // history's buffer, or the pool), the goroutine driver through its
 // reads. The servers' compressed echoes are inflated by the standard
@@ -156,18 +187,18 @@ func (fuzzEcho) OnClose(*Session, CloseEvent)                    {}
 // sizes come from chops (each written after a pause, so that it arrives
 // in a read of its own), and returns the server's answer in words: the
 // frames it sent and the close code it ended with.
-func fuzzExchange(addr string, input, chops []byte, compressed bool) (string, error) {
+func fuzzExchange(addr string, input, chops []byte, offer fuzzOffer) (string, error) {
 	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
-	var offer []string
-	if compressed {
-		offer = append(offer, "Sec-WebSocket-Extensions: permessage-deflate")
+	var extra []string
+	if offer.on {
+		extra = append(extra, offer.header())
 	}
-	if _, err := io.WriteString(conn, rawUpgrade("/", offer...)); err != nil {
+	if _, err := io.WriteString(conn, rawUpgrade("/", extra...)); err != nil {
 		return "", err
 	}
 	head := make([]byte, 0, 512)
@@ -199,19 +230,20 @@ func fuzzExchange(addr string, input, chops []byte, compressed bool) (string, er
 		// waiting for its end: they see the end of the stream instead.
 		_ = conn.(*net.TCPConn).CloseWrite()
 	}()
-	if compressed && !bytes.Contains(head, []byte("permessage-deflate")) {
+	if offer.on && !bytes.Contains(head, []byte("permessage-deflate")) {
 		return "", fmt.Errorf("compression was not negotiated: %q", head)
 	}
 	out, _ := io.ReadAll(conn)
 	<-written
-	return describeFrames(out, compressed), nil
+	return describeFrames(out, offer), nil
 }
 
 // describeFrames lists the server frames in b: the data messages in
 // order, then the pongs in order, then the close code (not its reason).
 // Pongs are listed apart because a driver may send one ahead of messages
 // still queued: both orders are right.
-func describeFrames(b []byte, inflate bool) string {
+func describeFrames(b []byte, offer fuzzOffer) string {
+	inflate := offer.on
 	var data, control, end bytes.Buffer
 	p := wsframe.NewParser(wsframe.Config{Role: wsframe.ClientSide, MaxMessageSize: -1, Rsv: rsvIf(inflate), Deflate: inflate})
 	var hist []byte // the server's context: the last 32 KiB it sent
@@ -234,6 +266,9 @@ func describeFrames(b []byte, inflate bool) string {
 				msg := payload
 				if ev.Compressed {
 					msg, hist = inflateWithContext(payload, hist)
+					if !offer.serverContext {
+						hist = nil
+					}
 				}
 				if debugEcho != nil {
 					debugEcho(msg)
