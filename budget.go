@@ -27,7 +27,9 @@ import (
 // AppendMessage and HandleMessages, and on a Server the messages its
 // event loops gather and what every Session has queued to send. NextReader
 // and the Stream adapter read into the caller's buffers and gather
-// nothing; ReadFrame, which hands over one raw frame at a time, is bounded
+// nothing but a compressed message of one frame of at most 64 KiB, whose
+// compressed bytes are gathered before it is inflated while the budget
+// has room for them (else it is inflated as it arrives); ReadFrame, which hands over one raw frame at a time, is bounded
 // by MaxFrameSize instead. A Session write that would pass the budget
 // closes its connection with 1013 and returns ErrMemoryBudget.
 //
@@ -62,6 +64,21 @@ func (b *MemoryBudget) take(n int64) bool {
 	if b.used.Add(n) > b.limit {
 		b.used.Add(-n)
 		b.refused.Add(1)
+		return false
+	}
+	return true
+}
+
+// tryTake reserves n bytes if that stays within the limit, without
+// counting a refusal: for a caller that has a way on which needs no
+// memory (a compressed frame inflated as it arrives instead of gathered
+// first).
+func (b *MemoryBudget) tryTake(n int64) bool {
+	if b == nil || n <= 0 {
+		return true
+	}
+	if b.used.Add(n) > b.limit {
+		b.used.Add(-n)
 		return false
 	}
 	return true

@@ -111,6 +111,7 @@ type inflateSource struct {
 	fresh    bool   // first has not been handed out
 	last     bool   // the message's last payload byte has been parsed
 	gathered *[]byte
+	taken    int64 // what gathered holds of the memory budget
 }
 
 func (s *inflateSource) begin(ev *wsframe.Event) {
@@ -126,7 +127,7 @@ func (s *inflateSource) begin(ev *wsframe.Event) {
 func (s *inflateSource) Next() ([]byte, bool, error) {
 	if s.fresh {
 		s.fresh = false
-		if h := s.c.ev.Header; !s.last && h.Fin && h.Length <= deflate.MaxWhole {
+		if h := s.c.ev.Header; !s.last && h.Fin && h.Length <= deflate.MaxWhole && s.c.opts.MemoryBudget.tryTake(h.Length) {
 			return s.gather(int(h.Length))
 		}
 		return s.first, s.last, nil
@@ -141,10 +142,10 @@ func (s *inflateSource) Next() ([]byte, bool, error) {
 	return s.c.ev.Payload, s.last, nil
 }
 
-// gather reads the rest of a one-frame message of n bytes into a buffer
-// from the pool, which release gives back.
+// gather reads the rest of a one-frame message of n bytes, taken from the
+// memory budget, into a buffer from the pool; release gives both back.
 func (s *inflateSource) gather(n int) ([]byte, bool, error) {
-	s.gathered = bufpool.Get(n)
+	s.gathered, s.taken = bufpool.Get(n), int64(n)
 	b := append((*s.gathered)[:0], s.first...)
 	for !s.last {
 		if err := s.c.nextData(); err != nil {
@@ -161,7 +162,8 @@ func (s *inflateSource) gather(n int) ([]byte, bool, error) {
 // copied by the time Begin returns.
 func (s *inflateSource) release() {
 	if s.gathered != nil {
+		s.c.opts.MemoryBudget.give(s.taken)
 		bufpool.Put(s.gathered)
-		s.gathered = nil
+		s.gathered, s.taken = nil, 0
 	}
 }

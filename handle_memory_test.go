@@ -156,3 +156,35 @@ func TestLargeCompressedFrameMemory(t *testing.T) {
 		t.Errorf("%d bytes allocated per message: the frame was inflated by a new streaming reader", per)
 	}
 }
+
+// The compressed bytes of a one-frame message gathered before inflating
+// count against the memory budget while they arrive, and go back after;
+// a budget without room for them has the message inflated as it arrives
+// instead, without a refusal.
+func TestLargeCompressedFrameMemoryBudget(t *testing.T) {
+	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+	r := rand.New(rand.NewPCG(6, 6))
+	msg := make([]byte, 32<<10) // a frame of some 24 KiB, as above
+	for i := range msg {
+		msg[i] = 'a' + byte(r.IntN(26))
+	}
+	for _, limit := range []int64{1 << 20, 1 << 10} {
+		budget := NewMemoryBudget(limit)
+		server, client := pair(t, false, &AcceptOptions{Compression: noContext, ConnOptions: ConnOptions{MemoryBudget: budget}},
+			&DialOptions{Compression: noContext})
+		ctx := testCtx(t)
+		buf := make([]byte, 0, 64<<10) // the caller's: never counted
+		for range 3 {
+			if err := client.WriteMessage(ctx, Text, msg); err != nil {
+				t.Fatal(err)
+			}
+			_, got, err := server.AppendMessage(ctx, buf[:0])
+			if err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("budget %d: message of %d bytes, %v", limit, len(got), err)
+			}
+		}
+		if budget.InUse() != 0 || budget.Refused() != 0 {
+			t.Errorf("budget %d after the messages: %d bytes in use, %d refusals", limit, budget.InUse(), budget.Refused())
+		}
+	}
+}
