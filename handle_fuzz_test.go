@@ -37,24 +37,7 @@ func FuzzHandleMessages(f *testing.F) {
 	f.Add(cat(frame(wsframe.OpText, false, []byte("split ")), frame(wsframe.OpBinary, true, []byte("wrong"))))
 	f.Add([]byte{0x82, 0x7f, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4})
 	f.Fuzz(func(t *testing.T, input []byte) {
-		handled := serveFuzzInput(t, input, func(c *Conn, keep func(MessageType, []byte)) error {
-			return c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
-				keep(typ, msg)
-				return nil
-			})
-		})
-		appended := serveFuzzInput(t, input, func(c *Conn, keep func(MessageType, []byte)) error {
-			for {
-				typ, msg, err := c.AppendMessage(context.Background(), nil)
-				if err != nil {
-					return err
-				}
-				keep(typ, msg)
-			}
-		})
-		if handled != appended {
-			t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
-		}
+		handleAgainstAppend(t, input, func() *handshakeResult { return &handshakeResult{} })
 	})
 }
 
@@ -69,30 +52,36 @@ func FuzzHandleMessagesInflated(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, input []byte) {
-		hs := func() *handshakeResult {
+		handleAgainstAppend(t, input, func() *handshakeResult {
 			return &handshakeResult{negotiated: negotiated{deflate: &compression{
 				agreement: deflateAgreementForTest(), level: 1, threshold: 128,
 			}}}
-		}
-		handled := serveFuzzInputWith(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
-			return c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
-				keep(typ, msg)
-				return nil
-			})
 		})
-		appended := serveFuzzInputWith(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
-			for {
-				typ, msg, err := c.AppendMessage(context.Background(), nil)
-				if err != nil {
-					return err
-				}
-				keep(typ, msg)
+	})
+}
+
+// handleAgainstAppend serves input to a HandleMessages loop and to an
+// AppendMessage loop, each on a Conn with what hs makes, and fails the
+// test unless both saw the same messages and ended the same way.
+func handleAgainstAppend(t *testing.T, input []byte, hs func() *handshakeResult) {
+	handled := serveFuzzInput(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
+		return c.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
+			keep(typ, msg)
+			return nil
+		})
+	})
+	appended := serveFuzzInput(t, input, hs(), func(c *Conn, keep func(MessageType, []byte)) error {
+		for {
+			typ, msg, err := c.AppendMessage(context.Background(), nil)
+			if err != nil {
+				return err
 			}
-		})
-		if handled != appended {
-			t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
+			keep(typ, msg)
 		}
 	})
+	if handled != appended {
+		t.Fatalf("HandleMessages and AppendMessage differ:\n%s\n%s", handled, appended)
+	}
 }
 
 // inflatedSeeds are client streams for the fuzz targets with
@@ -119,15 +108,10 @@ func inflatedSeeds(repeats int) [][]byte {
 	return [][]byte{three, split, corrupt}
 }
 
-// serveFuzzInput runs read on a server Conn whose peer sends input and
-// then ends its side, and describes what read saw: every message and how
-// it ended.
-func serveFuzzInput(t *testing.T, input []byte, read func(*Conn, func(MessageType, []byte)) error) string {
-	return serveFuzzInputWith(t, input, &handshakeResult{}, read)
-}
-
-// serveFuzzInputWith is serveFuzzInput on a Conn with what hs negotiated.
-func serveFuzzInputWith(t *testing.T, input []byte, hs *handshakeResult, read func(*Conn, func(MessageType, []byte)) error) string {
+// serveFuzzInput runs read on a server Conn, with what hs negotiated,
+// whose peer sends input and then ends its side, and describes what read
+// saw: every message and how it ended.
+func serveFuzzInput(t *testing.T, input []byte, hs *handshakeResult, read func(*Conn, func(MessageType, []byte)) error) string {
 	server, client := unixPair(t)
 	go func() {
 		_, _ = client.Write(input)

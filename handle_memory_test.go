@@ -96,14 +96,10 @@ func TestHandleMessagesGrowingMemoryIsPooled(t *testing.T) {
 		echo(small)
 		echo(large)
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range rounds {
+	perRound := bytesAllocatedPer(rounds, func() {
 		echo(small)
 		echo(large)
-	}
-	runtime.ReadMemStats(&after)
-	perRound := (after.TotalAlloc - before.TotalAlloc) / rounds
+	})
 	t.Logf("%d bytes allocated per round of a 1 KiB and a 32 KiB echo", perRound)
 	// Before, the 32 KiB message alone was 32 KiB a round; what remains
 	// is the pools' misses when a goroutine moves between Ps.
@@ -143,14 +139,7 @@ func TestLargeCompressedFrameMemory(t *testing.T) {
 	for range 5 {
 		recv()
 	}
-	const n = 50
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	for range n {
-		recv()
-	}
-	runtime.ReadMemStats(&after)
-	per := (after.TotalAlloc - before.TotalAlloc) / n
+	per := bytesAllocatedPer(50, recv)
 	t.Logf("%d bytes allocated per 32 KiB message (both ends)", per)
 	if per > 16<<10 {
 		t.Errorf("%d bytes allocated per message: the frame was inflated by a new streaming reader", per)
@@ -187,4 +176,16 @@ func TestLargeCompressedFrameMemoryBudget(t *testing.T) {
 			t.Errorf("budget %d after the messages: %d bytes in use, %d refusals", limit, budget.InUse(), budget.Refused())
 		}
 	}
+}
+
+// bytesAllocatedPer runs f n times and returns the heap bytes allocated
+// per run, by every goroutine: both ends of a connection here.
+func bytesAllocatedPer(n int, f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
 }
