@@ -71,8 +71,7 @@ func TestHandleMessagesGrowingMemoryIsPooled(t *testing.T) {
 	if testtime.Race {
 		t.Skip("allocation figures mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
 	}
-	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
-	server, client := compressedPair(t, noContext, noContext)
+	server, client := compressedPair(t, noContextTakeover, noContextTakeover)
 	go func() {
 		_ = server.HandleMessages(context.Background(), func(typ MessageType, msg []byte) error {
 			return server.WriteMessage(context.Background(), typ, msg)
@@ -116,16 +115,9 @@ func TestLargeCompressedFrameMemory(t *testing.T) {
 	if testtime.Race {
 		t.Skip("allocation figures mean nothing under the race detector (sync.Pool drops items at random); make test's allocs step runs this without it")
 	}
-	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
-	server, client := compressedPair(t, noContext, noContext)
+	server, client := compressedPair(t, noContextTakeover, noContextTakeover)
 	ctx := testCtx(t)
-	// Random letters: a third compressible, so that 32 KiB of them
-	// make a frame of some 24 KiB.
-	r := rand.New(rand.NewPCG(5, 5))
-	msg := make([]byte, 32<<10)
-	for i := range msg {
-		msg[i] = 'a' + byte(r.IntN(26))
-	}
+	msg := randomLetters(5, 32<<10)
 	buf := make([]byte, 0, 64<<10)
 	recv := func() {
 		if err := client.WriteMessage(ctx, Text, msg); err != nil {
@@ -151,16 +143,11 @@ func TestLargeCompressedFrameMemory(t *testing.T) {
 // a budget without room for them has the message inflated as it arrives
 // instead, without a refusal.
 func TestLargeCompressedFrameMemoryBudget(t *testing.T) {
-	noContext := &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
-	r := rand.New(rand.NewPCG(6, 6))
-	msg := make([]byte, 32<<10) // a frame of some 24 KiB, as above
-	for i := range msg {
-		msg[i] = 'a' + byte(r.IntN(26))
-	}
+	msg := randomLetters(6, 32<<10)
 	for _, limit := range []int64{1 << 20, 1 << 10} {
 		budget := NewMemoryBudget(limit)
-		server, client := pair(t, false, &AcceptOptions{Compression: noContext, ConnOptions: ConnOptions{MemoryBudget: budget}},
-			&DialOptions{Compression: noContext})
+		server, client := pair(t, false, &AcceptOptions{Compression: noContextTakeover, ConnOptions: ConnOptions{MemoryBudget: budget}},
+			&DialOptions{Compression: noContextTakeover})
 		ctx := testCtx(t)
 		buf := make([]byte, 0, 64<<10) // the caller's: never counted
 		for range 3 {
@@ -188,4 +175,20 @@ func bytesAllocatedPer(n int, f func()) uint64 {
 	}
 	runtime.ReadMemStats(&after)
 	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
+}
+
+// noContextTakeover is permessage-deflate without context takeover either
+// way, for both ends of a pair.
+var noContextTakeover = &CompressionOptions{ServerNoContextTakeover: true, ClientNoContextTakeover: true}
+
+// randomLetters returns n random lowercase letters, which compress to
+// about three quarters of their size: 32 KiB make a frame of some 24 KiB,
+// larger than the 8 KiB read buffer.
+func randomLetters(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(r.IntN(26))
+	}
+	return b
 }
