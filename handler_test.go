@@ -743,3 +743,53 @@ func TestHandlerServeHTTP2(t *testing.T) {
 		}
 	})
 }
+
+// A handler may write the message it was lent, whole or in part, as
+// often as it likes and to any connection, and the message stays as it
+// arrived for the rest of the call. Three messages sent back to back
+// share the server's reads, where the loop lends them in place.
+func TestHandlerWritesLentMessage(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		rec := newRecorder(t)
+		var other atomic.Pointer[Session]
+		rec.onMsg = func(s *Session, typ MessageType, msg []byte) {
+			orig := bytes.Clone(msg)
+			for _, p := range [][]byte{msg, msg, msg[:len(msg)-100], msg[100:]} {
+				if err := s.WriteMessage(typ, p); err != nil {
+					t.Errorf("write: %v", err)
+				}
+			}
+			if o := other.Load(); o != nil && o != s {
+				if err := o.WriteMessage(typ, msg); err != nil {
+					t.Errorf("write to the other session: %v", err)
+				}
+			}
+			if !bytes.Equal(msg, orig) {
+				t.Error("writing the message changed it")
+			}
+		}
+		_, url := startServer(t, d, rec, nil)
+		ctx := testCtx(t)
+		clients, sessions := dialSessions(t, ctx, url, rec, 2)
+		other.Store(sessions[1])
+		msgs := [][]byte{randomLetters(1, 40<<10), randomLetters(2, 20<<10), randomLetters(3, 70<<10)}
+		// Sent back to back, so that several frames share the server's
+		// reads.
+		for _, m := range msgs {
+			if err := clients[0].WriteMessage(ctx, Binary, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, m := range msgs {
+			for j, want := range [][]byte{m, m, m[:len(m)-100], m[100:]} {
+				typ, got, err := clients[0].ReadMessage(ctx)
+				if err != nil || typ != Binary || !bytes.Equal(got, want) {
+					t.Fatalf("message %d, write %d: %v of %d bytes (want %d), %v", i, j, typ, len(got), len(want), err)
+				}
+			}
+			if _, got, err := clients[1].ReadMessage(ctx); err != nil || !bytes.Equal(got, m) {
+				t.Fatalf("message %d at the other client: %d bytes, %v", i, len(got), err)
+			}
+		}
+	})
+}
