@@ -100,19 +100,22 @@ func init() {
 // bit and a code with no symbols at all (every entry then invalid, so that
 // using it fails).
 func buildTable(t []uint32, root uint, lens []uint8, symbols []uint32) bool {
-	// Two tallies, summed after: consecutive symbols often share a
-	// length, and one tally would make each increment wait for the last.
-	var count, odd [16]uint16
+	// Four tallies, summed after: consecutive symbols often share a
+	// length (a literal code's unused symbols come in runs of zeros),
+	// and one tally would make each increment wait for the last.
+	var count, t1, t2, t3 [16]uint16
 	i := 0
-	for ; i+1 < len(lens); i += 2 {
+	for ; i+3 < len(lens); i += 4 {
 		count[lens[i]&15]++
-		odd[lens[i+1]&15]++
+		t1[lens[i+1]&15]++
+		t2[lens[i+2]&15]++
+		t3[lens[i+3]&15]++
 	}
-	if i < len(lens) {
+	for ; i < len(lens); i++ {
 		count[lens[i]&15]++
 	}
 	for l := range count {
-		count[l] += odd[l]
+		count[l] += t1[l] + t2[l] + t3[l]
 	}
 	count[0] = 0
 	maxLen := uint(15)
@@ -159,12 +162,21 @@ func buildTable(t []uint32, root uint, lens []uint8, symbols []uint32) bool {
 		next[l] = code
 	}
 
-	rootMask := uint32(rootSize - 1)
 	remaining := count // codes of each length not yet placed
-	free := rootSize   // where the next subtable goes
+	short := 0         // codes of up to root bits, placed by doubling
+	if left == 0 {
+		short = fillShort(t, root, min(root, maxLen), &count, sorted[:total], symbols)
+		for l := 1; l <= int(min(root, maxLen)); l++ {
+			next[l] += uint32(count[l])
+			remaining[l] = 0
+		}
+	}
+
+	rootMask := uint32(rootSize - 1)
+	free := rootSize // where the next subtable goes
 	prefix := ^uint32(0)
 	subOff, subBits := 0, uint(0)
-	for _, s := range sorted[:total] {
+	for _, s := range sorted[short:total] {
 		l := uint(lens[s])
 		c := next[l]
 		next[l]++
@@ -205,6 +217,43 @@ func buildTable(t []uint32, root uint, lens []uint8, symbols []uint32) bool {
 		remaining[l]--
 	}
 	return true
+}
+
+// fillShort places the codes of a complete code that are at most upTo
+// (at most root) bits long, the first of sorted, in the root table t,
+// and returns how many there were. Each is written once, at its
+// bit-reversed code among the 2^l entries of its length l; before the
+// codes of the next length, those entries are copied after themselves
+// (an l-bit code owns every entry whose low l bits are its code), and
+// at the end up to the root's size. The entries a longer code's prefix
+// owns hold copies of whatever was there, until its link is written.
+// libdeflate builds its tables so too: a strided loop of stores per
+// symbol, as before, cost more in its mispredicted exits than the copies.
+func fillShort(t []uint32, root, upTo uint, count *[16]uint16, sorted []uint16, symbols []uint32) int {
+	n := 0
+	code, size := uint32(0), uint32(2) // the next code, bit-reversed; the entries of length l
+	for l := uint(1); l <= upTo; l++ {
+		if l > 1 {
+			copy(t[size:2*size], t[:size])
+			size <<= 1
+		}
+		for range count[l] {
+			t[code] = symbols[sorted[n]] | uint32(l)
+			n++
+			if code == size-1 {
+				break // the last code: the code is complete
+			}
+			// The next code in bit-reversed order: set the highest
+			// clear bit and clear those above it.
+			bit := uint32(1) << (bits.Len32(code^(size-1)) - 1)
+			code = code&(bit-1) | bit
+		}
+	}
+	for size < 1<<root {
+		copy(t[size:2*size], t[:size])
+		size <<= 1
+	}
+	return n
 }
 
 func fillInvalid(t []uint32) {

@@ -319,3 +319,73 @@ func TestInflaterLiteralThenLongestMatch(t *testing.T) {
 		}
 	}
 }
+
+// Every code of a complete code, of any shape, leads through the table
+// to its symbol: codes short and long, a root filled by doubling and
+// subtables behind it, as the Huffman builder of the encoder makes them
+// from random frequencies (skewed, so that some codes run to 15 bits).
+func TestBuildTableDecodesEveryCode(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var h huffCode
+	var scratch huffScratch
+	var table [litTableSize]uint32
+	long := 0 // codes found through a subtable
+	for round := range 2000 {
+		n := []int{2, 3, 19, 30, 286}[round%5]
+		freq := make([]uint32, n)
+		for i := range freq {
+			if r.IntN(3) > 0 {
+				freq[i] = 1 << r.IntN(18) >> r.IntN(18)
+			}
+		}
+		h.build(freq, 15, &scratch)
+		if !buildTable(table[:], litRoot, h.lens[:n], litSymbols[:n]) {
+			t.Fatalf("round %d: a complete code refused", round)
+		}
+		for _, s := range h.used() {
+			l := uint(h.lens[s])
+			// The code, bit-reversed (first bit lowest), followed by
+			// whatever bits come next in the stream.
+			code := uint32(h.codes[s]) | r.Uint32()<<l
+			e := table[code&(1<<litRoot-1)]
+			if e>>4&15 == entryLink {
+				sub := code >> litRoot & (1<<(e>>8&0xff) - 1)
+				e = table[e>>16+sub]
+				long++
+			}
+			if e&15 != uint32(l) || e&^15 != litSymbols[s] {
+				t.Fatalf("round %d: symbol %d (%d bits) decodes to entry %#x", round, s, l, e)
+			}
+		}
+	}
+	if long == 0 {
+		t.Fatal("no code was longer than the root: the test wants subtables")
+	}
+}
+
+// BenchmarkBuildTable builds the decoding tables of a dynamic block's
+// codes as a 1 KiB JSON message gives them: what every compressed message
+// costs before its first symbol.
+func BenchmarkBuildTable(b *testing.B) {
+	var freq [numLitLen]uint32
+	for _, c := range jsonish(rand.New(rand.NewPCG(3, 4)), 1<<10) {
+		freq[c]++
+	}
+	freq[endOfBlock] = 1
+	for s := 257; s < 270; s++ {
+		freq[s] = uint32(1 + s%5)
+	}
+	var h, hd huffCode
+	var scratch huffScratch
+	h.build(freq[:], 15, &scratch)
+	distFreq := []uint32{0, 1, 2, 3, 1, 4, 6, 8, 9, 12, 7, 5, 3, 2, 1, 1}
+	hd.build(distFreq, 15, &scratch)
+	var lit [litTableSize]uint32
+	var dist [distTableSize]uint32
+	for b.Loop() {
+		if !buildTable(lit[:], litRoot, h.lens[:numLitLen], litSymbols[:]) ||
+			!buildTable(dist[:], distRoot, hd.lens[:len(distFreq)], distSymbols[:]) {
+			b.Fatal("code refused")
+		}
+	}
+}
