@@ -887,9 +887,11 @@ func (c *loopConn) writeDirectLocked(h wsframe.Header, p []byte) (done bool, que
 	h.Length = int64(len(p))
 	var hdr [wsframe.MaxHeaderSize]byte
 	head := wsframe.AppendHeader(hdr[:0], h)
-	n, err := unix.Writev(int(c.fd), [][]byte{head, p})
-	if err != nil && err != unix.EAGAIN {
-		c.failWriteLocked(err)
+	// sysWritev, not unix.Writev, whose slices escape: the header would
+	// be an allocation per message.
+	n, errno := sysWritev(uintptr(c.fd), head, p)
+	if errno != 0 && errno != unix.EAGAIN {
+		c.failWriteLocked(errno)
 		return true, 0
 	}
 	n = max(n, 0)
