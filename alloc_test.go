@@ -75,37 +75,44 @@ func TestAcceptHandshakeAllocatesNothing(t *testing.T) {
 
 // A Server's echo allocates nothing per message either, on each driver,
 // for messages small and large (a large one is written from where it
-// was read, on the loops). HandlerGoroutines copies each message for its
-// goroutine by design, so it is left out.
+// was read, on the loops), compressed or not (the loops inflate into a
+// spill and from a source they keep). HandlerGoroutines copies each
+// message for its goroutine by design, so it is left out.
 func TestHandlerEchoAllocatesNothing(t *testing.T) {
 	skipUnderRace(t)
 	forEachDriver(t, func(t *testing.T, d Driver) {
 		if d == driverLoopsWithGoroutines {
 			t.Skip("HandlerGoroutines copies every message for its goroutine")
 		}
-		rec := newRecorder(t)
-		_, url := startServer(t, d, rec, nil)
-		ctx := testCtx(t)
-		clients, _ := dialSessions(t, ctx, url, rec, 1)
-		client := clients[0]
-		ctx = context.Background() // a context that can end costs its watch per call
-		for _, size := range []int{20, 1024, 16 << 10, 64 << 10} {
-			msg := bytes.Repeat([]byte("a"), size)
-			buf := make([]byte, 0, size)
-			roundTrip := func() {
-				if err := client.WriteMessage(ctx, Binary, msg); err != nil {
-					t.Fatal(err)
-				}
-				_, got, err := client.AppendMessage(ctx, buf[:0])
-				if err != nil || len(got) != size {
-					t.Fatalf("echo: %d bytes, %v", len(got), err)
-				}
+		for _, zip := range []*CompressionOptions{nil, {}} {
+			rec := newRecorder(t)
+			_, url := startServer(t, d, rec, &ServerOptions{AcceptOptions: AcceptOptions{Compression: zip}})
+			// A context that can end costs its watch per call.
+			ctx := context.Background()
+			client, _, err := Dial(ctx, url, &DialOptions{Compression: zip})
+			if err != nil {
+				t.Fatal(err)
 			}
-			for range 100 {
-				roundTrip() // warm the pools
-			}
-			if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
-				t.Errorf("%d-byte echo: %v allocations per round trip, want 0", size, n)
+			defer client.CloseNow()
+			rec.waitOpen(t)
+			for _, size := range []int{20, 1024, 16 << 10, 64 << 10} {
+				msg := bytes.Repeat([]byte(`{"id":12,"name":"alice","tags":["x"]},`), size/38+1)[:size]
+				buf := make([]byte, 0, size)
+				roundTrip := func() {
+					if err := client.WriteMessage(ctx, Text, msg); err != nil {
+						t.Fatal(err)
+					}
+					_, got, err := client.AppendMessage(ctx, buf[:0])
+					if err != nil || len(got) != size {
+						t.Fatalf("echo: %d bytes, %v", len(got), err)
+					}
+				}
+				for range 100 {
+					roundTrip() // warm the pools and the histories
+				}
+				if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
+					t.Errorf("%d-byte echo, compressed %v: %v allocations per round trip, want 0", size, zip != nil, n)
+				}
 			}
 		}
 	})

@@ -135,10 +135,11 @@ func (c *loopConn) gather(part []byte, finalFrame bool) bool {
 // it is compressed.
 func (c *loopConn) deliver(p []byte) {
 	if c.msgZip {
-		sp := spill{budget: c.loop.srv.opts.MemoryBudget}
+		sp := &c.loop.inflated
+		*sp = spill{budget: c.loop.srv.opts.MemoryBudget, chunks: sp.chunks[:0]}
 		defer sp.settle()
 		var err error
-		if p, err = c.inflate(p, &sp); err != nil {
+		if p, err = c.inflate(p, sp); err != nil {
 			c.fail(err)
 			return
 		}
@@ -159,7 +160,9 @@ func (c *loopConn) deliver(p []byte) {
 // 16 KiB compressed echo.
 func (c *loopConn) inflate(comp []byte, sp *spill) ([]byte, error) {
 	dec := c.decompressor()
-	dec.Begin(&wholeSource{p: comp})
+	src := &c.loop.source
+	src.p = comp
+	dec.Begin(src)
 	sp.first = inflateGuess * len(comp)
 	limit := c.loop.srv.maxMsg
 	text := c.msgType == Text

@@ -37,6 +37,13 @@ type eventLoop struct {
 
 	openReq OpenRequest // what OnOpen is handed, on the loop
 
+	// What deliver inflates a compressed message with: the loop inflates
+	// its messages and hands them to their handlers one at a time, so
+	// one spill (its chunk list) and one source serve them all, where
+	// new ones were two allocations per message.
+	inflated spill
+	source   wholeSource
+
 	// A connection at rest between messages keeps no Parser: it is lent
 	// this one, Reset, for each read, and keeps one of its own (from
 	// parsers) only while a read leaves a frame or a message unfinished.
