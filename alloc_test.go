@@ -3,6 +3,7 @@ package fastws
 import (
 	"bytes"
 	"context"
+	"io"
 	"testing"
 )
 
@@ -116,4 +117,40 @@ func TestHandlerEchoAllocatesNothing(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A Stream's writes and reads allocate nothing in steady state: each
+// write is a message, and each message is read through the reader the
+// Stream keeps (a new one per message was an allocation on every read).
+func TestStreamAllocatesNothing(t *testing.T) {
+	skipUnderRace(t)
+	server, client := pair(t, false, nil, nil)
+	ss, cs := NewStream(server, Binary, nil), NewStream(client, Binary, nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(ss, ss)
+		done <- err
+	}()
+	msg := bytes.Repeat([]byte("s"), 1024)
+	buf := make([]byte, len(msg))
+	roundTrip := func() {
+		if _, err := cs.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(cs, buf); err != nil || !bytes.Equal(buf, msg) {
+			t.Fatalf("echo through the streams: %v", err)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
+		t.Errorf("%v allocations per 1 KiB round trip through two Streams, want 0", n)
+	}
+	if err := cs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("the echoing stream: %v", err)
+	}
 }

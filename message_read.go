@@ -383,16 +383,28 @@ func (c *Conn) ReadMessage(ctx context.Context) (MessageType, []byte, error) {
 // has begun. Calling NextReader before the previous reader reached EOF
 // discards the rest of that message.
 func (c *Conn) NextReader(ctx context.Context) (MessageType, io.Reader, error) {
-	stop, err := c.beginRead(ctx)
+	typ, gen, err := c.nextStreamed(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
+	return typ, &messageReader{c: c, gen: gen}, nil
+}
+
+// nextStreamed starts the next message as one read as a stream, and
+// returns its type and generation, which a messageReader needs: a Stream
+// keeps one messageReader for all its messages rather than a new one
+// for each.
+func (c *Conn) nextStreamed(ctx context.Context) (MessageType, uint32, error) {
+	stop, err := c.beginRead(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	defer c.endRead(stop)
 	if err := c.beginMessage(); err != nil {
-		return 0, nil, ctxErr(ctx, err)
+		return 0, 0, ctxErr(ctx, err)
 	}
 	c.msg.streamed = true
-	return c.msg.typ, &messageReader{c: c, gen: c.msg.gen}, nil
+	return c.msg.typ, c.msg.gen, nil
 }
 
 type messageReader struct {

@@ -66,7 +66,8 @@ type Stream struct {
 	c      *Conn
 	typ    MessageType
 	opts   StreamOptions
-	r      io.Reader // the message being read, nil between messages
+	r      *messageReader // the message being read (mr), nil between messages
+	mr     messageReader
 	rmu    sync.Mutex
 	wmu    sync.Mutex
 	tail   [3]byte // a text stream's UTF-8 sequence cut by the end of a Write
@@ -137,7 +138,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 	defer s.rmu.Unlock()
 	for {
 		if s.r == nil {
-			typ, r, err := s.c.NextReader(context.Background())
+			typ, gen, err := s.c.nextStreamed(context.Background())
 			if err != nil {
 				return 0, s.readError(err)
 			}
@@ -145,8 +146,8 @@ func (s *Stream) Read(p []byte) (int, error) {
 				err := fmt.Errorf("%w: %v message on a %v stream", ErrWrongMessageType, typ, s.typ)
 				return 0, s.c.refuse(CloseUnsupportedData, err)
 			}
-			r.(*messageReader).eager = true
-			s.r = r
+			s.mr = messageReader{c: s.c, gen: gen, eager: true}
+			s.r = &s.mr
 		}
 		if len(p) == 0 {
 			return 0, nil
