@@ -20,27 +20,35 @@ func TestEchoAllocatesNothing(t *testing.T) {
 	for _, size := range []int{20, 1024, 16 << 10} {
 		server, client := pair(t, false, nil, nil)
 		done := echo(server)
-		ctx := context.Background()
-		msg := bytes.Repeat([]byte("a"), size)
-		buf := make([]byte, 0, size)
-		roundTrip := func() {
-			if err := client.WriteMessage(ctx, Binary, msg); err != nil {
-				t.Fatal(err)
-			}
-			_, got, err := client.AppendMessage(ctx, buf[:0])
-			if err != nil || len(got) != size {
-				t.Fatalf("echo: %d bytes, %v", len(got), err)
-			}
-		}
-		for range 100 {
-			roundTrip() // warm the pools and the echo buffer
-		}
-		if n := testing.AllocsPerRun(500, roundTrip); n != 0 {
+		if n := echoAllocations(t, client, Binary, bytes.Repeat([]byte("a"), size)); n != 0 {
 			t.Errorf("%d-byte echo: %v allocations per round trip, want 0", size, n)
 		}
 		client.Close(CloseNormal, "")
 		<-done
 	}
+}
+
+// echoAllocations measures the allocations of a round trip of msg from
+// client to its echoing server and back (the whole process's: both
+// ends), after 100 round trips to warm the pools, buffers and histories.
+// A context that can end would cost its watch per call, so there is none.
+func echoAllocations(t *testing.T, client *Conn, typ MessageType, msg []byte) float64 {
+	t.Helper()
+	ctx := context.Background()
+	buf := make([]byte, 0, len(msg))
+	roundTrip := func() {
+		if err := client.WriteMessage(ctx, typ, msg); err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := client.AppendMessage(ctx, buf[:0])
+		if err != nil || len(got) != len(msg) {
+			t.Fatalf("echo: %d bytes of %d, %v", len(got), len(msg), err)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	return testing.AllocsPerRun(300, roundTrip)
 }
 
 // The raw server handshake allocates nothing once its pools are warm (the
@@ -88,9 +96,7 @@ func TestHandlerEchoAllocatesNothing(t *testing.T) {
 		for _, zip := range []*CompressionOptions{nil, {}} {
 			rec := newRecorder(t)
 			_, url := startServer(t, d, rec, &ServerOptions{AcceptOptions: AcceptOptions{Compression: zip}})
-			// A context that can end costs its watch per call.
-			ctx := context.Background()
-			client, _, err := Dial(ctx, url, &DialOptions{Compression: zip})
+			client, _, err := Dial(context.Background(), url, &DialOptions{Compression: zip})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,20 +104,7 @@ func TestHandlerEchoAllocatesNothing(t *testing.T) {
 			rec.waitOpen(t)
 			for _, size := range []int{20, 1024, 16 << 10, 64 << 10} {
 				msg := bytes.Repeat([]byte(`{"id":12,"name":"alice","tags":["x"]},`), size/38+1)[:size]
-				buf := make([]byte, 0, size)
-				roundTrip := func() {
-					if err := client.WriteMessage(ctx, Text, msg); err != nil {
-						t.Fatal(err)
-					}
-					_, got, err := client.AppendMessage(ctx, buf[:0])
-					if err != nil || len(got) != size {
-						t.Fatalf("echo: %d bytes, %v", len(got), err)
-					}
-				}
-				for range 100 {
-					roundTrip() // warm the pools and the histories
-				}
-				if n := testing.AllocsPerRun(300, roundTrip); n != 0 {
+				if n := echoAllocations(t, client, Text, msg); n != 0 {
 					t.Errorf("%d-byte echo, compressed %v: %v allocations per round trip, want 0", size, zip != nil, n)
 				}
 			}
