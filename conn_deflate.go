@@ -107,11 +107,11 @@ func (c *Conn) writeCompressed(ctx context.Context, op wsframe.Opcode, p []byte)
 // the decompressor.
 type inflateSource struct {
 	c        *Conn
-	first    []byte // the payload of the event that began the message
-	fresh    bool   // first has not been handed out
-	last     bool   // the message's last payload byte has been parsed
-	gathered *[]byte
-	taken    int64 // what gathered holds of the memory budget
+	first    []byte  // the payload of the event that began the message
+	fresh    bool    // first has not been handed out
+	last     bool    // the message's last payload byte has been parsed
+	gathered *[]byte // a one-frame message read whole before inflating, from the pool
+	taken    int64   // what gathered holds of the memory budget
 }
 
 func (s *inflateSource) begin(ev *wsframe.Event) {
