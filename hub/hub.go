@@ -33,6 +33,11 @@ type topic struct {
 type member struct {
 	sub    Subscriber
 	topics []*topic
+	// dropBase is what the subscriber had dropped when it joined: its
+	// count covers the connection's whole life, and the hub counts only
+	// the drops while it is a member (a subscriber that leaves every
+	// topic and joins again is a new member, not counted twice).
+	dropBase int64
 }
 
 // A Relay carries a hub's publishes to other nodes. Relay is called by
@@ -64,6 +69,9 @@ func (h *Hub) Subscribe(s Subscriber, name string) bool {
 	m := h.members[s]
 	if m == nil {
 		m = &member{sub: s}
+		if r, ok := s.(queueReporter); ok {
+			m.dropBase = r.Dropped()
+		}
 		h.members[s] = m
 	}
 	t := h.topics[name]
@@ -139,12 +147,12 @@ func (h *Hub) leaveLocked(m *member, t *topic) bool {
 	return ok
 }
 
-// forgetLocked drops a member that is in no topic, keeping its count of
-// dropped messages in the hub's.
+// forgetLocked drops a member that is in no topic, keeping the count of
+// messages it dropped as a member in the hub's.
 func (h *Hub) forgetLocked(m *member) {
 	delete(h.members, m.sub)
 	if r, ok := m.sub.(queueReporter); ok {
-		h.stats.droppedBefore.Add(r.Dropped())
+		h.stats.droppedBefore.Add(r.Dropped() - m.dropBase)
 	}
 }
 
@@ -289,7 +297,7 @@ func (h *Hub) Stats() Stats {
 		st.Subscriptions += len(m.topics)
 		if r, ok := m.sub.(queueReporter); ok {
 			st.QueuedBytes += int64(r.Queued())
-			st.Dropped += r.Dropped()
+			st.Dropped += r.Dropped() - m.dropBase
 		}
 	}
 	h.mu.RUnlock()

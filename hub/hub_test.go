@@ -204,3 +204,46 @@ func TestRelay(t *testing.T) {
 		t.Errorf("relayed %v, stats %+v", r.calls, h.Stats())
 	}
 }
+
+// dropSub takes every message and drops it, as a session under
+// QueueDropOldest whose peer never reads does, and says so.
+type dropSub struct{ dropped atomic.Int64 }
+
+func (d *dropSub) WritePrepared(*fastws.PreparedMessage) error { d.dropped.Add(1); return nil }
+func (d *dropSub) Queued() int                                 { return 0 }
+func (d *dropSub) Dropped() int64                              { return d.dropped.Load() }
+
+// Stats count a subscriber's drops while it is subscribed, once: those
+// from before it joined are not the hub's, and a subscriber that leaves
+// every topic and joins again is not counted twice.
+func TestStatsCountDropsOnce(t *testing.T) {
+	h := New()
+	s := &dropSub{}
+	s.dropped.Store(5) // dropped before it joined
+	publish := func(topic string, n int) {
+		for range n {
+			if err := h.Publish(topic, fastws.Binary, []byte{1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(want int64) {
+		t.Helper()
+		if got := h.Stats().Dropped; got != want {
+			t.Errorf("Stats().Dropped = %d, want %d", got, want)
+		}
+	}
+	h.Subscribe(s, "a")
+	publish("a", 3)
+	check(3)
+	h.Unsubscribe(s, "a") // in no topic: forgotten
+	check(3)
+	publish("a", 2) // nobody is subscribed
+	check(3)
+	h.Subscribe(s, "b")
+	check(3)
+	publish("b", 2)
+	check(5)
+	h.UnsubscribeAll(s)
+	check(5)
+}

@@ -13,7 +13,7 @@ type Stats struct {
 	Delivered      int64 // messages a subscriber's queue took (under QueueDrop it may have dropped one, counted in Dropped)
 	DeliveredBytes int64 // their payload bytes
 	QueuedBytes    int64 // bytes the current subscribers have queued and not yet sent
-	Dropped        int64 // messages a subscriber's queue dropped or refused
+	Dropped        int64 // messages a subscriber's queue dropped or refused while it was subscribed (a session counts all its messages, the hub's and others)
 	SlowCloses     int64 // subscribers closed because their queue was full (1008) or the server's memory budget spent (1013)
 	Gone           int64 // subscribers removed because their connection had closed
 	RelayErrors    int64 // publishes the Relay could not carry to other nodes
