@@ -811,7 +811,6 @@ func (c *loopConn) send(typ MessageType, p []byte, pm *PreparedMessage) error {
 		}
 		return err
 	}
-	c.loop.srv.stats.messagesOut.Add(1)
 	if pm != nil {
 		if frame := pm.sharedFrame(c.compressorLocked(), int(c.threshold)); frame != nil {
 			if c.out == nil {

@@ -20,6 +20,7 @@ var spanPool = sync.Pool{New: func() any { s := make([]msgSpan, 0, 16); return &
 // be dropped.
 func (c *loopConn) messageQueuedLocked(n int, started bool) {
 	if n == 0 {
+		c.loop.srv.stats.messagesOut.Add(1) // written whole already
 		return
 	}
 	if c.spans == nil {
@@ -34,11 +35,14 @@ func (c *loopConn) messageQueuedLocked(n int, started bool) {
 	c.q.messages++
 }
 
-// messagesSentLocked forgets the messages written completely.
+// messagesSentLocked forgets the messages written completely, and counts
+// them out: a message queued and then dropped, or discarded when the
+// connection ends, never is.
 func (c *loopConn) messagesSentLocked() {
 	if c.spans == nil {
 		if c.outShared && c.outPos == len(*c.out) {
 			c.q.messages-- // a PreparedMessage's frame, alone, written
+			c.loop.srv.stats.messagesOut.Add(1)
 		}
 		return
 	}
@@ -50,6 +54,7 @@ func (c *loopConn) messagesSentLocked() {
 	if i > 0 {
 		*c.spans = s[:copy(s, s[i:])]
 		c.q.messages -= int32(i)
+		c.loop.srv.stats.messagesOut.Add(int64(i))
 	}
 }
 

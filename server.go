@@ -417,7 +417,7 @@ type ServerStats struct {
 	Accepted          int64 // connections opened since the start
 	HandshakeFailures int64 // handshakes refused or failed
 	MessagesIn        int64 // messages received and handed to OnMessage
-	MessagesOut       int64 // messages written to connections
+	MessagesOut       int64 // data messages written whole to connections (not those dropped from a queue or discarded when a connection ended)
 	BytesQueued       int64 // bytes queued now, all connections together
 	Dropped           int64 // messages dropped under QueueDrop and QueueDropOldest
 	Refused           int64 // writes refused with ErrQueueFull
