@@ -230,23 +230,30 @@ func (c *loopConn) adopt(a *adoptedConn, now int64) {
 }
 
 // readable reads what arrived and acts on it.
-func (c *loopConn) readable(now int64) {
+func (c *loopConn) readable(now int64) (took bool) {
 	if c.eof {
-		return // a hang-up reported while the last output drains
+		return false // a hang-up reported while the last output drains
 	}
 	buf := c.loop.buf
 	n, err := unix.Read(int(c.fd), buf)
-	if err == unix.EAGAIN || err == unix.EINTR {
-		return
+	if err == unix.EAGAIN {
+		return false
+	}
+	if err == unix.EINTR {
+		c.loop.readLater(c, false) // no edge will say the data is still there
+		return false
 	}
 	if n <= 0 {
 		if err == nil {
 			err = io.EOF
 		}
 		c.lost(err)
-		return
+		return false
 	}
 	c.lastRead = now
+	if n == len(buf) {
+		c.loop.readLater(c, false) // there may be more, and no edge for it
+	}
 	data := buf[:n]
 	c.enter()
 	switch c.state {
@@ -256,6 +263,7 @@ func (c *loopConn) readable(now int64) {
 		c.consume(data)
 	}
 	c.settle(now)
+	return true
 }
 
 // writable continues output that the socket did not take at once.

@@ -37,6 +37,13 @@ type eventLoop struct {
 
 	openReq OpenRequest // what OnOpen is handed, on the loop
 
+	// rereads are the connections to read again before the next wait:
+	// the poller is edge-triggered, and reports a socket when data
+	// arrives, not while some is left. A read that fills the buffer may
+	// have left some, and a hang-up is reported once, however much data
+	// is still before it.
+	rereads, rereadsSpare []reread
+
 	// What deliver inflates a compressed message with: the loop inflates
 	// its messages and hands them to their handlers one at a time, so
 	// one spill (its chunk list) and one source serve them all, where
@@ -106,7 +113,7 @@ type adoptedConn struct {
 }
 
 func newEventLoop(srv *Server) (*eventLoop, error) {
-	p, err := netpoll.New()
+	p, err := netpoll.NewEdgeTriggered()
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +164,11 @@ func (l *eventLoop) run() {
 	defer close(l.done)
 	defer l.poller.Close()
 	for {
-		n, err := l.poller.Wait(l.events, l.wheel.waitMillis(time.Now().UnixNano()))
+		wait := l.wheel.waitMillis(time.Now().UnixNano())
+		if len(l.rereads) > 0 {
+			wait = 0 // take what else is ready, then read those again
+		}
+		n, err := l.poller.Wait(l.events, wait)
 		if err != nil {
 			l.srv.logf("fastws: event loop: epoll_wait: %v", err)
 			return
@@ -180,10 +191,19 @@ func (l *eventLoop) run() {
 			c := l.conns[fd]
 			if ev.Events&netpoll.Readable != 0 {
 				c.readable(now)
+				if ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+					// The end of the stream, reported once,
+					// after what data is left: read on until
+					// a read sees it.
+					l.readLater(c, true)
+				}
 			}
 			if ev.Events&unix.EPOLLOUT != 0 && l.conns[fd] == c {
 				c.writable()
 			}
+		}
+		if len(l.rereads) > 0 {
+			l.readAgain(now)
 		}
 		l.wheel.advance(now, func(c *loopConn) { c.checkTimers(now) })
 		l.turnStart.Store(0)
@@ -315,4 +335,49 @@ func (g *loopGroup) watch(srv *Server) {
 			}
 		}
 	}
+}
+
+// reread is a connection to read again, and whether its peer has hung up,
+// in which case it is read until a read sees the end.
+type reread struct {
+	c   *loopConn
+	hup bool
+}
+
+// readLater puts c in the rereads. The one event of a turn for c may
+// add it twice in a row (a full buffer, then the hang-up with it); a
+// duplicate elsewhere would cost only a read that finds nothing.
+func (l *eventLoop) readLater(c *loopConn, hup bool) {
+	if n := len(l.rereads); n > 0 && l.rereads[n-1].c == c {
+		l.rereads[n-1].hup = l.rereads[n-1].hup || hup
+		return
+	}
+	l.rereads = append(l.rereads, reread{c, hup})
+}
+
+// readAgain reads once more from each connection in the rereads, after
+// the turn's events: a connection with much to read takes its turn with
+// the others instead of before them, as level-triggered polling gave it.
+// One whose reads are paused is left to the re-arming of its reads,
+// which reports what is waiting, the end of the stream included.
+func (l *eventLoop) readAgain(now int64) {
+	list := l.rereads
+	l.rereads = l.rereadsSpare[:0]
+	for _, r := range list {
+		c := r.c
+		if l.conns[int(c.fd)] != c || c.state == stateDone {
+			continue
+		}
+		c.mu.Lock()
+		off := c.readOff
+		c.mu.Unlock()
+		if off {
+			continue
+		}
+		if c.readable(now) && r.hup && l.conns[int(c.fd)] == c && c.state != stateDone {
+			l.readLater(c, true) // data before the end: the end is next
+		}
+	}
+	clear(list)
+	l.rereadsSpare = list[:0]
 }

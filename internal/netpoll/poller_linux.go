@@ -1,6 +1,6 @@
 // Package netpoll is the part of the event-loop driver that talks to the
-// kernel: an epoll instance, level-triggered, with an eventfd that wakes
-// it from other goroutines. It knows nothing of WebSockets.
+// kernel: an epoll instance, level- or edge-triggered, with an eventfd
+// that wakes it from other goroutines. It knows nothing of WebSockets.
 package netpoll
 
 import (
@@ -23,11 +23,23 @@ const (
 type Poller struct {
 	epfd  int
 	efd   int
+	edge  uint32 // EPOLLET, or 0
 	woken atomic.Bool
 }
 
-// New returns a Poller with its wake-up descriptor registered.
-func New() (*Poller, error) {
+// New returns a level-triggered Poller with its wake-up descriptor
+// registered: a descriptor is reported by every Wait while it is ready.
+func New() (*Poller, error) { return newPoller(0) }
+
+// NewEdgeTriggered returns a Poller that reports a descriptor when it
+// becomes ready (EPOLLET): when data arrives, when the peer hangs up,
+// when room to write appears after a write was refused, and when Add or
+// Modify finds it ready. Its user must read until a read comes back
+// short (or would block) and write until a write would block, or hear
+// nothing more. The wake-up descriptor stays level-triggered.
+func NewEdgeTriggered() (*Poller, error) { return newPoller(unix.EPOLLET) }
+
+func newPoller(edge uint32) (*Poller, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -37,7 +49,7 @@ func New() (*Poller, error) {
 		unix.Close(epfd)
 		return nil, err
 	}
-	p := &Poller{epfd: epfd, efd: efd}
+	p := &Poller{epfd: epfd, efd: efd, edge: edge}
 	if err := p.ctl(unix.EPOLL_CTL_ADD, efd, unix.EPOLLIN); err != nil {
 		p.Close()
 		return nil, err
@@ -50,8 +62,8 @@ func (p *Poller) ctl(op, fd int, events uint32) error {
 	return unix.EpollCtl(p.epfd, op, fd, &ev)
 }
 
-func interest(read, write bool) uint32 {
-	var ev uint32
+func (p *Poller) interest(read, write bool) uint32 {
+	ev := p.edge
 	if read {
 		ev |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
@@ -63,14 +75,16 @@ func interest(read, write bool) uint32 {
 
 // Add watches fd for reading, and for writing too when write is set.
 func (p *Poller) Add(fd int, write bool) error {
-	return p.ctl(unix.EPOLL_CTL_ADD, fd, interest(true, write))
+	return p.ctl(unix.EPOLL_CTL_ADD, fd, p.interest(true, write))
 }
 
 // Modify changes what fd is watched for. Without read, the peer's
-// half-close is not reported either (it would be reported on every Wait);
-// a full hang-up and errors always are.
+// half-close is not reported either (level-triggered, it would be
+// reported on every Wait); a full hang-up and errors always are.
+// Edge-triggered, Modify reports fd at once if it is ready for what it
+// now asks.
 func (p *Poller) Modify(fd int, read, write bool) error {
-	return p.ctl(unix.EPOLL_CTL_MOD, fd, interest(read, write))
+	return p.ctl(unix.EPOLL_CTL_MOD, fd, p.interest(read, write))
 }
 
 // Remove stops watching fd.
