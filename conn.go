@@ -45,6 +45,11 @@ type Conn struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed once the transport is closed
 	closeFn   func()        // closeTransport as a func value, made once: a method value per call would allocate
+	// lingering is set when a failure on the read side has sent the
+	// close frame and started linger, which closes the transport once
+	// the peer has stopped sending: closing it earlier could reset the
+	// connection and destroy the close frame (see Server's serveConn).
+	lingering atomic.Bool
 
 	// Read side, owned by whoever holds readMu.
 	readMu  lock

@@ -90,3 +90,37 @@ func TestHandlerReadsWholeBurst(t *testing.T) {
 		}
 	})
 }
+
+// A connection failed for a protocol error sends its close frame and
+// then lets the peer finish: a peer still sending when the server fails
+// must read the server's close frame, not lose it to a reset. (The
+// goroutine driver closed its socket as soon as the handler loop ended,
+// with the peer's bytes unread, and the kernel reset the connection,
+// destroying the close frame on its way.)
+func TestHandlerFailureCloseFrameSurvives(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, d Driver) {
+		rec := newRecorder(t)
+		_, url := startServer(t, d, rec, nil)
+		for i := range 5 {
+			p, _ := rec.rawClient(t, url)
+			var burst []byte
+			for range 50 {
+				burst = append(burst, maskFrame(wsframe.Header{Fin: true, Opcode: wsframe.OpPing}, []byte("ping"))...)
+			}
+			// A reserved opcode: the connection fails with 1002 here,
+			// and what follows is still on its way.
+			burst = append(burst, maskFrame(wsframe.Header{Fin: true, Opcode: 3}, nil)...)
+			burst = append(burst, bytes.Repeat([]byte{0x89, 0x80, 0, 0, 0, 0}, 40<<10)...)
+			if _, err := p.conn.Write(burst); err != nil {
+				t.Fatalf("connection %d: writing: %v", i, err)
+			}
+			if code := p.expectClose(); code != CloseProtocolError {
+				t.Fatalf("connection %d: close code %d, want 1002", i, code)
+			}
+			if ev := rec.waitClose(t); ev.Cause != ClosedForProtocolError {
+				t.Errorf("connection %d: OnClose %+v", i, ev)
+			}
+			p.conn.Close()
+		}
+	})
+}

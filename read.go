@@ -234,6 +234,7 @@ func (c *Conn) failRead(err error) error {
 		reason = reason[:wsframe.MaxCloseReason]
 	}
 	c.failWith(code, reason)
+	c.lingering.Store(true)
 	go c.linger() // bounded by the close timer; the caller learns of the failure now
 	return err
 }
@@ -265,6 +266,7 @@ func (c *Conn) refuse(code CloseCode, err error) error {
 		reason = reason[:wsframe.MaxCloseReason]
 	}
 	c.failWith(code, reason)
+	c.lingering.Store(true)
 	go c.linger()
 	return err
 }

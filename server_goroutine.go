@@ -105,7 +105,14 @@ func (srv *Server) serveConn(c *Conn, req *OpenRequest) {
 		cs.waitForRoom()
 		return nil
 	})
-	c.CloseNow() // the writer, if any, stops
+	if !c.lingering.Load() {
+		c.CloseNow() // the writer, if any, stops
+	}
+	// Else the read side failed, sent its close frame and lingers: it
+	// closes the transport once the peer stops sending, or at the close
+	// timeout, which also stops a writer still blocked on the socket.
+	// Closing it now, with the peer's bytes unread, would reset the
+	// connection and destroy the close frame on its way.
 	if cs.timer != nil {
 		cs.timer.Stop()
 	}
