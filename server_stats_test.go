@@ -87,12 +87,8 @@ func TestServerStatsBalance(t *testing.T) {
 
 			// A peer that does not read: its queue fills, then the
 			// server cuts it, and what was queued is discarded.
-			slow, _, err := Dial(ctx, url, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer slow.CloseNow()
-			s := rec.waitOpen(t)
+			slows, sessions := dialSessions(t, ctx, url, rec, 1)
+			slow, s := slows[0], sessions[0]
 			msg := make([]byte, 64<<10)
 			for i := range msg {
 				msg[i] = byte(rand.Uint32()) // not to be shrunk on the way
