@@ -58,6 +58,9 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "- date: %s\n", r.Start.Format(time.RFC3339))
 	fmt.Fprintf(b, "- go version: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(b, "- GOMAXPROCS: %d (NumCPU %d), the same for the servers\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	if len(o.CPUs) > 0 {
+		fmt.Fprintf(b, "- CPU affinity (-cpu): the load generator and every server pinned to CPU(s) %v, so they share those CPUs and their caches; the servers' runtimes see %d CPU(s) and set GOMAXPROCS from that\n", o.CPUs, len(o.CPUs))
+	}
 	fmt.Fprintf(b, "- CPU: %s\n", procstat.CPUModel())
 	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions(o.Servers))
 	fmt.Fprintf(b, "- load: %s messages, one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",

@@ -29,6 +29,9 @@ type Options struct {
 	Command ServerCommand
 	// Progress, if set, gets a line as each measurement ends.
 	Progress io.Writer
+	// CPUs, if set, are the CPUs the caller pinned itself and so its
+	// servers to (PinProcess); the report says so.
+	CPUs []int
 }
 
 // CellResult is one cell's rows, in the order of Options.Servers.

@@ -41,6 +41,7 @@ func run() int {
 		setup         = flag.Int("setup", 0, "connection-setup section: open `N` new connections to each server (64 in flight) and report upgrades/s and server CPU per upgrade; 0 skips it")
 		stalled       = flag.Int("stalled", 0, "stalled-peers section: the normal load (10 × 1 KiB) with and without `N` stalled connections (handshake, then half a frame header) per server; 0 skips it")
 		compressed    = flag.Bool("compressed", false, "the compressed benchmark: permessage-deflate, JSON text; changes the defaults of -servers, -cells, -memory-conns and -out")
+		cpuList       = flag.String("cpu", "", "pin the load generator and every server to these comma-separated `CPUs` (e.g. 0), taking thread placement out of a cell's figures; empty leaves placement to the scheduler")
 		clientContext = flag.Bool("client-context", false, "with -compressed, offer the client's context takeover, as browsers do (loadgen.ClientContextOffer), so that servers keep each client's history")
 	)
 	flag.Parse()
@@ -103,6 +104,17 @@ func run() int {
 	}
 	opts.MemoryConns = *memoryConns
 	opts.Progress = os.Stderr
+	if *cpuList != "" {
+		cpus, err := harness.ParseCPUs(*cpuList)
+		if err == nil {
+			err = harness.PinProcess(cpus)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echobench:", err)
+			return 1
+		}
+		opts.CPUs = cpus
+	}
 	self, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echobench:", err)
