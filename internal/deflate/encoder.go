@@ -189,27 +189,14 @@ func (e *encoder) encodePending() {
 	blockPool.Put(b)
 }
 
-// warm reads the hash table and the window before start in order, one
-// word per cache line. On a server, 99 other connections have run since
-// this one's last message, so its table (16 KiB) and history (up to 32
-// KiB) are out of the nearer caches, and tokenize's lookups land at
-// random in them: one miss at a time, each waiting for the last, since
-// the next lookup depends on what this one found. Read in order, the
-// same lines stream in at the memory's bandwidth instead. In a paired
-// run of the compressed echo (100 × 1 KiB, context takeover) this took
-// server CPU per message from 28.3 to 26.5 µs (0.94×), and at 16 KiB
-// from 111.8 to 109.9. BenchmarkContext: 0.91× with 100 connections in
-// turn; with one, whose state stays in cache, 0.4 µs more per message.
+// warm reads the hash table and the window before start in order (see
+// warm.go). In a paired run of the compressed echo (100 × 1 KiB, context
+// takeover) this took server CPU per message from 28.3 to 26.5 µs
+// (0.94×), and at 16 KiB from 111.8 to 109.9. BenchmarkContext: 0.91×
+// with 100 connections in turn; with one, whose state stays in cache,
+// 0.4 µs more per message.
 func (e *encoder) warm(start int) {
-	var sum uint32
-	for i := 0; i < len(e.table); i += 64 / 2 {
-		sum += uint32(e.table[i])
-	}
-	h := e.hist[max(0, start-e.limit):start]
-	for i := 0; i < len(h); i += 64 {
-		sum += uint32(h[i])
-	}
-	e.warmSum += sum
+	e.warmSum += warmTable(e.table) + warmBytes(e.hist[max(0, start-e.limit):start])
 }
 
 // tokenize finds matches for hist[start:end] in hist[:end], within the
