@@ -58,16 +58,12 @@ func (r *Report) writeHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "- date: %s\n", r.Start.Format(time.RFC3339))
 	fmt.Fprintf(b, "- go version: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(b, "- GOMAXPROCS: %d (NumCPU %d), the same for the servers\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
-	if len(o.CPUs) > 0 {
-		fmt.Fprintf(b, "- CPU affinity (-cpu): the load generator and every server pinned to CPU(s) %v, so they share those CPUs and their caches; the servers' runtimes see %d CPU(s) and set GOMAXPROCS from that\n", o.CPUs, len(o.CPUs))
-	}
+	writeAffinity(b, o)
 	fmt.Fprintf(b, "- CPU: %s\n", procstat.CPUModel())
 	fmt.Fprintf(b, "- libraries: %s\n", libraryVersions(o.Servers))
 	fmt.Fprintf(b, "- load: %s messages, one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",
 		msgType, o.Timing.Duration, o.Timing.Warmup, max(o.Load.Loops, 1))
-	if rounds := max(o.Rounds, 1); rounds > 1 {
-		fmt.Fprintf(b, "- rounds: each cell ran %d times per server, the servers in a rotated order each round; every column is the median of its runs, and \"CPU range\" the lowest and highest server CPU per message among them\n", rounds)
-	}
+	writeRounds(b, o)
 	fmt.Fprintf(b, "- ratios are against the best peer (every library but fastws) in the cell: msgs/s over the highest peer msgs/s, CPU over the lowest peer CPU per message\n")
 	fmt.Fprintf(b, "- fastws runs up to three ways: `fastws` reads with an AppendMessage loop, `fastws-handle` with HandleMessages (the echo runs inside the connection's wait on the poller), both fastws's goroutine-per-connection driver; `fastws-loop` is a `fastws.Server` with an echoing Handler on its event-loop driver, with %[1]d epoll loop(s), as many as nbio's default poller count (NumCPU/4, at least 1), which epoll-floor runs too; `fastws-loop-all`, where it is run, has fastws's default, one loop per GOMAXPROCS\n", servers.EventLoops())
 	fmt.Fprintf(b, "- the line under each table for `fastws` and `fastws-handle` gives their ratios against all peers, against the goroutine-per-connection peers alone (all but %s), and against %s\n",
@@ -355,5 +351,19 @@ func writeMemorySummary(b *strings.Builder, rows []MemoryRow) {
 		}
 		fmt.Fprintf(b, "%s idle: %s the best goroutine-per-connection peer's (%s, %.2f KiB). Target (at most 1.00×): %s.\n",
 			m.Server, formatRatio(ratio), bestRow.Server, bestRow.IdlePerCon/1024, verdict)
+	}
+}
+
+// writeAffinity says where -cpu pinned the run, if it did.
+func writeAffinity(b *strings.Builder, o Options) {
+	if len(o.CPUs) > 0 {
+		fmt.Fprintf(b, "- CPU affinity (-cpu): the load generator and every server pinned to CPU(s) %v, so they share those CPUs and their caches; the servers' runtimes see %d CPU(s) and set GOMAXPROCS from that\n", o.CPUs, len(o.CPUs))
+	}
+}
+
+// writeRounds says how the rows came from several rounds, if they did.
+func writeRounds(b *strings.Builder, o Options) {
+	if rounds := max(o.Rounds, 1); rounds > 1 {
+		fmt.Fprintf(b, "- rounds: each cell ran %d times per server, the servers in a rotated order each round; every column is the median of its runs, and \"CPU range\" the lowest and highest server CPU per message among them\n", rounds)
 	}
 }

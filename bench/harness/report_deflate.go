@@ -31,12 +31,14 @@ func (r *Report) writeCompressedHeader(b *strings.Builder) {
 	fmt.Fprintf(b, "- date: %s\n", r.Start.Format(time.RFC3339))
 	fmt.Fprintf(b, "- go version: %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(b, "- GOMAXPROCS: %d (NumCPU %d), the same for the servers\n", runtime.GOMAXPROCS(0), runtime.NumCPU())
+	writeAffinity(b, o)
 	fmt.Fprintf(b, "- CPU: %s\n", procstat.CPUModel())
 	fmt.Fprintf(b, "- libraries: %s; github.com/klauspost/compress %s (one version in the binary, for fastws and gws); gorilla and coder use the standard library's compress/flate\n",
 		libraryVersions(o.Servers), moduleVersion("github.com/klauspost/compress"))
 	fmt.Fprintf(b, "- load: JSON text (orders with ids, names, prices, nested arrays; %d distinct documents per size, cycled, so that messages are alike as real traffic is, not identical), "+
 		"each compressed once in advance by the load generator at flate level %d without context and sent pre-masked as a text frame with RSV1; one in flight per connection; %v measured after %v of warm-up; %d load-generator event loop(s)\n",
 		loadgen.DefaultVariants, loadgen.ClientLevel, o.Timing.Duration, o.Timing.Warmup, max(o.Load.Loops, 1))
+	writeRounds(b, o)
 	fmt.Fprintf(b, "- client offer: `%s`; a server that declines it fails the run\n", o.Load.offer())
 	if o.Load.offer() == loadgen.ClientContextOffer {
 		fmt.Fprintf(b, "- the client's context is taken over, as browsers offer it: a server that accepts keeps each connection's history of the client's messages and inflates every message with it, though the messages, compressed in advance, never refer back to it\n")
