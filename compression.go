@@ -36,21 +36,22 @@ var compressorIdleRelease = time.Second
 // against gws, which compresses without context takeover, in the same
 // run; memory per connection at 1,000 connections right after each
 // echoed one 16 KiB message, and after a GC). Two runs on two machines:
-// bench/results/deflate-2026-12-04.md (AMD EPYC, the current code) and
-// deflate-2026-12-03-final2.md (Intel Xeon, before the memory change
-// below); the ratios move with the machine, as the share of the system
-// calls in a message's cost does, and by about 5% between runs on one:
+// bench/results/deflate-2026-12-05.md (AMD EPYC, the current code, five
+// rounds) and deflate-2026-12-03-final2.md (Intel Xeon, before the memory
+// change below); the ratios move with the machine, as the share of the
+// system calls in a message's cost does, and by about 5% between runs on
+// one (the memory figures by about 3 KiB):
 //
 //   - Context takeover, 15-bit windows (the zero value): the best ratio,
 //     0.280 of the JSON's size at 1 KiB (gws 0.535) and 0.229 at 16 KiB,
-//     for 0.89-0.95x gws's CPU per message at 1 KiB and 0.76-0.78x at
-//     16 KiB on the goroutine driver (0.81-0.82x and 0.87x on the Xeon),
-//     0.99x and 0.88x on the event loops (0.86x and 0.90x); 19.1 KiB
-//     per connection right after the echo and after a GC on the event
-//     loops (gws 20.4 and 19.0), of which 16 KiB is the history; 27.1
-//     and 26.5 on the goroutine driver read with HandleMessages, whose
-//     goroutine and connection take 9 KiB before any message (53.0 and
-//     46.4 read with an AppendMessage loop that keeps its own 16 KiB
+//     for 0.88x gws's CPU per message at 1 KiB and 0.86x at 16 KiB on
+//     the goroutine driver (0.81-0.82x and 0.87x on the Xeon), 0.83x and
+//     0.87x on the event loops (0.86x and 0.90x); 19.1 KiB per
+//     connection right after the echo and 19.0 after a GC on the event
+//     loops (gws 20.2 and 18.9), of which 16 KiB is the history; 33.4
+//     and 30.5 on the goroutine driver read with HandleMessages, whose
+//     goroutine and connection take 9 KiB before any message (45.9 and
+//     45.1 read with an AppendMessage loop that keeps its own 16 KiB
 //     buffer); 35.5 on the loops when the client's context is taken
 //     over too, as browsers offer it
 //     (deflate-2026-12-03-client-context-ab.md), 32 of them the two
@@ -64,9 +65,9 @@ var compressorIdleRelease = time.Second
 //     (from its second compressed message within a second) and given
 //     back a second after its last; a lone message gives it back at once.
 //   - No context takeover (ServerNoContextTakeover): the least memory
-//     and CPU, 15.0 KiB right after the echo and 13.2 after a GC (gws
-//     20.4 and 19.0), and 0.77x gws's CPU at 1 KiB (0.85x on the Xeon),
-//     0.69x at 16 KiB (0.79x), at gws's ratio (0.535 at 1 KiB, 0.267 at
+//     and CPU, 14.7 KiB right after the echo and 13.6 after a GC (gws
+//     20.2 and 18.9), and 0.87x gws's CPU at 1 KiB (0.85x on the Xeon),
+//     0.78x at 16 KiB (0.79x), at gws's ratio (0.535 at 1 KiB, 0.267 at
 //     16 KiB); and a message compressed once can go
 //     to every such connection (PreparedMessage), which is what makes
 //     broadcast cheap: publishing 1 KiB JSON to 1,000 subscribers
@@ -75,8 +76,8 @@ var compressorIdleRelease = time.Second
 //     142.7 µs), level with gws's Broadcaster (1.01x), for 0.567 of the
 //     raw size on the wire against 0.294
 //     (bench/results/fanout-deflate-2026-12-03-*.md).
-//   - Smaller windows (ServerMaxWindowBits 12): 0.95x gws's CPU at 1 KiB
-//     and 0.88x at 16 KiB, ratio 0.318 and 0.265, 30.5 KiB right after
+//   - Smaller windows (ServerMaxWindowBits 12): 0.90x gws's CPU at 1 KiB
+//     and 0.99x at 16 KiB, ratio 0.318 and 0.265, 31.3 KiB right after
 //     the echo: it saves the peer's memory more than the server's.
 //
 // klauspost/compress's flate writers (level 1 without context takeover,
