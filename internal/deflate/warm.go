@@ -1,13 +1,15 @@
 package deflate
 
 // On a server, many other connections run between two messages of one
-// connection, so the state a connection keeps between messages (the
-// encoder's hash table and window, the decompressor's history) has left
-// the nearer caches by the time it is used again. Matching and copying
-// then touch it at random, and each miss waits for the one before, since
-// where to look next depends on what was found. Reading the same bytes in
-// order first lets them stream in at the memory's bandwidth. The sums are
-// kept only so that the reads are not optimized away.
+// connection, so the encoder's hash table and window have left the nearer
+// caches by the time the connection's next message is compressed.
+// Matching then touches them at random, and each miss waits for the one
+// before, since where to look next depends on what was found. Reading the
+// same bytes in order first lets them stream in at the memory's
+// bandwidth. (The decompressor's history is not warmed: the inflater
+// copies mostly from its recent end, and a paired run of warming it made
+// the echo dearer; DESIGN.md.) The sums are kept only so that the reads
+// are not optimized away.
 
 // warmBytes reads one byte of each 64-byte cache line of b.
 func warmBytes(b []byte) uint32 {
