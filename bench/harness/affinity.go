@@ -27,11 +27,10 @@ func ParseCPUs(list string) ([]int, error) {
 // and so do child processes (the servers), so one call pins the load
 // generator and every server it runs.
 //
-// It exists for cells whose cost is dominated by where the scheduler puts
-// the two busy threads: at 10 × 64 KiB on a 2-CPU VM, a server and a load
-// generator on one CPU copy through a shared L2 cache and spend about
-// 22.5 µs per message whatever the server; on two CPUs, 28–50 µs, and the
-// scheduler switches between the two placements from one run to the next
+// It exists for cells whose cost is mostly data moving between CPUs: at
+// 10 × 64 KiB on a 2-vCPU VM, a server and a load generator on one CPU
+// spend about 22.5 µs per message whatever the server, while on two CPUs
+// the same run costs 22.5 or 30–50 µs, changing from run to run
 // (bench/results/echo-2026-12-04-placement.md).
 func PinProcess(cpus []int) error {
 	var set unix.CPUSet
