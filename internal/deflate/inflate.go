@@ -424,7 +424,17 @@ func (f *inflater) huffman() (full bool, err error) {
 			err = ErrCorrupt
 			break
 		}
-		copyMatch(w, out, d, n)
+		if d >= 16 && n <= 16 {
+			// Most matches in text are short and far enough back not to
+			// overlap: two word copies, writing up to 16 bytes past the
+			// match into the window's free room (at least maxStep), which
+			// later output overwrites. A call to memmove cost more.
+			src, dst := w[out-d:out-d+16], w[out:out+16]
+			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+			binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
+		} else {
+			copyMatch(w, out, d, n)
+		}
 		out += n
 	}
 	f.bits, f.nb, f.pos = bits, nb, pos

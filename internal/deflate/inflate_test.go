@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/fastws/fastws/internal/loadgen"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -229,6 +230,31 @@ func BenchmarkInflate(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkInflateOrders inflates the compressed echo's own messages:
+// the load generator's JSON documents (internal/loadgen), compressed at
+// level 6 without context, sixteen of them in turn.
+func BenchmarkInflateOrders(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10} {
+		var comps [][]byte
+		for i := range 16 {
+			comps = append(comps, syncFlushed(b, 6, loadgen.JSONMessage(size, i), nil, false))
+		}
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			d := NewDecompressor(15, false)
+			p := make([]byte, size+1)
+			b.SetBytes(int64(size))
+			for i := 0; b.Loop(); i++ {
+				d.Begin(&parts{p: [][]byte{comps[i%len(comps)]}})
+				n, err := io.ReadFull(readerFunc(d.Read), p[:size])
+				if err != nil || n != size {
+					b.Fatal(err)
+				}
+				d.End()
+			}
+		})
 	}
 }
 
