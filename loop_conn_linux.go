@@ -106,6 +106,8 @@ type loopExtra struct {
 	writeErr error                 // guarded by mu
 	endEvent CloseEvent            // loop-owned: how it ended, decided before the last bytes go out
 	ended    bool                  // endEvent is set
+
+	settleLater bool // loop-owned: in the loop's settleLater list
 }
 
 // x returns c's loopExtra, or nil.
@@ -261,6 +263,10 @@ func (c *loopConn) readable(now int64) (took bool) {
 		c.handshake(data, now)
 	case stateOpen, stateClosing:
 		c.consume(data)
+	}
+	if x := c.x(); x != nil && x.zip != nil {
+		c.loop.settleAfterReads(c, x)
+		return true
 	}
 	c.settle(now)
 	return true

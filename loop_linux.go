@@ -44,6 +44,14 @@ type eventLoop struct {
 	// is still before it.
 	rereads, rereadsSpare []reread
 
+	// settleLater are the connections with permessage-deflate read this
+	// turn, settled (their output written) after the turn's reads
+	// rather than right after their own: compressing and inflating one
+	// connection after another, without a write(2) between them, keeps
+	// the codec's code and tables in the nearer caches. See DESIGN.md,
+	// "Compressed connections write after the turn's reads".
+	settleLater []*loopConn
+
 	// What deliver inflates a compressed message with: the loop inflates
 	// its messages and hands them to their handlers one at a time, so
 	// one spill (its chunk list) and one source serve them all, where
@@ -205,6 +213,7 @@ func (l *eventLoop) run() {
 		if len(l.rereads) > 0 {
 			l.readAgain(now)
 		}
+		l.settleDeferred(now)
 		l.wheel.advance(now, func(c *loopConn) { c.checkTimers(now) })
 		l.turnStart.Store(0)
 	}
@@ -342,6 +351,25 @@ func (g *loopGroup) watch(srv *Server) {
 type reread struct {
 	c   *loopConn
 	hup bool
+}
+
+// settleAfterReads leaves c's settle for the end of the turn's reads;
+// x is c's loopExtra, which a compressed connection always has.
+func (l *eventLoop) settleAfterReads(c *loopConn, x *loopExtra) {
+	if !x.settleLater {
+		x.settleLater = true
+		l.settleLater = append(l.settleLater, c)
+	}
+}
+
+// settleDeferred settles the connections settleAfterReads put aside.
+func (l *eventLoop) settleDeferred(now int64) {
+	for i, c := range l.settleLater {
+		c.x().settleLater = false
+		c.settle(now)
+		l.settleLater[i] = nil
+	}
+	l.settleLater = l.settleLater[:0]
 }
 
 // readLater puts c in the rereads. The one event of a turn for c may
