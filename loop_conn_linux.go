@@ -265,7 +265,7 @@ func (c *loopConn) readable(now int64) (took bool) {
 		c.consume(data)
 	}
 	if x := c.x(); x != nil && x.zip != nil {
-		c.loop.settleAfterReads(c, x)
+		c.loop.settleAfterReads(c, x, now)
 		return true
 	}
 	c.settle(now)

@@ -353,12 +353,24 @@ type reread struct {
 	hup bool
 }
 
-// settleAfterReads leaves c's settle for the end of the turn's reads;
-// x is c's loopExtra, which a compressed connection always has.
-func (l *eventLoop) settleAfterReads(c *loopConn, x *loopExtra) {
-	if !x.settleLater {
-		x.settleLater = true
-		l.settleLater = append(l.settleLater, c)
+// settleBatch is the most connections a loop leaves to settle after
+// its reads: each holds its output buffer meanwhile, and the buffers go
+// back to the pool together, which keeps them. With a whole turn (up to
+// 256 events) a burst of 1,000 compressed 16 KiB echoes left the loops'
+// RSS 2-4 KiB per connection higher until the next GC.
+const settleBatch = 32
+
+// settleAfterReads leaves c's settle for the end of the turn's reads, or
+// of this batch of them; x is c's loopExtra, which a compressed
+// connection always has.
+func (l *eventLoop) settleAfterReads(c *loopConn, x *loopExtra, now int64) {
+	if x.settleLater {
+		return
+	}
+	x.settleLater = true
+	l.settleLater = append(l.settleLater, c)
+	if len(l.settleLater) >= settleBatch {
+		l.settleDeferred(now)
 	}
 }
 
