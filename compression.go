@@ -46,9 +46,15 @@ var compressorIdleRelease = time.Second
 //     0.280 of the JSON's size at 1 KiB (gws 0.535) and 0.229 at 16 KiB,
 //     for 0.88x gws's CPU per message at 1 KiB and 0.86x at 16 KiB on
 //     the goroutine driver (0.81-0.82x and 0.87x on the Xeon), 0.83x and
-//     0.87x on the event loops (0.86x and 0.90x); 19.1 KiB per
+//     0.87x on the event loops (0.86x and 0.90x); since the loops write
+//     compressed connections after their turn's reads, 0.67x (one loop)
+//     and 0.72x (the default count) at 1 KiB and 0.83x and 0.85x at
+//     16 KiB (deflate-2026-12-05-settle.md, nine rounds of 1 s, gws
+//     30.6 and 121.4 us per message; the goroutine driver 0.83x and
+//     0.92x in that run); 19.1 KiB per
 //     connection right after the echo and 19.0 after a GC on the event
-//     loops (gws 20.2 and 18.9), of which 16 KiB is the history; 33.4
+//     loops (gws 20.2 and 18.9; 19.2-19.5 and 18.9-19.0 in the later
+//     run), of which 16 KiB is the history; 33.4
 //     and 30.5 on the goroutine driver read with HandleMessages, whose
 //     goroutine and connection take 9 KiB before any message (45.9 and
 //     45.1 read with an AppendMessage loop that keeps its own 16 KiB
