@@ -32,36 +32,28 @@ var compressorIdleRelease = time.Second
 // uncompressed.
 //
 // The modes a server chooses, with what they cost, from the compressed
-// echo in bench/ (100 connections echoing JSON, server CPU per message
+// echo in bench/ (100 connections echoing JSON; server CPU per message
 // against gws, which compresses without context takeover, in the same
 // run; memory per connection at 1,000 connections right after each
-// echoed one 16 KiB message, and after a GC). Two runs on two machines:
-// bench/results/deflate-2026-12-05.md (AMD EPYC, the current code, five
-// rounds) and deflate-2026-12-03-final2.md (Intel Xeon, before the memory
-// change below); the ratios move with the machine, as the share of the
-// system calls in a message's cost does, and by about 5% between runs on
-// one (the memory figures by about 3 KiB):
+// echoed one 16 KiB message, and after a GC). The figures are from
+// bench/results/deflate-2026-12-05-hash5.md (AMD EPYC, nine rounds of
+// 1 s, gws at 33.1 and 140.0 µs per 1 KiB and 16 KiB message); the ratios
+// move by about 5% between runs on one machine, and with the machine, as
+// the share of the system calls in a message's cost does:
 //
 //   - Context takeover, 15-bit windows (the zero value): the best ratio,
-//     0.280 of the JSON's size at 1 KiB (gws 0.535) and 0.229 at 16 KiB,
-//     for 0.88x gws's CPU per message at 1 KiB and 0.86x at 16 KiB on
-//     the goroutine driver (0.81-0.82x and 0.87x on the Xeon), 0.83x and
-//     0.87x on the event loops (0.86x and 0.90x); since the loops write
-//     compressed connections after their turn's reads, 0.67x (one loop)
-//     and 0.72x (the default count) at 1 KiB and 0.83x and 0.85x at
-//     16 KiB (deflate-2026-12-05-settle.md, nine rounds of 1 s, gws
-//     30.6 and 121.4 us per message; the goroutine driver 0.83x and
-//     0.92x in that run); 19.1 KiB per
+//     0.269 of the JSON's size at 1 KiB (gws 0.535) and 0.217 at 16 KiB
+//     (gws 0.267), for 0.66x gws's CPU per message at 1 KiB and 0.78x at
+//     16 KiB on one event loop, 0.81x and 0.82x on the default count of
+//     loops, 0.78x and 0.81x on the goroutine driver; 19.3 KiB per
 //     connection right after the echo and 19.0 after a GC on the event
-//     loops (gws 20.2 and 18.9; 19.2-19.5 and 18.9-19.0 in the later
-//     run), of which 16 KiB is the history; 33.4
-//     and 30.5 on the goroutine driver read with HandleMessages, whose
-//     goroutine and connection take 9 KiB before any message (45.9 and
-//     45.1 read with an AppendMessage loop that keeps its own 16 KiB
-//     buffer); 35.5 on the loops when the client's context is taken
-//     over too, as browsers offer it
-//     (deflate-2026-12-03-client-context-ab.md), 32 of them the two
-//     histories.
+//     loops (gws 20.3 and 18.8), of which 16 KiB is the history; 27.5 and
+//     27.0 on the goroutine driver read with HandleMessages, whose
+//     goroutine and connection take 9 KiB before any message (46.1 and
+//     45.6 read with an AppendMessage loop that keeps its own 16 KiB
+//     buffer); 35.5 on the loops when the client's context is taken over
+//     too, as browsers offer it (deflate-2026-12-03-client-context-ab.md),
+//     32 of them the two histories.
 //     Each direction keeps the last 2^bits bytes it compressed or
 //     inflated (32 KiB each at most, less until that much has passed;
 //     the inflating side in a buffer of at most 2^bits plus a quarter,
@@ -70,21 +62,24 @@ var compressorIdleRelease = time.Second
 //     the compressor's 16 KiB table is kept while the connection is busy
 //     (from its second compressed message within a second) and given
 //     back a second after its last; a lone message gives it back at once.
-//   - No context takeover (ServerNoContextTakeover): the least memory
-//     and CPU, 14.7 KiB right after the echo and 13.6 after a GC (gws
-//     20.2 and 18.9), and 0.87x gws's CPU at 1 KiB (0.85x on the Xeon),
-//     0.78x at 16 KiB (0.79x), at gws's ratio (0.535 at 1 KiB, 0.267 at
-//     16 KiB); and a message compressed once can go
-//     to every such connection (PreparedMessage), which is what makes
-//     broadcast cheap: publishing 1 KiB JSON to 1,000 subscribers
-//     through the hub costs 12.1 µs of server CPU per delivery against
-//     41.4 µs with context takeover (0.29x; 16 KiB: 17.0 against
-//     142.7 µs), level with gws's Broadcaster (1.01x), for 0.567 of the
-//     raw size on the wire against 0.294
+//   - No context takeover (ServerNoContextTakeover): the least memory,
+//     15.8 KiB right after the echo and 14.6 after a GC (gws 20.3 and
+//     18.8; the few flate writers a burst makes beyond the pool's move
+//     this by several KiB between runs), 0.77x gws's CPU at 1 KiB and
+//     0.81x at 16 KiB, at gws's ratio (0.535 and 0.267); and a message
+//     compressed once can go to every such connection (PreparedMessage),
+//     which is what makes broadcast cheap: publishing 1 KiB JSON to 1,000
+//     subscribers through the hub costs 12.1 µs of server CPU per
+//     delivery against 41.4 µs with context takeover (0.29x; 16 KiB: 17.0
+//     against 142.7 µs), level with gws's Broadcaster (1.01x), for 0.567
+//     of the raw size on the wire against 0.294
 //     (bench/results/fanout-deflate-2026-12-03-*.md).
-//   - Smaller windows (ServerMaxWindowBits 12): 0.90x gws's CPU at 1 KiB
-//     and 0.99x at 16 KiB, ratio 0.318 and 0.265, 31.3 KiB right after
+//   - Smaller windows (ServerMaxWindowBits 12): 0.88x gws's CPU at 1 KiB
+//     and 0.93x at 16 KiB, ratio 0.311 and 0.262, 31.0 KiB right after
 //     the echo: it saves the peer's memory more than the server's.
+//   - Messages under the threshold (20 B) are not compressed; what
+//     negotiating compression costs them is the uncompressed path's cost
+//     (0.78x gws's CPU on one loop, 1.03x on the goroutine driver).
 //
 // klauspost/compress's flate writers (level 1 without context takeover,
 // levels 2-9; 488 KiB, 808 KiB once used) come from a shared pool and are
