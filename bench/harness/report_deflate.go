@@ -23,6 +23,7 @@ var compressionDefaults = map[string]string{
 	"gorilla":               "Upgrader.EnableCompression: no context takeover (its only mode), level 1, every message; compress/flate",
 	"coder":                 "CompressionContextTakeover (its default is CompressionDisabled): level 1, threshold 128 B; compress/flate",
 	"gws":                   "PermessageDeflate{Enabled: true}: no context takeover by default, level 1, threshold 512 B, 32 shared compressors; klauspost/compress",
+	servers.EpollFloor:      "the reference, not a library: no codec; agrees to no context takeover either way and echoes each frame as it came, the client's compressed payload included (a valid echo under that agreement): what a compressed echo costs on an event loop without compressing or inflating",
 }
 
 func (r *Report) writeCompressedHeader(b *strings.Builder) {

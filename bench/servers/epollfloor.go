@@ -41,7 +41,12 @@ const epollFloorMaxConns = 1 << 20
 // serveEpollFloor serves the event-loop reference echo on ln. Closing ln
 // does not stop it: the duplicate descriptor keeps the socket listening
 // until the process ends, which is all a benchmark server needs.
-func serveEpollFloor(ln net.Listener) error {
+//
+// With deflate it agrees to permessage-deflate, without context takeover
+// either way, with a client that offers it (epollFloorDeflate), and
+// echoes compressed frames as they came: the codec-free floor of the
+// compressed echo.
+func serveEpollFloor(ln net.Listener, deflate bool) error {
 	lfd, err := DupListenerFD(ln)
 	if err != nil {
 		return err
@@ -60,7 +65,7 @@ func serveEpollFloor(ln net.Listener) error {
 		if err != nil {
 			return err
 		}
-		loops[i] = &efLoop{epfd: epfd, lfd: -1, loops: loops, conns: conns, buf: make([]byte, epollFloorBuffer)}
+		loops[i] = &efLoop{epfd: epfd, lfd: -1, loops: loops, conns: conns, buf: make([]byte, epollFloorBuffer), deflate: deflate}
 	}
 	loops[0].lfd = lfd
 	if err := loops[0].ctl(unix.EPOLL_CTL_ADD, lfd, unix.EPOLLIN); err != nil {
@@ -83,6 +88,8 @@ type efLoop struct {
 	buf    []byte // the read buffer the loop's connections share
 	gather []byte // replies to several frames of one read, gathered
 	head   []byte // a handshake response
+	// deflate agrees to permessage-deflate (epollFloorDeflate).
+	deflate bool
 }
 
 // efConn is one connection, touched only by its loop once handed to it.

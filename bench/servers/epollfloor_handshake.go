@@ -15,6 +15,12 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 const (
 	switchingProtocols = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
 	keyHeader          = "sec-websocket-key"
+	// epollFloorDeflate is the compressed epoll-floor's agreement: no
+	// context takeover either way, so that every message, compressed by
+	// the client on its own, can be echoed as it came. Any client offer
+	// of permessage-deflate allows it (RFC 7692 sections 7.1.1.1 and
+	// 7.1.1.2: a server may always add either parameter).
+	epollFloorDeflate = "\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover"
 )
 
 // handshakeResponse returns the 101 answering the request head (without
@@ -42,6 +48,9 @@ func (l *efLoop) handshakeResponse(head []byte) ([]byte, bool) {
 	base64.StdEncoding.Encode(accept[:], h.Sum(sum[:0]))
 	l.head = append(l.head[:0], switchingProtocols...)
 	l.head = append(l.head, accept[:]...)
+	if l.deflate && bytes.Contains(head, []byte("permessage-deflate")) {
+		l.head = append(l.head, epollFloorDeflate...)
+	}
 	l.head = append(l.head, "\r\n\r\n"...)
 	return l.head, true
 }

@@ -139,7 +139,10 @@ func floorAnswer(b []byte) (reply []byte, size int, closing, ok bool) {
 	if !ok {
 		return nil, size, false, false
 	}
-	op := b[0] & 0x8f // FIN, RSV and opcode
+	// FIN, RSV1 and opcode: with permessage-deflate agreed without
+	// context takeover either way (the compressed epoll-floor), the
+	// client's compressed message is a valid echo as it is.
+	op := b[0] & 0xcf
 	wsframe.Mask([4]byte(b[hdr:hdr+4]), 0, b[hdr+4:size])
 	r := b[4:size]
 	r[0] = op

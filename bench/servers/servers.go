@@ -75,7 +75,7 @@ var serveFuncs = map[string]func(ln net.Listener, o Options) error{
 	"gws":      serveGws,
 	"nbio":     serveNbio,
 	Floor:      func(ln net.Listener, _ Options) error { return serveFloor(ln) },
-	EpollFloor: func(ln net.Listener, _ Options) error { return serveEpollFloor(ln) },
+	EpollFloor: func(ln net.Listener, o Options) error { return serveEpollFloor(ln, o.Compress) },
 }
 
 // Names lists the servers in the order they are run and reported.
@@ -110,7 +110,14 @@ func IsEventLoop(name string) bool { return slices.Contains(EventLoop, name) }
 // driver does; on a compressed connection it gathers each message into a
 // buffer it keeps for the next (up to 1 MiB), as Fastws's AppendMessage
 // loop does, where gws's OnMessage hands its buffer back to a pool.
-var Compressed = []string{Fastws, FastwsHandle, FastwsNoContext, FastwsWindow12, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gws"}
+//
+// EpollFloor is the reference row: it agrees to permessage-deflate
+// without context takeover either way and echoes each frame as it came,
+// the client's compressed payload included, which that agreement makes a
+// valid echo. So it does everything a compressed echo does but compress
+// and inflate: what is left of a server's CPU per message against it is
+// the codec's.
+var Compressed = []string{Fastws, FastwsHandle, FastwsNoContext, FastwsWindow12, FastwsLoop, FastwsLoopAll, "gorilla", "coder", "gws", EpollFloor}
 
 // Known reports whether name is one of Names.
 func Known(name string) bool { return slices.Contains(Names, name) || slices.Contains(Modes, name) }
