@@ -424,15 +424,24 @@ func (f *inflater) huffman() (full bool, err error) {
 			err = ErrCorrupt
 			break
 		}
-		if d >= 16 && n <= 16 {
+		switch {
+		case d >= 16 && n <= 16:
 			// Most matches in text are short and far enough back not to
 			// overlap: two word copies, writing up to 16 bytes past the
 			// match into the window's free room (at least maxStep), which
 			// later output overwrites. A call to memmove cost more.
-			src, dst := w[out-d:out-d+16], w[out:out+16]
-			binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
-			binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
-		} else {
+			copy16(w, out, d)
+		case d >= 16:
+			// Longer ones 16 bytes at a time, the last 16 ending where
+			// the match does: each copy's source is at least 16 back,
+			// so it is output already written. Cheaper than memmove
+			// for the 17-258 bytes a match can have.
+			end := out + n - 16
+			for p := out; p < end; p += 16 {
+				copy16(w, p, d)
+			}
+			copy16(w, end, d)
+		default:
 			copyMatch(w, out, d, n)
 		}
 		out += n
@@ -460,6 +469,13 @@ func distEntry(t *[distTableSize]uint32, bits uint64) uint32 {
 		e = t[(e>>16+uint32(bits>>distRoot)&(1<<(e>>8&15)-1))&(distTableSize-1)]
 	}
 	return e
+}
+
+// copy16 copies the 16 bytes d back from w[at:] to w[at:], d at least 16.
+func copy16(w []byte, at, d int) {
+	src, dst := w[at-d:at-d+16], w[at:at+16]
+	binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+	binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
 }
 
 // copyMatch writes, at w[at:], n bytes copied from d bytes back. An

@@ -415,3 +415,37 @@ func BenchmarkBuildTable(b *testing.B) {
 		}
 	}
 }
+
+// Every match length at distances on both sides of the copy loop's
+// cases (overlapping, one word back, two words back, far) inflates to
+// what a byte-by-byte copy makes, and the bytes a word copy writes past
+// a match's end never survive: the output after the match is checked too.
+func TestInflaterEveryMatchShape(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, d := range []int{1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 4000, maxDistance} {
+		for n := minMatch - 1; n <= maxMatch; n++ {
+			want := make([]byte, d, d+n+3)
+			for i := range want {
+				want[i] = byte(r.Uint32())
+			}
+			for range n {
+				want = append(want, want[len(want)-d])
+			}
+			want = append(want, 'x', 'y', 'z')
+			e := newEncoder(15)
+			e.bw.write(1<<1, 3) // not final, fixed
+			tokens := make([]uint32, 0, d+4)
+			for _, c := range want[:d] {
+				tokens = append(tokens, uint32(c))
+			}
+			tokens = append(tokens, matchFlag|uint32(n-3)<<15|uint32(d-1), 'x', 'y', 'z')
+			e.writeTokens(tokens, &fixedLit, &fixedDist)
+			e.bw.write(0, 3)
+			e.bw.align()
+			got, err := inflateWhole(e.bw.out, nil)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("a match of %d bytes from %d back: %v, output differs: %t", n, d, err, !bytes.Equal(got, want))
+			}
+		}
+	}
+}
