@@ -17,7 +17,7 @@ var compressionDefaults = map[string]string{
 	servers.Fastws:          "zero CompressionOptions: level 1, context takeover both ways, 15-bit windows, threshold 128 B; klauspost/compress",
 	servers.FastwsHandle:    "zero CompressionOptions, as fastws, read with HandleMessages (as the Server's goroutine driver reads), which keeps its gathering buffer for the next message",
 	servers.FastwsNoContext: "ServerNoContextTakeover, read with HandleMessages: level 1, no server context takeover, client context as the client offers, 15-bit windows, threshold 128 B; klauspost/compress",
-	servers.FastwsWindow12:  "ServerMaxWindowBits 12, read with HandleMessages: level 1, context takeover with a 4 KiB server window (klauspost's custom-window encoder), threshold 128 B; klauspost/compress",
+	servers.FastwsWindow12:  "ServerMaxWindowBits 12, read with HandleMessages: level 1, context takeover with a 4 KiB server window (fastws's encoder, as the default's with a smaller window), threshold 128 B",
 	servers.FastwsLoop:      "zero CompressionOptions, as fastws, on the event-loop driver with servers.EventLoops loops (nbio's count): level 1, context takeover both ways, 15-bit windows, threshold 128 B; klauspost/compress",
 	servers.FastwsLoopAll:   "zero CompressionOptions, as fastws-loop, with one loop per GOMAXPROCS",
 	"gorilla":               "Upgrader.EnableCompression: no context takeover (its only mode), level 1, every message; compress/flate",
