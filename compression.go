@@ -36,21 +36,22 @@ var compressorIdleRelease = time.Second
 // against gws, which compresses without context takeover, in the same
 // run; memory per connection at 1,000 connections right after each
 // echoed one 16 KiB message, and after a GC). The figures are from
-// bench/results/deflate-2026-12-05-hash5.md (AMD EPYC, nine rounds of
-// 1 s, gws at 33.1 and 140.0 µs per 1 KiB and 16 KiB message); the ratios
-// move by about 5% between runs on one machine, and with the machine, as
-// the share of the system calls in a message's cost does:
+// bench/results/deflate-2026-12-05-floor.md (AMD EPYC, nine rounds of
+// 1 s, gws at 32.8 and 132.9 µs per 1 KiB and 16 KiB message; an echo
+// that compresses nothing, the epoll-floor reference, at 6.7 and 7.1); the
+// ratios move by about 5% between runs on one machine, and with the
+// machine, as the share of the system calls in a message's cost does:
 //
 //   - Context takeover, 15-bit windows (the zero value): the best ratio,
 //     0.269 of the JSON's size at 1 KiB (gws 0.535) and 0.217 at 16 KiB
-//     (gws 0.267), for 0.66x gws's CPU per message at 1 KiB and 0.78x at
-//     16 KiB on one event loop, 0.81x and 0.82x on the default count of
-//     loops, 0.78x and 0.81x on the goroutine driver; 19.3 KiB per
+//     (gws 0.267), for 0.63x gws's CPU per message at 1 KiB and 0.78x at
+//     16 KiB on one event loop, 0.74x and 0.80x on the default count of
+//     loops, 0.78x and 0.83x on the goroutine driver; 19.5 KiB per
 //     connection right after the echo and 19.0 after a GC on the event
-//     loops (gws 20.3 and 18.8), of which 16 KiB is the history; 27.5 and
-//     27.0 on the goroutine driver read with HandleMessages, whose
-//     goroutine and connection take 9 KiB before any message (46.1 and
-//     45.6 read with an AppendMessage loop that keeps its own 16 KiB
+//     loops (gws 20.3 and 18.9), of which 16 KiB is the history; 29.9 and
+//     29.2 on the goroutine driver read with HandleMessages, whose
+//     goroutine and connection take 9 KiB before any message (46.8 and
+//     45.1 read with an AppendMessage loop that keeps its own 16 KiB
 //     buffer); 35.5 on the loops when the client's context is taken over
 //     too, as browsers offer it (deflate-2026-12-03-client-context-ab.md),
 //     32 of them the two histories.
@@ -63,10 +64,10 @@ var compressorIdleRelease = time.Second
 //     (from its second compressed message within a second) and given
 //     back a second after its last; a lone message gives it back at once.
 //   - No context takeover (ServerNoContextTakeover): the least memory,
-//     15.8 KiB right after the echo and 14.6 after a GC (gws 20.3 and
-//     18.8; the few flate writers a burst makes beyond the pool's move
-//     this by several KiB between runs), 0.77x gws's CPU at 1 KiB and
-//     0.81x at 16 KiB, at gws's ratio (0.535 and 0.267); and a message
+//     12.9 KiB right after the echo and 12.3 after a GC (gws 20.3 and
+//     18.9; the few flate writers a burst makes beyond the pool's move
+//     this by several KiB between runs), 0.75x gws's CPU at 1 KiB and
+//     0.77x at 16 KiB, at gws's ratio (0.535 and 0.267); and a message
 //     compressed once can go to every such connection (PreparedMessage),
 //     which is what makes broadcast cheap: publishing 1 KiB JSON to 1,000
 //     subscribers through the hub costs 12.1 µs of server CPU per
@@ -74,12 +75,15 @@ var compressorIdleRelease = time.Second
 //     against 142.7 µs), level with gws's Broadcaster (1.01x), for 0.567
 //     of the raw size on the wire against 0.294
 //     (bench/results/fanout-deflate-2026-12-03-*.md).
-//   - Smaller windows (ServerMaxWindowBits 12): 0.88x gws's CPU at 1 KiB
-//     and 0.93x at 16 KiB, ratio 0.311 and 0.262, 31.0 KiB right after
-//     the echo: it saves the peer's memory more than the server's.
+//   - Smaller windows (ServerMaxWindowBits 12): 0.75x gws's CPU at 1 KiB
+//     and 0.96x at 16 KiB (its history keeps fewer matches in reach, so
+//     more of a message is coded byte by byte), ratio 0.311 and 0.262,
+//     32.2 KiB right after the echo: it saves the peer's memory more
+//     than the server's.
 //   - Messages under the threshold (20 B) are not compressed; what
 //     negotiating compression costs them is the uncompressed path's cost
-//     (0.78x gws's CPU on one loop, 1.03x on the goroutine driver).
+//     (0.77x gws's CPU on one loop, 1.01x on the goroutine driver;
+//     epoll-floor, which inflates nothing, 0.71x).
 //
 // klauspost/compress's flate writers (level 1 without context takeover,
 // levels 2-9; 488 KiB, 808 KiB once used) come from a shared pool and are
