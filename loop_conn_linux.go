@@ -231,6 +231,10 @@ func (c *loopConn) adopt(a *adoptedConn, now int64) {
 	c.settle(now)
 }
 
+// testHookLoopRead, when a test sets it, is called before each read of a
+// connection's socket.
+var testHookLoopRead func(*loopConn)
+
 // readable reads what arrived and acts on it.
 func (c *loopConn) readable(now int64) (took bool) {
 	if c.eof {
@@ -243,8 +247,18 @@ func (c *loopConn) readable(now int64) (took bool) {
 		// FuzzLoopInflatedAgainstGoroutines found an echo lost to the
 		// hang-up read after it.
 		c.settle(now)
+		if c.state == stateDone {
+			// The settle ended the connection (a failed write, a close
+			// it had to make) and closed its descriptor, whose number
+			// another thread may already have been given for a new
+			// socket: reading it would take that socket's bytes.
+			return false
+		}
 	}
 	buf := c.loop.buf
+	if testHookLoopRead != nil {
+		testHookLoopRead(c)
+	}
 	n, err := unix.Read(int(c.fd), buf)
 	if err == unix.EAGAIN {
 		return false
