@@ -332,9 +332,16 @@ func joinHeaderLines(head []byte, name string) string {
 // take, as net/http parses them: origin-form ("/path?query") with every
 // percent-escape of its path well formed, or absolute-form
 // ("ws://host/path"), which is rare enough to be checked by net/url.
+// Neither may hold a control character (a tab included), which net/url
+// refuses anywhere in a URL.
 func validTarget(t []byte) bool {
 	if len(t) == 0 || bytes.IndexByte(t, '#') >= 0 {
 		return false
+	}
+	for _, c := range t {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
 	}
 	if t[0] == '/' {
 		path := t

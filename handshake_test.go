@@ -577,11 +577,13 @@ func TestDialProxyFromEnvironment(t *testing.T) {
 
 // Accept takes the request targets net/http takes, and refuses the ones
 // it refuses: a path's percent-escapes must be whole (the fuzz target
-// found "GET /%"), and an absolute-form target must parse.
+// found "GET /%"), an absolute-form target must parse, and no target may
+// hold a control character (the fuzz target found "GET /\t").
 func TestRequestTargetsAsNetHTTP(t *testing.T) {
 	for _, target := range []string{
 		"/", "/chat", "/a%20b", "/a%2Fb?x=1", "/x?q=%zz", "/%", "/%4", "/%zz", "/a%2",
 		"ws://h/p", "wss://h:443/p?q", "http://[::1]:80/", "http://[::1/", "ws://h:port/", "ws://h/%zz",
+		"/\t", "/a\x01b", "/?q=\x7f", "/\x1f", "ws://h/\t", "/caf\xc3\xa9", "/\x80",
 	} {
 		_, err := url.ParseRequestURI(target)
 		if got, want := validTarget([]byte(target)), err == nil; got != want {
