@@ -102,9 +102,9 @@ var compressorIdleRelease = time.Second
 type CompressionOptions struct {
 	// Level is the flate level, 1 (fastest, the default) to 9 (smallest).
 	// Level 1 with context takeover runs fastws's own encoder (see
-	// above); level 1 without it runs klauspost/compress's level 1, and
-	// levels 2-9 klauspost's levels, except that a window smaller than 15
-	// bits always uses klauspost's custom-window encoder there.
+	// above, at any window); level 1 without it runs klauspost/compress's
+	// level 1, and levels 2-9 klauspost's levels, except that a window
+	// smaller than 15 bits uses klauspost's custom-window encoder there.
 	Level int
 
 	// Threshold is the smallest message compressed; shorter ones go out
