@@ -14,7 +14,6 @@ import (
 // its counted range.
 func TestSortLeavesMatchesSort(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
-	var s huffScratch
 	for range 2000 {
 		n := 1 + r.IntN(numLitLen)
 		f := make([]uint32, numLitLen)
@@ -31,7 +30,7 @@ func TestSortLeavesMatchesSort(t *testing.T) {
 		}
 		slices.Sort(want)
 		got := make([]uint32, len(syms))
-		sortLeaves(got, syms, f, &s)
+		sortLeaves(got, syms, f)
 		if !slices.Equal(got, want) {
 			t.Fatalf("sortLeaves(%v) = %v, want %v", syms, got, want)
 		}
