@@ -180,21 +180,29 @@ func load64(b []byte, i int) uint64 { return binary.LittleEndian.Uint64(b[i:]) }
 
 // encodePending turns the pending input into one block.
 func (e *encoder) encodePending() {
+	if b, raw := e.nextBlock(); b != nil {
+		e.writeBlock(b, raw)
+		blockPool.Put(b)
+	}
+}
+
+// nextBlock tokenizes the pending input into a block from the pool and
+// returns it with the input it covers, or nil if nothing is pending.
+func (e *encoder) nextBlock() (b *blockBuf, raw []byte) {
 	start, end := e.pending, len(e.hist)
 	if start == end {
-		return
+		return nil, nil
 	}
 	e.ensureTable()
 	e.warm(start)
-	b := blockPool.Get().(*blockBuf)
+	b = blockPool.Get().(*blockBuf)
 	b.tokens = b.tokens[:0]
 	clear(b.litFreq[:])
 	clear(b.distFreq[:])
 	e.tokenize(b, start, end)
 	e.pending = end
 	b.litFreq[endOfBlock]++
-	e.writeBlock(b, e.hist[start:end])
-	blockPool.Put(b)
+	return b, e.hist[start:end]
 }
 
 // warm reads the hash table and the window before start in order (see

@@ -44,13 +44,7 @@ func blockFreqs(size int) []*blockBuf {
 	var blocks []*blockBuf
 	for i := range 24 {
 		e.write(loadgen.JSONMessage(size, i))
-		e.ensureTable()
-		b := &blockBuf{tokens: make([]uint32, 0, chunkSize), clSyms: make([]uint8, 0, 2*(numLitLen+numDist))}
-		start, end := e.pending, len(e.hist)
-		e.tokenize(b, start, end)
-		e.pending = end
-		b.litFreq[endOfBlock]++
-		b.tokens = nil
+		b, _ := e.nextBlock() // kept, not given back to the pool
 		if i >= 8 {
 			blocks = append(blocks, b)
 		}
